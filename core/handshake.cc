@@ -1,0 +1,255 @@
+#include "core/handshake.h"
+
+#include "core/base64.h"
+#include "core/random.h"
+#include "core/sha1.h"
+
+namespace wsp {
+namespace {
+
+constexpr std::string_view kAcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+const char* status_text(int status) {
+  switch (status) {
+    case 101:
+      return "Switching Protocols";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 426:
+      return "Upgrade Required";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+  }
+  return "Error";
+}
+
+std::string describe_status(const ClientHandshakeResult& result) {
+  std::string text = "HTTP " + std::to_string(result.status);
+  if (!result.reason_phrase.empty()) text += " " + result.reason_phrase;
+  return text;
+}
+
+ServerHandshakeResult refuse(ServerHandshakeResult result, int status, std::string error,
+                             std::vector<std::string> extra = {}) {
+  result.status = status;
+  result.error = std::move(error);
+  result.response = build_http_error_response(status, result.error + "\n", extra);
+  return result;
+}
+
+}  // namespace
+
+std::string make_handshake_key() {
+  uint8_t nonce[16];
+  fill_random(nonce, sizeof(nonce));
+  return base64_encode(nonce, sizeof(nonce));
+}
+
+std::string compute_accept_key(std::string_view key) {
+  std::string input(key);
+  input += kAcceptGuid;
+  const auto digest = sha1(input);
+  return base64_encode(digest.data(), digest.size());
+}
+
+bool validate_extra_header(std::string_view line, std::string* error) {
+  for (char c : line) {
+    if (c == '\r' || c == '\n' || c == '\0') {
+      *error = "Handshake header contains CR, LF or NUL: refused to prevent header injection.";
+      return false;
+    }
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos || !is_http_token(line.substr(0, colon))) {
+    *error = "Handshake header must look like \"Name: value\": \"" + std::string(line) + "\".";
+    return false;
+  }
+  std::string_view name = line.substr(0, colon);
+  static constexpr std::string_view kReserved[] = {"host",
+                                                   "upgrade",
+                                                   "connection",
+                                                   "sec-websocket-key",
+                                                   "sec-websocket-accept",
+                                                   "sec-websocket-version",
+                                                   "sec-websocket-protocol",
+                                                   "sec-websocket-extensions",
+                                                   "content-length",
+                                                   "transfer-encoding"};
+  for (std::string_view reserved : kReserved) {
+    if (equals_ignore_case(name, reserved)) {
+      *error = "Handshake header \"" + std::string(name) +
+               "\" is set by the handshake itself and cannot be overridden.";
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string build_client_request(const WsUrl& url, std::string_view key,
+                                 const std::vector<std::string>& protocols,
+                                 const std::vector<std::string>& extra_headers) {
+  std::string request;
+  request.reserve(256);
+  request += "GET " + url.resource + " HTTP/1.1\r\n";
+  request += "Host: " + url.host_header() + "\r\n";
+  request += "Upgrade: websocket\r\n";
+  request += "Connection: Upgrade\r\n";
+  request += "Sec-WebSocket-Key: ";
+  request += key;
+  request += "\r\n";
+  request += "Sec-WebSocket-Version: 13\r\n";
+  if (!protocols.empty()) {
+    request += "Sec-WebSocket-Protocol: ";
+    for (size_t i = 0; i < protocols.size(); ++i) {
+      if (i) request += ", ";
+      request += protocols[i];
+    }
+    request += "\r\n";
+  }
+  if (!url.userinfo.empty()) {
+    request +=
+        "Authorization: Basic " +
+        base64_encode(reinterpret_cast<const uint8_t*>(url.userinfo.data()), url.userinfo.size()) +
+        "\r\n";
+  }
+  for (const std::string& line : extra_headers) request += line + "\r\n";
+  request += "\r\n";
+  return request;
+}
+
+ClientHandshakeResult check_server_response(std::string_view head, std::string_view key,
+                                            const std::vector<std::string>& protocols) {
+  ClientHandshakeResult result;
+  HttpResponseHead response;
+  std::string error;
+  if (!parse_response_head(head, &response, &error)) {
+    result.error = "Invalid handshake response: " + error;
+    return result;
+  }
+  result.status = response.status;
+  result.reason_phrase = response.reason;
+  result.headers = response.headers;
+  if (response.status != 101) {
+    result.error =
+        "Server answered " + describe_status(result) + " instead of 101 Switching Protocols.";
+    return result;
+  }
+  if (!header_has_token(response.headers, "Upgrade", "websocket")) {
+    result.error = "Invalid handshake response: missing \"Upgrade: websocket\".";
+    return result;
+  }
+  if (!header_has_token(response.headers, "Connection", "upgrade")) {
+    result.error = "Invalid handshake response: missing \"Connection: Upgrade\".";
+    return result;
+  }
+  const auto accept = find_header(response.headers, "Sec-WebSocket-Accept");
+  if (!accept || *accept != compute_accept_key(key)) {
+    result.error = "Invalid handshake response: wrong or missing Sec-WebSocket-Accept.";
+    return result;
+  }
+  if (const auto extensions = find_header(response.headers, "Sec-WebSocket-Extensions");
+      extensions && !extensions->empty()) {
+    result.error = "Invalid handshake response: server selected extension \"" + *extensions +
+                   "\" that was not offered.";
+    return result;
+  }
+  if (const auto protocol = find_header(response.headers, "Sec-WebSocket-Protocol")) {
+    bool requested = false;
+    for (const std::string& offered : protocols) requested = requested || offered == *protocol;
+    if (!requested) {
+      result.error = "Invalid handshake response: server selected sub-protocol \"" + *protocol +
+                     "\" that was not requested.";
+      return result;
+    }
+    result.selected_protocol = *protocol;
+  }
+  result.ok = true;
+  return result;
+}
+
+ServerHandshakeResult answer_client_request(std::string_view head,
+                                            const std::vector<std::string>& supported_protocols,
+                                            const std::vector<std::string>& extra_headers) {
+  ServerHandshakeResult result;
+  HttpRequestHead request;
+  std::string error;
+  if (!parse_request_head(head, &request, &error)) return refuse(result, 400, error);
+  result.path = request.target;
+  result.headers = request.headers;
+  if (request.method != "GET") {
+    return refuse(result, 400, "WebSocket handshakes use GET, not " + request.method + ".");
+  }
+  if (request.version != "HTTP/1.1") {
+    return refuse(result, 400, "WebSocket handshakes need HTTP/1.1, got " + request.version + ".");
+  }
+  if (request.target.front() != '/') {
+    return refuse(result, 400, "Request target must be an absolute path.");
+  }
+  const auto host = find_header(request.headers, "Host");
+  if (!host || host->empty()) return refuse(result, 400, "Missing Host header.");
+  result.host = *host;
+  if (!header_has_token(request.headers, "Upgrade", "websocket")) {
+    return refuse(result, 426, "This endpoint only accepts WebSocket upgrades.",
+                  {"Upgrade: websocket", "Sec-WebSocket-Version: 13"});
+  }
+  if (!header_has_token(request.headers, "Connection", "upgrade")) {
+    return refuse(result, 400, "Missing \"Connection: Upgrade\".");
+  }
+  const auto version = find_header(request.headers, "Sec-WebSocket-Version");
+  if (!version || *version != "13") {
+    return refuse(result, 426, "Unsupported WebSocket version; only 13 is supported.",
+                  {"Sec-WebSocket-Version: 13"});
+  }
+  const auto key = find_header(request.headers, "Sec-WebSocket-Key");
+  const auto decoded_key = key ? base64_decode(*key) : std::nullopt;
+  if (!decoded_key || decoded_key->size() != 16) {
+    return refuse(result, 400, "Missing or malformed Sec-WebSocket-Key.");
+  }
+
+  if (const auto offered = find_header(request.headers, "Sec-WebSocket-Protocol")) {
+    for (const std::string& protocol : split_header_list(*offered)) {
+      for (const std::string& supported : supported_protocols) {
+        if (protocol == supported) {
+          result.selected_protocol = protocol;
+          break;
+        }
+      }
+      if (!result.selected_protocol.empty()) break;
+    }
+  }
+
+  std::string& response = result.response;
+  response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+  response += "Sec-WebSocket-Accept: " + compute_accept_key(*key) + "\r\n";
+  if (!result.selected_protocol.empty()) {
+    response += "Sec-WebSocket-Protocol: " + result.selected_protocol + "\r\n";
+  }
+  for (const std::string& line : extra_headers) response += line + "\r\n";
+  response += "\r\n";
+  result.status = 101;
+  return result;
+}
+
+std::string build_http_error_response(int status, std::string_view body,
+                                      const std::vector<std::string>& extra_header_lines) {
+  std::string response = "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) + "\r\n";
+  response += "Content-Type: text/plain; charset=utf-8\r\n";
+  response += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  response += "Connection: close\r\n";
+  for (const std::string& line : extra_header_lines) response += line + "\r\n";
+  response += "\r\n";
+  response += body;
+  return response;
+}
+
+}  // namespace wsp

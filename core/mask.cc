@@ -1,0 +1,38 @@
+#include "core/mask.h"
+
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace wsp {
+
+void mask_copy(uint8_t* dst, const uint8_t* src, size_t size, const uint8_t key[4], size_t phase) {
+  // Rotate the key so that byte i of the run is XORed with rotated[i % 4].
+  uint8_t rotated[8];
+  for (int i = 0; i < 8; ++i) rotated[i] = key[(phase + i) & 3];
+  uint64_t key64;
+  std::memcpy(&key64, rotated, 8);
+
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i key128 = _mm_set1_epi64x(static_cast<long long>(key64));
+  for (; i + 32 <= size; i += 32) {
+    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 16));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_xor_si128(a, key128));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 16), _mm_xor_si128(b, key128));
+  }
+#endif
+  for (; i + 8 <= size; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, src + i, 8);
+    word ^= key64;
+    std::memcpy(dst + i, &word, 8);
+  }
+  // Fewer than 8 bytes remain; i is a multiple of 8, so the key phase is unchanged.
+  for (; i < size; ++i) dst[i] = src[i] ^ rotated[i & 3];
+}
+
+}  // namespace wsp

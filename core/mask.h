@@ -1,0 +1,18 @@
+// RFC 6455 §5.3 payload masking, a word or a vector at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace wsp {
+
+// XORs `size` bytes of `src` with the masking key and writes them to `dst` (which may equal
+// `src`). `phase` is the position in the key (0..3) of src[0], so a payload that arrives in
+// pieces is masked piece by piece: pass the number of payload bytes already processed.
+void mask_copy(uint8_t* dst, const uint8_t* src, size_t size, const uint8_t key[4], size_t phase);
+
+inline void mask_in_place(uint8_t* data, size_t size, const uint8_t key[4], size_t phase) {
+  mask_copy(data, data, size, key, phase);
+}
+
+}  // namespace wsp

@@ -1,0 +1,269 @@
+#include "core/protocol.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/close_code.h"
+#include "core/mask.h"
+
+namespace wsp {
+namespace {
+
+// Unsent automatic pongs beyond this stop input until the peer reads: a peer that floods pings
+// and never reads cannot make us buffer without bound.
+constexpr size_t kMaxAutomaticBacklog = 64 * 1024;
+
+}  // namespace
+
+Protocol::Protocol(Role role, InboundQueue* inbound) : role_(role), inbound_(inbound) {}
+
+void Protocol::receive(const uint8_t* data, size_t size) {
+  if (input_finished_ || size == 0) return;  // anything after a close or a failure is ignored
+  if (!parked_.empty()) {
+    parked_.append(data, size);
+    resume();
+    return;
+  }
+  const size_t used = process(data, size);
+  if (used < size && !input_finished_) parked_.append(data + used, size - used);
+}
+
+void Protocol::resume() {
+  if (parked_.empty()) return;
+  if (!input_finished_) parked_.consume(process(parked_.data(), parked_.size()));
+  if (parked_.empty() || input_finished_) {
+    parked_.clear();
+    parked_.release_if_empty();
+  }
+}
+
+bool Protocol::wants_input() const {
+  return !input_finished_ && parked_.empty() && !inbound_->full() &&
+         outbound_.automatic_bytes() < kMaxAutomaticBacklog;
+}
+
+size_t Protocol::process(const uint8_t* data, size_t size) {
+  size_t pos = 0;
+  while (pos < size && !input_finished_) {
+    if (phase_ == Phase::kPayload) {
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(payload_left_, size - pos));
+      payload_chunk(data + pos, take);
+      pos += take;
+      payload_left_ -= take;
+      if (payload_left_ == 0 && !input_finished_) end_frame();
+      continue;
+    }
+
+    // A new frame starts here: stop at this boundary while the application has a full queue.
+    if (inbound_->full()) break;
+    FrameHeader header;
+    FrameError error;
+    FrameParse result;
+    size_t used;
+    if (header_size_ == 0) {
+      result = parse_frame_header(data + pos, size - pos, &header, &error);
+      if (result == FrameParse::kNeedMore) {
+        // Fewer than kMaxFrameHeaderSize bytes are left, or the parse would have completed.
+        header_size_ = size - pos;
+        std::memcpy(header_bytes_, data + pos, header_size_);
+        return size;
+      }
+      used = header.header_size;
+    } else {
+      // The header was split across reads: complete it from the saved bytes.
+      const size_t take = std::min(kMaxFrameHeaderSize - header_size_, size - pos);
+      std::memcpy(header_bytes_ + header_size_, data + pos, take);
+      result = parse_frame_header(header_bytes_, header_size_ + take, &header, &error);
+      if (result == FrameParse::kNeedMore) {
+        header_size_ += take;
+        return size;
+      }
+      used = header.header_size - header_size_;  // bytes of this input the header needed
+      if (result == FrameParse::kError) used = take;
+    }
+    header_size_ = 0;
+    if (result == FrameParse::kError) {
+      fail(kCloseProtocolError, frame_error_text(error));
+      return pos + used;
+    }
+    pos += used;
+    begin_frame(header);
+  }
+  return pos;
+}
+
+bool Protocol::begin_frame(const FrameHeader& header) {
+  if (role_ == Role::kServer && !header.masked) {
+    fail(kCloseProtocolError, "Unmasked frame from client");
+    return false;
+  }
+  if (role_ == Role::kClient && header.masked) {
+    fail(kCloseProtocolError, "Masked frame from server");
+    return false;
+  }
+  frame_ = header;
+  payload_left_ = header.payload_length;
+  mask_phase_ = 0;
+  if (is_control_opcode(header.opcode)) {
+    control_size_ = 0;
+  } else {
+    if (header.opcode == OPCODE_CONTINUATION) {
+      if (!in_message_) {
+        fail(kCloseProtocolError, "Continuation frame without a message to continue");
+        return false;
+      }
+    } else {
+      if (in_message_) {
+        fail(kCloseProtocolError, "New data frame inside a fragmented message");
+        return false;
+      }
+      in_message_ = true;
+      message_is_text_ = header.opcode == OPCODE_TEXT;
+      utf8_.reset();
+    }
+    // Checked before any memory is reserved for the payload.
+    const size_t limit = inbound_->max_message_size();
+    const size_t so_far = inbound_->partial_size();
+    if (header.payload_length > limit - std::min(limit, so_far)) {
+      fail(kCloseMessageTooBig, "Message too big");
+      return false;
+    }
+    if (header.payload_length)
+      inbound_->reserve_partial(static_cast<size_t>(header.payload_length));
+  }
+  if (payload_left_ == 0) {
+    end_frame();
+  } else {
+    phase_ = Phase::kPayload;
+  }
+  return true;
+}
+
+void Protocol::payload_chunk(const uint8_t* data, size_t size) {
+  uint8_t* out;
+  if (is_control_opcode(frame_.opcode)) {
+    out = control_payload_ + control_size_;
+    control_size_ += size;
+  } else {
+    out = inbound_->extend_partial(size);
+  }
+  if (frame_.masked) {
+    mask_copy(out, data, size, frame_.mask_key, mask_phase_ & 3);
+  } else {
+    std::memcpy(out, data, size);
+  }
+  mask_phase_ += size;
+  if (!is_control_opcode(frame_.opcode) && message_is_text_ && !utf8_.feed(out, size)) {
+    fail(kCloseInvalidPayload, "Invalid UTF-8 in text message");
+  }
+}
+
+void Protocol::end_frame() {
+  phase_ = Phase::kHeader;
+  switch (frame_.opcode) {
+    case OPCODE_PING:
+      ++events_.pings;
+      if (!close_queued_) {
+        outbound_.append_frame(OPCODE_PONG, true, control_payload_, control_size_,
+                               role_ == Role::kClient, /*automatic=*/true);
+      }
+      break;
+    case OPCODE_PONG:
+      ++events_.pongs;
+      break;
+    case OPCODE_CLOSE:
+      handle_close_frame();
+      break;
+    default:  // text, binary, continuation
+      if (!frame_.fin) break;
+      if (message_is_text_ && !utf8_.at_boundary()) {
+        fail(kCloseInvalidPayload, "Truncated UTF-8 sequence at the end of a text message");
+        return;
+      }
+      inbound_->commit_partial(message_is_text_);
+      in_message_ = false;
+      ++events_.messages;
+      break;
+  }
+}
+
+void Protocol::handle_close_frame() {
+  int code = kCloseNoStatus;
+  std::string reason;
+  if (control_size_ == 1) {
+    fail(kCloseProtocolError, "Close frame with a 1-byte payload");
+    return;
+  }
+  if (control_size_ >= 2) {
+    code = (control_payload_[0] << 8) | control_payload_[1];
+    if (!is_valid_close_code(code)) {
+      fail(kCloseProtocolError, "Invalid close code " + std::to_string(code));
+      return;
+    }
+    if (!is_valid_utf8(control_payload_ + 2, control_size_ - 2)) {
+      fail(kCloseInvalidPayload, "Invalid UTF-8 in close reason");
+      return;
+    }
+    reason.assign(reinterpret_cast<const char*>(control_payload_ + 2), control_size_ - 2);
+  }
+  close_received_ = true;
+  received_code_ = code;
+  received_reason_ = std::move(reason);
+  input_finished_ = true;
+  events_.close_received = true;
+  inbound_->drop_partial();  // a fragmented message cut off by a close can never complete
+  in_message_ = false;
+  // Echo the status code (§5.5.1); an empty close frame is answered with an empty one.
+  if (!close_queued_) send_close(code == kCloseNoStatus ? 0 : code, {});
+}
+
+void Protocol::fail(int code, std::string reason) {
+  if (input_finished_) return;
+  failed_ = true;
+  failure_code_ = code;
+  failure_reason_ = std::move(reason);
+  input_finished_ = true;
+  events_.failed = true;
+  inbound_->drop_partial();
+  in_message_ = false;
+  if (!close_queued_) send_close(code, failure_reason_);
+}
+
+Error Protocol::send_message(const uint8_t* data, size_t size, bool is_text) {
+  if (close_queued_) return FAILED;
+  outbound_.append_frame(is_text ? OPCODE_TEXT : OPCODE_BINARY, true, data, size,
+                         role_ == Role::kClient);
+  return OK;
+}
+
+Error Protocol::send_ping(const uint8_t* data, size_t size) {
+  if (close_queued_) return FAILED;
+  if (size > kMaxControlPayload) return ERR_INVALID_PARAMETER;
+  outbound_.append_frame(OPCODE_PING, true, data, size, role_ == Role::kClient);
+  return OK;
+}
+
+Error Protocol::send_close(int code, std::string_view reason) {
+  if (close_queued_) return FAILED;
+  if (reason.size() > kMaxCloseReasonSize || code < 0 || code > 0xFFFF)
+    return ERR_INVALID_PARAMETER;
+  uint8_t payload[kMaxControlPayload];
+  size_t size = 0;
+  if (code != 0) {
+    payload[0] = static_cast<uint8_t>(code >> 8);
+    payload[1] = static_cast<uint8_t>(code);
+    if (!reason.empty()) std::memcpy(payload + 2, reason.data(), reason.size());
+    size = 2 + reason.size();
+  }
+  outbound_.append_frame(OPCODE_CLOSE, true, payload, size, role_ == Role::kClient);
+  close_queued_ = true;
+  return OK;
+}
+
+ProtocolEvents Protocol::take_events() {
+  ProtocolEvents events = events_;
+  events_ = ProtocolEvents();
+  return events;
+}
+
+}  // namespace wsp

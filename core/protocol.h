@@ -1,0 +1,114 @@
+// The sans-I/O RFC 6455 engine: bytes in, messages and events out; messages in, bytes out.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/byte_buffer.h"
+#include "core/error.h"
+#include "core/frame.h"
+#include "core/inbound_queue.h"
+#include "core/outbound_queue.h"
+#include "core/utf8.h"
+
+namespace wsp {
+
+enum class Role { kClient, kServer };
+
+// What happened since the last take_events().
+struct ProtocolEvents {
+  size_t messages = 0;  // complete data messages added to the inbound queue
+  size_t pings = 0;     // pings received (each answered with a pong automatically)
+  size_t pongs = 0;     // pongs received
+  bool close_received = false;
+  bool failed = false;  // we detected a violation and queued a close with failure_code()
+};
+
+// One connection after the opening handshake. It never touches a socket: the caller feeds bytes
+// read from the transport to receive() and writes outbound().data() to it. Complete messages
+// land in the InboundQueue given at construction. The engine implements RFC 6455 §5 and §7:
+// masking per role, length encodings, fragmentation with interleaved control frames, UTF-8
+// validation that fails fast across fragments, close payload rules and the whole-message limit.
+class Protocol {
+ public:
+  Protocol(Role role, InboundQueue* inbound);
+
+  Role role() const { return role_; }
+
+  // ---- input ----
+  // Takes all `size` bytes. When the inbound queue is full they are parked (bounded by what the
+  // caller read) and processed by resume() once the application made room.
+  void receive(const uint8_t* data, size_t size);
+  // Processes parked bytes after the application drained messages.
+  void resume();
+  // False while the caller should not read more: the inbound queue is full, bytes are parked,
+  // a ping flood left too many unsent pongs, or input is over (close received, failure).
+  bool wants_input() const;
+  bool has_parked_input() const { return !parked_.empty(); }
+  // Input has ended: a close frame was received, or a violation was found.
+  bool input_finished() const { return input_finished_; }
+
+  // ---- output ----
+  Error send_message(const uint8_t* data, size_t size, bool is_text);
+  Error send_ping(const uint8_t* data, size_t size);
+  // Queues a close frame after everything already queued. `code` 0 sends an empty close frame.
+  Error send_close(int code, std::string_view reason);
+  OutboundQueue& outbound() { return outbound_; }
+  const OutboundQueue& outbound() const { return outbound_; }
+
+  // ---- state ----
+  bool close_queued() const { return close_queued_; }
+  bool close_received() const { return close_received_; }
+  bool failed() const { return failed_; }
+  // The close frame we queued has been fully handed to the transport.
+  bool close_sent() const { return close_queued_ && outbound_.empty(); }
+  int received_close_code() const { return received_code_; }  // 1005 when the frame had none
+  const std::string& received_close_reason() const { return received_reason_; }
+  int failure_code() const { return failure_code_; }
+  const std::string& failure_reason() const { return failure_reason_; }
+
+  ProtocolEvents take_events();
+
+ private:
+  enum class Phase { kHeader, kPayload };
+
+  size_t process(const uint8_t* data, size_t size);
+  bool begin_frame(const FrameHeader& header);
+  void payload_chunk(const uint8_t* data, size_t size);
+  void end_frame();
+  void handle_close_frame();
+  void fail(int code, std::string reason);
+
+  Role role_;
+  InboundQueue* inbound_;
+  OutboundQueue outbound_;
+  ByteBuffer parked_;
+
+  Phase phase_ = Phase::kHeader;
+  uint8_t header_bytes_[kMaxFrameHeaderSize];
+  size_t header_size_ = 0;
+  FrameHeader frame_;
+  uint64_t payload_left_ = 0;
+  size_t mask_phase_ = 0;
+
+  bool in_message_ = false;  // a fragmented data message is open
+  bool message_is_text_ = false;
+  Utf8Validator utf8_;
+
+  uint8_t control_payload_[kMaxControlPayload];
+  size_t control_size_ = 0;
+
+  bool input_finished_ = false;
+  bool close_queued_ = false;
+  bool close_received_ = false;
+  bool failed_ = false;
+  int received_code_ = 0;
+  std::string received_reason_;
+  int failure_code_ = 0;
+  std::string failure_reason_;
+  ProtocolEvents events_;
+};
+
+}  // namespace wsp

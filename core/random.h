@@ -1,0 +1,15 @@
+// Cryptographically secure random bytes for handshake keys and frame masks (RFC 6455 §5.3 asks
+// for unpredictable masking keys).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace wsp {
+
+// Fills `out` from the operating system's CSPRNG (getentropy: the kernel natively, the
+// browser's crypto.getRandomValues under Emscripten). Bytes are drawn in batches, so a masking
+// key costs a system call only once every 64 frames.
+void fill_random(uint8_t* out, size_t size);
+
+}  // namespace wsp

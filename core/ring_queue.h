@@ -1,0 +1,50 @@
+// A FIFO of small records in a power-of-two ring that allocates lazily and can be released.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+namespace wsp {
+
+template <typename T>
+class RingQueue {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T& front() { return slots_[head_]; }
+  const T& front() const { return slots_[head_]; }
+  T& back() { return slots_[(head_ + size_ - 1) & (capacity_ - 1)]; }
+
+  void push_back(const T& value) {
+    if (size_ == capacity_) grow();
+    slots_[(head_ + size_) & (capacity_ - 1)] = value;
+    ++size_;
+  }
+  void pop_front() {
+    head_ = (head_ + 1) & (capacity_ - 1);
+    --size_;
+  }
+  void clear() { head_ = size_ = 0; }
+  void release_if_empty() {
+    if (size_ != 0) return;
+    slots_.reset();
+    capacity_ = head_ = 0;
+  }
+
+ private:
+  void grow() {
+    const size_t new_capacity = capacity_ ? capacity_ * 2 : 8;
+    std::unique_ptr<T[]> grown(new T[new_capacity]);
+    for (size_t i = 0; i < size_; ++i) grown[i] = slots_[(head_ + i) & (capacity_ - 1)];
+    slots_ = std::move(grown);
+    capacity_ = new_capacity;
+    head_ = 0;
+  }
+
+  std::unique_ptr<T[]> slots_;
+  size_t capacity_ = 0;  // zero or a power of two
+  size_t head_ = 0;
+  size_t size_ = 0;
+};
+
+}  // namespace wsp

@@ -1,0 +1,52 @@
+// StreamPeer: a non-blocking byte stream, the transport a server-side WebSocketPeer is built on
+// (native StreamPeerTCP and StreamPeerTLS implement it; tests use in-memory streams).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+
+namespace wsp {
+
+class StreamPeer {
+ public:
+  enum Status {
+    STATUS_NONE = 0,        // not connected
+    STATUS_CONNECTING = 1,  // connecting, or a TLS handshake is in progress
+    STATUS_CONNECTED = 2,
+    STATUS_ERROR = 3,
+  };
+
+  virtual ~StreamPeer() = default;
+
+  // Sends up to `size` bytes without blocking; `*sent` is how many were taken (possibly 0).
+  // ERR_CONNECTION_ERROR once the stream is broken.
+  virtual Error put_partial_data(const uint8_t* data, int size, int* sent) = 0;
+  // Receives up to `size` bytes without blocking; `*received` is how many arrived (0: none yet).
+  // ERR_FILE_EOF when the remote closed the stream in order, ERR_CONNECTION_ERROR on failure.
+  virtual Error get_partial_data(uint8_t* buffer, int size, int* received) = 0;
+  // Advances internal state (connection progress, TLS handshake) without blocking.
+  virtual void poll() {}
+  virtual Status get_status() const = 0;
+  // Closes the stream at once.
+  virtual void disconnect() = 0;
+
+  // Address and port of the remote end, when there is one.
+  virtual std::string get_connected_host() const { return ""; }
+  virtual int get_connected_port() const { return 0; }
+  // Disables Nagle's algorithm where the transport has one.
+  virtual void set_no_delay(bool enabled) {}
+
+  // For readiness-driven loops: the OS handle to wait on (-1 if none), whether the stream holds
+  // bytes it still has to write, and whether it holds received bytes a read would return without
+  // waiting (a TLS record already decrypted).
+  virtual int get_native_handle() const { return -1; }
+  virtual bool has_pending_output() const { return false; }
+  virtual bool has_pending_input() const { return false; }
+
+  // Human-readable reason of the latest failure, empty if none.
+  virtual std::string get_last_error() const { return ""; }
+};
+
+}  // namespace wsp

@@ -1,0 +1,215 @@
+#include "core/websocket_peer.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/close_code.h"
+#include "core/handshake.h"
+#include "core/log.h"
+#include "core/utf8.h"
+
+namespace wsp {
+
+const char* state_name(WebSocketPeer::State state) {
+  switch (state) {
+    case WebSocketPeer::STATE_CONNECTING:
+      return "STATE_CONNECTING";
+    case WebSocketPeer::STATE_OPEN:
+      return "STATE_OPEN";
+    case WebSocketPeer::STATE_CLOSING:
+      return "STATE_CLOSING";
+    case WebSocketPeer::STATE_CLOSED:
+      return "STATE_CLOSED";
+  }
+  return "STATE_UNKNOWN";
+}
+
+Error WebSocketPeer::send(std::span<const uint8_t> message, WriteMode write_mode) {
+  if (state_ != STATE_OPEN) {
+    return fail_call(FAILED, std::string("Cannot send: the connection is in ") +
+                                 state_name(state_) + ", not STATE_OPEN.");
+  }
+  const bool is_text = write_mode == WRITE_MODE_TEXT;
+  if (is_text && !is_valid_utf8(message.data(), message.size())) {
+    return fail_call(ERR_INVALID_DATA, "Cannot send: text messages must be valid UTF-8.");
+  }
+  if (queued_outbound_messages() >= static_cast<size_t>(max_queued_packets_)) {
+    return fail_call(ERR_OUT_OF_MEMORY, "Cannot send: " + std::to_string(max_queued_packets_) +
+                                            " messages are already queued (max_queued_packets).");
+  }
+  if (outbound_buffer_size_ > 0 &&
+      static_cast<uint64_t>(get_current_outbound_buffered_amount()) + message.size() >
+          static_cast<uint64_t>(outbound_buffer_size_)) {
+    return fail_call(ERR_OUT_OF_MEMORY,
+                     "Cannot send " + std::to_string(message.size()) +
+                         " bytes: " + std::to_string(get_current_outbound_buffered_amount()) +
+                         " bytes are buffered and outbound_buffer_size is " +
+                         std::to_string(outbound_buffer_size_) + ".");
+  }
+  return send_message(message.data(), message.size(), is_text);
+}
+
+Error WebSocketPeer::send_text(std::string_view message) {
+  return send(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(message.data()), message.size()),
+      WRITE_MODE_TEXT);
+}
+
+Error WebSocketPeer::put_packet(const uint8_t* buffer, int size) {
+  if (size < 0 || (size > 0 && buffer == nullptr)) {
+    return fail_call(ERR_INVALID_PARAMETER, "put_packet: invalid buffer.");
+  }
+  return send(std::span<const uint8_t>(buffer, static_cast<size_t>(size)), WRITE_MODE_BINARY);
+}
+
+bool WebSocketPeer::close_code_allowed(int code) const { return is_valid_close_code(code); }
+
+Error WebSocketPeer::close(int code, std::string_view reason) {
+  if (code < 0) {
+    if (state_ != STATE_CLOSED) abort_connection();
+    return OK;
+  }
+  if (!close_code_allowed(code)) {
+    return fail_call(ERR_INVALID_PARAMETER,
+                     "close(): " + std::to_string(code) + " is not a valid close code here.");
+  }
+  if (reason.size() > kMaxCloseReasonSize) {
+    return fail_call(ERR_INVALID_PARAMETER,
+                     "close(): the reason is " + std::to_string(reason.size()) +
+                         " bytes; at most 123 UTF-8 bytes fit in a close frame.");
+  }
+  if (!is_valid_utf8(reason)) {
+    return fail_call(ERR_INVALID_PARAMETER, "close(): the reason must be valid UTF-8.");
+  }
+  switch (state_) {
+    case STATE_CONNECTING:
+      abort_connection();
+      break;
+    case STATE_OPEN:
+      begin_close(code, reason);
+      break;
+    case STATE_CLOSING:
+    case STATE_CLOSED:
+      break;
+  }
+  return OK;
+}
+
+int WebSocketPeer::get_available_packet_count() const { return static_cast<int>(inbound_.count()); }
+
+Error WebSocketPeer::get_packet(const uint8_t** buffer, int* size) {
+  size_t length = 0;
+  bool is_text = false;
+  if (!inbound_.pop(buffer, &length, &is_text)) {
+    *buffer = nullptr;
+    *size = 0;
+    return ERR_UNAVAILABLE;
+  }
+  *size = static_cast<int>(length);
+  last_packet_was_text_ = is_text;
+  return OK;
+}
+
+Error WebSocketPeer::set_handshake_headers(std::vector<std::string> headers) {
+  for (const std::string& line : headers) {
+    std::string error;
+    if (!validate_extra_header(line, &error)) return fail_call(ERR_INVALID_PARAMETER, error);
+  }
+  handshake_headers_ = std::move(headers);
+  return OK;
+}
+
+Error WebSocketPeer::set_heartbeat_interval(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) {
+    return fail_call(ERR_INVALID_PARAMETER, "heartbeat_interval must be 0 (off) or positive.");
+  }
+  heartbeat_interval_ = seconds;
+  return OK;
+}
+
+Error WebSocketPeer::set_inbound_buffer_size(int size) {
+  if (size <= 0) return fail_call(ERR_INVALID_PARAMETER, "inbound_buffer_size must be positive.");
+  inbound_buffer_size_ = size;
+  return OK;
+}
+
+Error WebSocketPeer::set_max_queued_packets(int count) {
+  if (count <= 0) return fail_call(ERR_INVALID_PARAMETER, "max_queued_packets must be positive.");
+  max_queued_packets_ = count;
+  return OK;
+}
+
+Error WebSocketPeer::set_outbound_buffer_size(int size) {
+  if (size < 0) {
+    return fail_call(ERR_INVALID_PARAMETER,
+                     "outbound_buffer_size must be 0 (no limit) or positive.");
+  }
+  outbound_buffer_size_ = size;
+  return OK;
+}
+
+Error WebSocketPeer::set_supported_protocols(std::vector<std::string> protocols) {
+  for (std::string& protocol : protocols) {
+    // Godot strips surrounding whitespace; a protocol must then be an HTTP token (RFC 6455 §4.1).
+    const size_t first = protocol.find_first_not_of(" \t");
+    const size_t last = protocol.find_last_not_of(" \t");
+    protocol = first == std::string::npos ? "" : protocol.substr(first, last - first + 1);
+    if (!is_http_token(protocol)) {
+      return fail_call(ERR_INVALID_PARAMETER,
+                       "Invalid sub-protocol \"" + protocol + "\": it must be an HTTP token.");
+    }
+  }
+  supported_protocols_ = std::move(protocols);
+  return OK;
+}
+
+Error WebSocketPeer::set_handshake_timeout(double seconds) {
+  if (!std::isfinite(seconds) || seconds <= 0) {
+    return fail_call(ERR_INVALID_PARAMETER, "handshake_timeout must be positive.");
+  }
+  handshake_timeout_ = seconds;
+  return OK;
+}
+
+Error WebSocketPeer::set_close_timeout(double seconds) {
+  if (!std::isfinite(seconds) || seconds <= 0) {
+    return fail_call(ERR_INVALID_PARAMETER, "close_timeout must be positive.");
+  }
+  close_timeout_ = seconds;
+  return OK;
+}
+
+Error WebSocketPeer::fail_call(Error error, std::string message) {
+  set_last_error(std::move(message));
+  return error;
+}
+
+void WebSocketPeer::set_last_error(std::string message) {
+  last_error_ = std::move(message);
+  log_message(last_error_);
+}
+
+void WebSocketPeer::begin_session() {
+  close_code_ = kCloseUnclean;
+  close_reason_.clear();
+  requested_url_.clear();
+  selected_protocol_.clear();
+  last_error_.clear();
+  handshake_status_ = 0;
+  response_headers_.clear();
+  request_path_.clear();
+  request_headers_.clear();
+  last_packet_was_text_ = false;
+  inbound_.clear();
+  inbound_.release_if_idle();
+  inbound_.configure(static_cast<size_t>(inbound_buffer_size_),
+                     static_cast<size_t>(max_queued_packets_));
+}
+
+void WebSocketPeer::set_closed(int code, std::string reason) {
+  state_ = STATE_CLOSED;
+  close_code_ = code;
+  close_reason_ = std::move(reason);
+}
+
+}  // namespace wsp

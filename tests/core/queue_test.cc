@@ -1,0 +1,165 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "core/byte_buffer.h"
+#include "core/inbound_queue.h"
+#include "core/outbound_queue.h"
+#include "core/ring_queue.h"
+
+namespace wsp {
+namespace {
+
+std::string pop_string(InboundQueue& q, bool* is_text = nullptr) {
+  const uint8_t* data;
+  size_t size;
+  bool text;
+  if (!q.pop(&data, &size, &text)) return "<none>";
+  if (is_text) *is_text = text;
+  return std::string(reinterpret_cast<const char*>(data), size);
+}
+
+TEST(InboundQueue, OwnsNoMemoryUntilUsedAndGivesItBack) {
+  InboundQueue q;
+  q.configure(1000, 10);
+  EXPECT_EQ(q.count(), 0u);
+  ASSERT_TRUE(q.push(reinterpret_cast<const uint8_t*>("abc"), 3, true));
+  bool text = false;
+  EXPECT_EQ(pop_string(q, &text), "abc");
+  EXPECT_TRUE(text);
+  q.release_if_idle();
+  // After release the queue works again from scratch.
+  ASSERT_TRUE(q.push(reinterpret_cast<const uint8_t*>("z"), 1, false));
+  EXPECT_EQ(pop_string(q, &text), "z");
+  EXPECT_FALSE(text);
+}
+
+TEST(InboundQueue, KeepsOrderAndTypesAcrossGrowthAndCompaction) {
+  InboundQueue q;
+  q.configure(1 << 20, 100000);
+  int next_pop = 0;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string msg = "message-" + std::to_string(i) + std::string(i % 300, 'x');
+    ASSERT_TRUE(q.push(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), i % 2 == 0));
+    if (i % 3 == 0) {
+      bool text;
+      const std::string got = pop_string(q, &text);
+      EXPECT_EQ(got, "message-" + std::to_string(next_pop) + std::string(next_pop % 300, 'x'));
+      EXPECT_EQ(text, next_pop % 2 == 0);
+      ++next_pop;
+    }
+  }
+  while (q.count() > 0) {
+    EXPECT_EQ(pop_string(q),
+              "message-" + std::to_string(next_pop) + std::string(next_pop % 300, 'x'));
+    ++next_pop;
+  }
+  EXPECT_EQ(next_pop, 5000);
+}
+
+TEST(InboundQueue, FullByCountOrBytesAndRefusesOversizedMessages) {
+  InboundQueue q;
+  q.configure(10, 2);
+  const uint8_t data[11] = {};
+  EXPECT_FALSE(q.push(data, 11, false)) << "larger than the maximum message";
+  EXPECT_TRUE(q.push(data, 1, false));
+  EXPECT_FALSE(q.full());
+  EXPECT_TRUE(q.push(data, 1, false));
+  EXPECT_TRUE(q.full()) << "two packets queued";
+  EXPECT_FALSE(q.push(data, 1, false));
+  q.clear();
+  EXPECT_TRUE(q.push(data, 10, false));
+  EXPECT_TRUE(q.full()) << "queued bytes reached the maximum";
+}
+
+TEST(InboundQueue, PartialMessagesAssembleAndDrop) {
+  InboundQueue q;
+  q.configure(100, 10);
+  std::memcpy(q.extend_partial(3), "abc", 3);
+  std::memcpy(q.extend_partial(2), "de", 2);
+  EXPECT_EQ(q.partial_size(), 5u);
+  EXPECT_EQ(q.count(), 0u);
+  q.commit_partial(true);
+  std::memcpy(q.extend_partial(4), "junk", 4);
+  q.drop_partial();
+  std::memcpy(q.extend_partial(2), "ok", 2);
+  q.commit_partial(false);
+  EXPECT_EQ(pop_string(q), "abcde");
+  EXPECT_EQ(pop_string(q), "ok");
+  EXPECT_EQ(pop_string(q), "<none>");
+}
+
+TEST(OutboundQueue, AccountsPayloadAndFramesUntilWritten) {
+  OutboundQueue q;
+  const uint8_t payload[300] = {};
+  q.append_frame(0x2, true, payload, 300, false);      // 4 + 300 bytes on the wire
+  q.append_frame(0x9, true, payload, 5, false, true);  // 2 + 5, automatic
+  EXPECT_EQ(q.size(), 311u);
+  EXPECT_EQ(q.buffered_payload(), 305u);
+  EXPECT_EQ(q.queued_frames(), 2u);
+  EXPECT_EQ(q.automatic_bytes(), 7u);
+  q.consume(303);
+  EXPECT_EQ(q.queued_frames(), 2u) << "first frame not completely written yet";
+  q.consume(1);
+  EXPECT_EQ(q.queued_frames(), 1u);
+  EXPECT_EQ(q.buffered_payload(), 5u);
+  q.consume(7);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.buffered_payload(), 0u);
+  EXPECT_EQ(q.automatic_bytes(), 0u);
+  q.release_if_idle();
+  q.append_frame(0x1, true, reinterpret_cast<const uint8_t*>("hi"), 2, false);
+  EXPECT_EQ(q.size(), 4u);
+  EXPECT_EQ(q.data()[0], 0x81);
+  EXPECT_EQ(q.data()[2], 'h');
+}
+
+TEST(OutboundQueue, MaskedFramesUseFreshKeys) {
+  OutboundQueue q;
+  const uint8_t payload[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  q.append_frame(0x2, true, payload, 8, true);
+  q.append_frame(0x2, true, payload, 8, true);
+  ASSERT_EQ(q.size(), 28u);
+  const uint8_t* a = q.data();
+  const uint8_t* b = q.data() + 14;
+  EXPECT_EQ(a[1], 0x88);
+  EXPECT_NE(std::memcmp(a + 2, b + 2, 4), 0) << "two frames with the same mask key";
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(a[6 + i] ^ a[2 + i % 4], payload[i]);
+}
+
+TEST(RingQueue, GrowsAndWraps) {
+  RingQueue<int> r;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 100; ++i) r.push_back(i);
+    for (int i = 0; i < 50; ++i) {
+      EXPECT_EQ(r.front(), i);
+      r.pop_front();
+    }
+    for (int i = 100; i < 130; ++i) r.push_back(i);
+    for (int i = 50; i < 130; ++i) {
+      EXPECT_EQ(r.front(), i);
+      r.pop_front();
+    }
+    EXPECT_TRUE(r.empty());
+    r.release_if_empty();
+  }
+}
+
+TEST(ByteBuffer, PreparePreservesReadableBytes) {
+  ByteBuffer b;
+  std::string expected;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string chunk = std::to_string(i) + ",";
+    b.append(reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size());
+    expected += chunk;
+    if (i % 7 == 0 && b.size() >= 3) {
+      b.consume(3);
+      expected.erase(0, 3);
+    }
+    ASSERT_EQ(std::string(reinterpret_cast<const char*>(b.data()), b.size()), expected);
+  }
+}
+
+}  // namespace
+}  // namespace wsp
