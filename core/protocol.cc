@@ -28,9 +28,9 @@ void Protocol::receive(const uint8_t* data, size_t size) {
   if (used < size && !input_finished_) parked_.append(data + used, size - used);
 }
 
-void Protocol::resume() {
+void Protocol::resume(bool ignore_limits) {
   if (parked_.empty()) return;
-  if (!input_finished_) parked_.consume(process(parked_.data(), parked_.size()));
+  if (!input_finished_) parked_.consume(process(parked_.data(), parked_.size(), ignore_limits));
   if (parked_.empty() || input_finished_) {
     parked_.clear();
     parked_.release_if_empty();
@@ -42,7 +42,7 @@ bool Protocol::wants_input() const {
          outbound_.automatic_bytes() < kMaxAutomaticBacklog;
 }
 
-size_t Protocol::process(const uint8_t* data, size_t size) {
+size_t Protocol::process(const uint8_t* data, size_t size, bool ignore_limits) {
   size_t pos = 0;
   while (pos < size && !input_finished_) {
     if (phase_ == Phase::kPayload) {
@@ -55,7 +55,7 @@ size_t Protocol::process(const uint8_t* data, size_t size) {
     }
 
     // A new frame starts here: stop at this boundary while the application has a full queue.
-    if (inbound_->full()) break;
+    if (inbound_->full() && !ignore_limits) break;
     FrameHeader header;
     FrameError error;
     FrameParse result;

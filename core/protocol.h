@@ -41,8 +41,10 @@ class Protocol {
   // Takes all `size` bytes. When the inbound queue is full they are parked (bounded by what the
   // caller read) and processed by resume() once the application made room.
   void receive(const uint8_t* data, size_t size);
-  // Processes parked bytes after the application drained messages.
-  void resume();
+  // Processes parked bytes after the application drained messages. With `ignore_limits` (used
+  // when the connection ends) every complete message still parked is queued regardless of the
+  // queue limits, so that nothing already received is lost.
+  void resume(bool ignore_limits = false);
   // False while the caller should not read more: the inbound queue is full, bytes are parked,
   // a ping flood left too many unsent pongs, or input is over (close received, failure).
   bool wants_input() const;
@@ -74,7 +76,7 @@ class Protocol {
  private:
   enum class Phase { kHeader, kPayload };
 
-  size_t process(const uint8_t* data, size_t size);
+  size_t process(const uint8_t* data, size_t size, bool ignore_limits = false);
   bool begin_frame(const FrameHeader& header);
   void payload_chunk(const uint8_t* data, size_t size);
   void end_frame();

@@ -1,0 +1,572 @@
+#include "platform/native/native_websocket_peer.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "core/close_code.h"
+#include "core/handshake.h"
+#include "platform/native/net.h"
+#include "platform/native/stream_peer_tls.h"
+
+namespace wsp {
+namespace {
+
+constexpr size_t kMinRead = 16 * 1024;
+constexpr size_t kMaxRead = 256 * 1024;
+constexpr int kMaxReadsPerPoll = 4;  // fairness between peers sharing one thread
+
+// One receive buffer per thread, shared by every peer on it: an idle peer owns none.
+uint8_t* read_buffer() {
+  thread_local std::unique_ptr<uint8_t[]> buffer(new uint8_t[kMaxRead]);
+  return buffer.get();
+}
+
+std::string describe_seconds(double seconds) {
+  std::string text = std::to_string(seconds);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (!text.empty() && text.back() == '.') text.pop_back();
+  return text + " s";
+}
+
+Clock::time_point after(Clock::time_point now, double seconds) {
+  return now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+}  // namespace
+
+std::unique_ptr<WebSocketPeer> WebSocketPeer::create() {
+  return std::make_unique<NativeWebSocketPeer>();
+}
+
+NativeWebSocketPeer::~NativeWebSocketPeer() { release_transport(); }
+
+// ---------------------------------------------------------------------------------------------
+// Starting a connection
+
+Error NativeWebSocketPeer::connect_to_url(const std::string& url,
+                                          std::shared_ptr<const TLSOptions> tls_client_options) {
+  if (url.empty()) return fail_call(ERR_INVALID_PARAMETER, "connect_to_url: the URL is empty.");
+  if (tls_client_options && tls_client_options->is_server()) {
+    return fail_call(ERR_INVALID_PARAMETER,
+                     "connect_to_url: TLS options are server options; use TLSOptions::client().");
+  }
+  if (state_ == STATE_CONNECTING || state_ == STATE_OPEN) {
+    return fail_call(ERR_ALREADY_IN_USE, "connect_to_url: the peer is already connecting or open.");
+  }
+  WsUrl parsed;
+  std::string error;
+  if (parse_ws_url(url, &parsed, &error) != OK) return fail_call(ERR_INVALID_PARAMETER, error);
+
+  release_transport();  // a peer in CLOSING is cut off
+  reset_connection_state();
+  begin_session();
+  is_server_ = false;
+  url_ = std::move(parsed);
+  tls_options_ = std::move(tls_client_options);
+  requested_url_ = url;
+  state_ = STATE_CONNECTING;
+  handshake_deadline_ = after(Clock::now(), handshake_timeout_);
+
+  sockaddr_storage literal;
+  socklen_t length;
+  if (native::parse_ip_literal(url_.host, url_.port, &literal, &length)) {
+    addresses_ = {literal};
+    try_next_address();
+    if (state_ == STATE_CLOSED) return FAILED;  // every address failed at once
+  } else {
+    resolve_job_ = native::ResolveJob::start(url_.host, url_.port);
+    phase_ = Phase::kResolving;
+  }
+  return OK;
+}
+
+Error NativeWebSocketPeer::accept_stream(std::shared_ptr<StreamPeer> stream,
+                                         std::string_view pre_read) {
+  if (!stream) return fail_call(ERR_INVALID_PARAMETER, "accept_stream: the stream is null.");
+  if (state_ == STATE_CONNECTING || state_ == STATE_OPEN) {
+    return fail_call(ERR_ALREADY_IN_USE, "accept_stream: the peer is already connecting or open.");
+  }
+  const StreamPeer::Status status = stream->get_status();
+  if (status != StreamPeer::STATUS_CONNECTED && status != StreamPeer::STATUS_CONNECTING) {
+    return fail_call(ERR_INVALID_PARAMETER, "accept_stream: the stream is not connected.");
+  }
+  release_transport();
+  reset_connection_state();
+  begin_session();
+  is_server_ = true;
+  stream_ = std::move(stream);
+  tcp_ = std::dynamic_pointer_cast<StreamPeerTCP>(stream_);
+  stream_->set_no_delay(no_delay_);
+  state_ = STATE_CONNECTING;
+  handshake_deadline_ = after(Clock::now(), handshake_timeout_);
+  head_reader_ = HttpHeadReader(kMaxHandshakeHeadSize);
+  phase_ = status == StreamPeer::STATUS_CONNECTING ? Phase::kTlsHandshake : Phase::kReadRequest;
+  if (!pre_read.empty()) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(pre_read.data());
+    const size_t used = head_reader_.feed(bytes, pre_read.size());
+    early_bytes_.append(bytes + used, pre_read.size() - used);
+  }
+  return OK;
+}
+
+void NativeWebSocketPeer::reset_connection_state() {
+  phase_ = Phase::kIdle;
+  url_ = WsUrl();
+  tls_options_.reset();
+  resolve_job_.reset();
+  addresses_.clear();
+  next_address_ = 0;
+  last_connect_error_.clear();
+  handshake_key_.clear();
+  handshake_out_.clear();
+  handshake_written_ = 0;
+  head_reader_ = HttpHeadReader(0);
+  early_bytes_.clear();
+  early_bytes_.release_if_empty();
+  protocol_.reset();
+  heartbeat_.stop();
+  close_deadline_ = Clock::time_point::max();
+  transport_closed_ = false;
+  input_maybe_pending_ = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// poll()
+
+void NativeWebSocketPeer::poll() {
+  if (state_ == STATE_CLOSED) return;
+  const Clock::time_point now = Clock::now();
+  if (state_ == STATE_CONNECTING) {
+    if (now >= handshake_deadline_) {
+      fail_handshake("Handshake timed out after " + describe_seconds(handshake_timeout_) + ".");
+      return;
+    }
+    step_handshake(now);
+    if (state_ != STATE_OPEN) return;
+  }
+  service_open(now);
+}
+
+void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
+  if (phase_ == Phase::kResolving) {
+    native::ResolveResult result;
+    if (!resolve_job_->done(&result)) return;
+    resolve_job_.reset();
+    if (!result.error.empty()) {
+      fail_handshake(result.error);
+      return;
+    }
+    addresses_ = std::move(result.addresses);
+    next_address_ = 0;
+    try_next_address();
+  }
+  if (phase_ == Phase::kConnecting) {
+    tcp_->poll();
+    if (tcp_->get_status() == StreamPeer::STATUS_CONNECTING) return;
+    if (tcp_->get_status() != StreamPeer::STATUS_CONNECTED) {
+      last_connect_error_ = tcp_->get_last_error();
+      ++next_address_;
+      try_next_address();
+      return;
+    }
+    tcp_->set_no_delay(no_delay_);
+    start_tls_or_request();
+  }
+  if (phase_ == Phase::kTlsHandshake) {
+    stream_->poll();
+    const StreamPeer::Status status = stream_->get_status();
+    if (status == StreamPeer::STATUS_CONNECTING) return;
+    if (status != StreamPeer::STATUS_CONNECTED) {
+      fail_handshake(stream_->get_last_error().empty() ? "TLS handshake failed."
+                                                       : stream_->get_last_error());
+      return;
+    }
+    phase_ = is_server_ ? Phase::kReadRequest : Phase::kSendRequest;
+  }
+  if (phase_ == Phase::kSendRequest) {
+    if (!write_handshake_bytes()) return;
+    phase_ = Phase::kReadResponse;
+  }
+  if (phase_ == Phase::kReadResponse) {
+    if (!read_handshake_head()) return;
+    finish_client_handshake();
+    if (state_ == STATE_CLOSED) return;
+    enter_open(now);
+    return;
+  }
+  if (phase_ == Phase::kReadRequest) {
+    if (!read_handshake_head()) return;
+    finish_server_handshake();
+  }
+  if (phase_ == Phase::kWriteResponse) {
+    if (!write_handshake_bytes()) return;
+    enter_open(now);
+    return;
+  }
+  if (phase_ == Phase::kWriteRefusal) {
+    if (!write_handshake_bytes()) return;
+    const std::string reason = last_error_;
+    fail_handshake(reason);
+  }
+}
+
+void NativeWebSocketPeer::try_next_address() {
+  while (next_address_ < addresses_.size()) {
+    tcp_ = std::make_shared<StreamPeerTCP>();
+    if (tcp_->connect_to_address(addresses_[next_address_]) == OK) {
+      stream_ = tcp_;
+      phase_ = Phase::kConnecting;
+      return;
+    }
+    last_connect_error_ = tcp_->get_last_error();
+    ++next_address_;
+  }
+  std::string message = last_connect_error_.empty() ? "Cannot connect." : last_connect_error_;
+  if (addresses_.size() > 1) {
+    message += " (tried " + std::to_string(addresses_.size()) + " addresses)";
+  }
+  fail_handshake(message);
+}
+
+void NativeWebSocketPeer::start_tls_or_request() {
+  stream_ = tcp_;
+  if (url_.secure) {
+    auto tls = std::make_shared<StreamPeerTLS>();
+    if (tls->connect_to_stream(tcp_, url_.host, tls_options_) != OK) {
+      fail_handshake(tls->get_last_error());
+      return;
+    }
+    stream_ = tls;
+    phase_ = Phase::kTlsHandshake;
+  } else {
+    phase_ = Phase::kSendRequest;
+  }
+  handshake_key_ = make_handshake_key();
+  handshake_out_ =
+      build_client_request(url_, handshake_key_, supported_protocols_, handshake_headers_);
+  handshake_written_ = 0;
+  head_reader_ = HttpHeadReader(kMaxHandshakeHeadSize);
+}
+
+bool NativeWebSocketPeer::write_handshake_bytes() {
+  while (handshake_written_ < handshake_out_.size()) {
+    int sent = 0;
+    const auto* data = reinterpret_cast<const uint8_t*>(handshake_out_.data()) + handshake_written_;
+    const int size = static_cast<int>(handshake_out_.size() - handshake_written_);
+    if (stream_->put_partial_data(data, size, &sent) != OK) {
+      fail_handshake("Connection lost during the handshake: " + stream_->get_last_error());
+      return false;
+    }
+    if (sent == 0) return false;
+    handshake_written_ += static_cast<size_t>(sent);
+  }
+  return true;
+}
+
+bool NativeWebSocketPeer::read_handshake_head() {
+  uint8_t* buffer = read_buffer();
+  while (!head_reader_.complete() && !head_reader_.too_large()) {
+    int received = 0;
+    const Error error = stream_->get_partial_data(buffer, static_cast<int>(kMinRead), &received);
+    if (error != OK) {
+      fail_handshake(
+          std::string("Connection closed during the handshake") +
+          (is_server_ ? " (no complete request received)." : " (no complete response received).") +
+          (stream_->get_last_error().empty() ? "" : " " + stream_->get_last_error()));
+      return false;
+    }
+    if (received == 0) return false;
+    const size_t used = head_reader_.feed(buffer, static_cast<size_t>(received));
+    early_bytes_.append(buffer + used, static_cast<size_t>(received) - used);
+  }
+  return true;
+}
+
+void NativeWebSocketPeer::finish_client_handshake() {
+  if (head_reader_.too_large()) {
+    fail_handshake("Handshake response headers exceed " + std::to_string(kMaxHandshakeHeadSize) +
+                   " bytes.");
+    return;
+  }
+  ClientHandshakeResult result =
+      check_server_response(head_reader_.head(), handshake_key_, supported_protocols_);
+  handshake_status_ = result.status;
+  response_headers_ = std::move(result.headers);
+  if (!result.ok) {
+    fail_handshake(result.error);
+    return;
+  }
+  selected_protocol_ = std::move(result.selected_protocol);
+}
+
+void NativeWebSocketPeer::finish_server_handshake() {
+  handshake_written_ = 0;
+  if (head_reader_.too_large()) {
+    handshake_status_ = 431;
+    set_last_error("Refused handshake: request headers exceed " +
+                   std::to_string(kMaxHandshakeHeadSize) + " bytes (HTTP 431).");
+    handshake_out_ = build_http_error_response(431, "Request headers too large.\n");
+    phase_ = Phase::kWriteRefusal;
+    return;
+  }
+  ServerHandshakeResult result =
+      answer_client_request(head_reader_.head(), supported_protocols_, handshake_headers_);
+  handshake_status_ = result.status;
+  request_path_ = std::move(result.path);
+  request_headers_ = std::move(result.headers);
+  handshake_out_ = std::move(result.response);
+  if (result.status != 101) {
+    set_last_error("Refused handshake with HTTP " + std::to_string(result.status) + ": " +
+                   result.error);
+    phase_ = Phase::kWriteRefusal;
+    return;
+  }
+  const bool secure = dynamic_cast<StreamPeerTLS*>(stream_.get()) != nullptr;
+  requested_url_ = std::string(secure ? "wss://" : "ws://") + result.host + request_path_;
+  selected_protocol_ = std::move(result.selected_protocol);
+  phase_ = Phase::kWriteResponse;
+}
+
+void NativeWebSocketPeer::enter_open(Clock::time_point now) {
+  phase_ = Phase::kOpen;
+  state_ = STATE_OPEN;
+  handshake_out_.clear();
+  handshake_out_.shrink_to_fit();
+  head_reader_ = HttpHeadReader(0);
+  protocol_ = std::make_unique<Protocol>(is_server_ ? Role::kServer : Role::kClient, &inbound_);
+  heartbeat_.start(heartbeat_interval_, now);
+  if (!early_bytes_.empty()) {
+    protocol_->receive(early_bytes_.data(), early_bytes_.size());
+    early_bytes_.clear();
+  }
+  early_bytes_.release_if_empty();
+}
+
+void NativeWebSocketPeer::fail_handshake(std::string message) {
+  set_last_error(std::move(message));
+  release_transport();
+  phase_ = Phase::kIdle;
+  set_closed(kCloseUnclean, "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// OPEN and CLOSING
+
+void NativeWebSocketPeer::service_open(Clock::time_point now) {
+  if (state_ == STATE_OPEN) {
+    const bool input_paused = !protocol_->wants_input() && !protocol_->input_finished();
+    switch (heartbeat_.tick(now, input_paused)) {
+      case Heartbeat::Action::kSendPing:
+        protocol_->send_ping(nullptr, 0);
+        break;
+      case Heartbeat::Action::kPeerDead:
+        set_last_error("No pong within the heartbeat interval (" +
+                       describe_seconds(heartbeat_interval_) + "): the peer is unresponsive.");
+        transport_closed_ = true;
+        finish();
+        return;
+      case Heartbeat::Action::kNone:
+        break;
+    }
+  }
+
+  protocol_->resume();
+  if (!transport_closed_) read_frames();
+
+  const ProtocolEvents events = protocol_->take_events();
+  if (events.pongs > 0) heartbeat_.pong_received();
+  if (events.failed) {
+    set_last_error("Protocol error: " + protocol_->failure_reason() + " (closing with code " +
+                   std::to_string(protocol_->failure_code()) + ").");
+  }
+  if ((events.close_received || events.failed) && state_ == STATE_OPEN) {
+    state_ = STATE_CLOSING;
+    close_deadline_ = after(now, close_timeout_);
+  }
+
+  if (!transport_closed_) flush_output();
+
+  const bool exchange_done =
+      protocol_->close_sent() && (protocol_->close_received() || protocol_->failed());
+  if (exchange_done || transport_closed_) {
+    finish();
+  } else if (state_ == STATE_CLOSING && now >= close_deadline_) {
+    set_last_error("Close handshake timed out after " + describe_seconds(close_timeout_) +
+                   "; the connection was dropped.");
+    transport_closed_ = true;
+    finish();
+  } else if (state_ == STATE_OPEN && inbound_.count() == 0 && protocol_->outbound().empty()) {
+    // Idle between bursts: give the buffers back so an idle connection costs little.
+    inbound_.release_if_idle();
+    protocol_->outbound().release_if_idle();
+  }
+}
+
+void NativeWebSocketPeer::read_frames() {
+  uint8_t* buffer = read_buffer();
+  input_maybe_pending_ = false;
+  for (int reads = 0; reads < kMaxReadsPerPoll && protocol_->wants_input(); ++reads) {
+    // Read no more than the inbound budget allows, so parked input stays bounded by the limits.
+    const size_t budget = inbound_.max_message_size() -
+                          std::min(inbound_.max_message_size(), inbound_.queued_bytes());
+    const size_t want = std::clamp(budget + kMaxFrameHeaderSize, kMinRead, kMaxRead);
+    int received = 0;
+    const Error error = stream_->get_partial_data(buffer, static_cast<int>(want), &received);
+    if (error != OK) {
+      transport_lost(error == ERR_FILE_EOF ? "The peer closed the connection."
+                                           : stream_->get_last_error());
+      return;
+    }
+    if (received > 0) protocol_->receive(buffer, static_cast<size_t>(received));
+    if (static_cast<size_t>(received) < want && !stream_->has_pending_input()) return;
+    input_maybe_pending_ = true;
+  }
+}
+
+bool NativeWebSocketPeer::flush_output() {
+  OutboundQueue& out = protocol_->outbound();
+  while (!out.empty()) {
+    int sent = 0;
+    const int size = static_cast<int>(std::min<size_t>(out.size(), INT_MAX));
+    if (stream_->put_partial_data(out.data(), size, &sent) != OK) {
+      transport_lost(stream_->get_last_error());
+      return false;
+    }
+    if (sent == 0) break;
+    out.consume(static_cast<size_t>(sent));
+  }
+  if (stream_->has_pending_output()) stream_->poll();
+  return true;
+}
+
+void NativeWebSocketPeer::transport_lost(const std::string& why) {
+  if (transport_closed_) return;
+  transport_closed_ = true;
+  // After a completed close exchange (or our own failure close) an EOF is the normal ending.
+  if (!protocol_->close_received() && !protocol_->failed()) {
+    set_last_error("Connection lost: " + (why.empty() ? std::string("transport error.") : why));
+  }
+}
+
+void NativeWebSocketPeer::finish() {
+  // Every message already received is queued before the connection is released.
+  protocol_->resume(/*ignore_limits=*/true);
+  protocol_->take_events();
+  int code = kCloseUnclean;
+  std::string reason;
+  if (protocol_->failed()) {
+    code = protocol_->failure_code();  // the code we sent (or tried to send)
+    reason = protocol_->failure_reason();
+  } else if (protocol_->close_received()) {
+    code = protocol_->received_close_code();
+    reason = protocol_->received_close_reason();
+  }
+  release_transport();
+  protocol_.reset();
+  phase_ = Phase::kIdle;
+  set_closed(code, std::move(reason));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending and closing
+
+Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool is_text) {
+  const Error error = protocol_->send_message(data, size, is_text);
+  if (error != OK) return fail_call(error, "Cannot send: a close frame was already sent.");
+  // While the application is still taking messages from this poll, replies accumulate and leave
+  // together (one write for the batch); a lone send goes out at once.
+  if (inbound_.count() == 0 && !transport_closed_) flush_output();
+  return OK;
+}
+
+void NativeWebSocketPeer::begin_close(int code, std::string_view reason) {
+  protocol_->send_close(code, reason);
+  state_ = STATE_CLOSING;
+  close_deadline_ = after(Clock::now(), close_timeout_);
+  if (!transport_closed_) flush_output();
+}
+
+void NativeWebSocketPeer::abort_connection() {
+  if (protocol_) {
+    protocol_->resume(/*ignore_limits=*/true);
+    protocol_.reset();
+  }
+  release_transport();
+  phase_ = Phase::kIdle;
+  set_closed(kCloseUnclean, "");
+}
+
+size_t NativeWebSocketPeer::queued_outbound_messages() const {
+  return protocol_ ? protocol_->outbound().queued_frames() : 0;
+}
+
+int64_t NativeWebSocketPeer::get_current_outbound_buffered_amount() const {
+  return protocol_ ? static_cast<int64_t>(protocol_->outbound().buffered_payload()) : 0;
+}
+
+void NativeWebSocketPeer::release_transport() {
+  if (stream_) stream_->disconnect();
+  stream_.reset();
+  if (tcp_) tcp_->disconnect();
+  tcp_.reset();
+  resolve_job_.reset();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+std::string NativeWebSocketPeer::get_connected_host() const {
+  return stream_ && phase_ != Phase::kConnecting ? stream_->get_connected_host() : std::string();
+}
+
+int NativeWebSocketPeer::get_connected_port() const {
+  return stream_ && phase_ != Phase::kConnecting ? stream_->get_connected_port() : 0;
+}
+
+void NativeWebSocketPeer::set_no_delay(bool enabled) {
+  no_delay_ = enabled;
+  if (stream_ && phase_ != Phase::kConnecting) stream_->set_no_delay(enabled);
+}
+
+PollInterest NativeWebSocketPeer::get_poll_interest() const {
+  PollInterest interest;
+  if (state_ == STATE_CLOSED) return interest;
+  interest.fd = stream_ ? stream_->get_native_handle() : -1;
+  interest.stream = stream_.get();
+  if (state_ == STATE_CONNECTING) {
+    interest.deadline = handshake_deadline_;
+    switch (phase_) {
+      case Phase::kResolving:
+        // The resolver thread has no handle to wait on: check back soon.
+        interest.deadline =
+            std::min(handshake_deadline_, Clock::now() + std::chrono::milliseconds(5));
+        break;
+      case Phase::kConnecting:
+      case Phase::kSendRequest:
+      case Phase::kWriteResponse:
+      case Phase::kWriteRefusal:
+        interest.want_write = true;
+        break;
+      case Phase::kTlsHandshake:
+        interest.want_read = true;
+        interest.want_write = stream_ && stream_->has_pending_output();
+        break;
+      default:
+        interest.want_read = true;
+        interest.poll_now = !early_bytes_.empty() || head_reader_.complete();
+        break;
+    }
+    return interest;
+  }
+  interest.want_read = protocol_->wants_input() && !transport_closed_;
+  interest.want_write = !protocol_->outbound().empty() || stream_->has_pending_output();
+  interest.poll_now = transport_closed_ || input_maybe_pending_ ||
+                      (interest.want_read && stream_->has_pending_input()) ||
+                      (protocol_->has_parked_input() && !inbound_.full());
+  if (state_ == STATE_CLOSING) interest.deadline = close_deadline_;
+  if (state_ == STATE_OPEN && heartbeat_.enabled()) interest.deadline = heartbeat_.next_due();
+  return interest;
+}
+
+}  // namespace wsp

@@ -1,0 +1,111 @@
+// The native WebSocketPeer: TCP and OpenSSL TLS driven by poll(), around the core engine.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/byte_buffer.h"
+#include "core/heartbeat.h"
+#include "core/http.h"
+#include "core/protocol.h"
+#include "core/url.h"
+#include "core/websocket_peer.h"
+#include "platform/native/resolver.h"
+#include "platform/native/stream_peer_tcp.h"
+
+namespace wsp {
+
+// What a readiness loop should wait for before calling poll() again.
+struct PollInterest {
+  int fd = -1;                   // socket to watch, -1 when there is none (resolving, closed)
+  const void* stream = nullptr;  // identity of the transport (a new one means a new socket)
+  bool want_read = false;
+  bool want_write = false;
+  bool poll_now = false;  // work is possible without waiting (buffered input, EOF to finish)
+  Clock::time_point deadline = Clock::time_point::max();  // poll() by then (timeouts, heartbeat)
+};
+
+class NativeWebSocketPeer : public WebSocketPeer {
+ public:
+  NativeWebSocketPeer() = default;
+  ~NativeWebSocketPeer() override;
+
+  Error connect_to_url(const std::string& url,
+                       std::shared_ptr<const TLSOptions> tls_client_options = nullptr) override;
+  Error accept_stream(std::shared_ptr<StreamPeer> stream, std::string_view pre_read = {}) override;
+  void poll() override;
+  std::string get_connected_host() const override;
+  int get_connected_port() const override;
+  int64_t get_current_outbound_buffered_amount() const override;
+  void set_no_delay(bool enabled) override;
+
+  // For readiness-driven loops (see PeerPoller).
+  PollInterest get_poll_interest() const;
+
+ protected:
+  Error send_message(const uint8_t* data, size_t size, bool is_text) override;
+  void begin_close(int code, std::string_view reason) override;
+  void abort_connection() override;
+  size_t queued_outbound_messages() const override;
+
+ private:
+  enum class Phase {
+    kIdle,
+    kResolving,      // client: waiting for DNS
+    kConnecting,     // client: TCP connect in progress
+    kTlsHandshake,   // client or server: TLS handshake in progress
+    kSendRequest,    // client: writing the HTTP request
+    kReadResponse,   // client: reading the HTTP response head
+    kReadRequest,    // server: reading the HTTP request head
+    kWriteResponse,  // server: writing 101 Switching Protocols
+    kWriteRefusal,   // server: writing an HTTP error, then closing
+    kOpen,           // the protocol engine runs (OPEN and CLOSING)
+  };
+
+  void step_handshake(Clock::time_point now);
+  void try_next_address();
+  void start_tls_or_request();
+  bool write_handshake_bytes();
+  bool read_handshake_head();
+  void finish_client_handshake();
+  void finish_server_handshake();
+  void enter_open(Clock::time_point now);
+
+  void service_open(Clock::time_point now);
+  void read_frames();
+  bool flush_output();
+  void transport_lost(const std::string& why);
+  void finish();
+
+  void fail_handshake(std::string message);
+  void release_transport();
+  void reset_connection_state();
+
+  Phase phase_ = Phase::kIdle;
+  bool is_server_ = false;
+  bool no_delay_ = true;
+  WsUrl url_;
+  std::shared_ptr<const TLSOptions> tls_options_;
+  std::shared_ptr<native::ResolveJob> resolve_job_;
+  std::vector<sockaddr_storage> addresses_;
+  size_t next_address_ = 0;
+  std::string last_connect_error_;
+  std::shared_ptr<StreamPeerTCP> tcp_;
+  std::shared_ptr<StreamPeer> stream_;  // tcp_, a TLS stream over it, or the accepted stream
+
+  std::string handshake_key_;
+  std::string handshake_out_;
+  size_t handshake_written_ = 0;
+  HttpHeadReader head_reader_{0};
+  ByteBuffer early_bytes_;  // bytes that followed the HTTP head in the same read
+
+  std::unique_ptr<Protocol> protocol_;
+  Heartbeat heartbeat_;
+  Clock::time_point handshake_deadline_{};
+  Clock::time_point close_deadline_ = Clock::time_point::max();
+  bool transport_closed_ = false;     // EOF or error seen; finish once parked input is handled
+  bool input_maybe_pending_ = false;  // the last poll stopped reading before the socket was empty
+};
+
+}  // namespace wsp

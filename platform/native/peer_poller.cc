@@ -1,0 +1,165 @@
+#include "platform/native/peer_poller.h"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace wsp {
+namespace {
+
+// Servers are told apart from peers in epoll data by the low bit of the pointer.
+void* tag_server(TCPServer* server) {
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(server) | 1);
+}
+
+}  // namespace
+
+PeerPoller::PeerPoller() : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
+  if (epoll_fd_ < 0) std::abort();  // out of file descriptors at construction: nothing can work
+}
+
+PeerPoller::~PeerPoller() { ::close(epoll_fd_); }
+
+void PeerPoller::add(WebSocketPeer* peer) {
+  auto* native = dynamic_cast<NativeWebSocketPeer*>(peer);
+  if (!native || entries_.count(peer)) return;
+  auto entry = std::make_unique<Entry>();
+  entry->peer = native;
+  Entry* raw = entry.get();
+  entries_.emplace(peer, std::move(entry));
+  refresh(raw);
+  recheck_.push_back(peer);  // examined again at the next wait()
+}
+
+void PeerPoller::remove(WebSocketPeer* peer) {
+  auto found = entries_.find(peer);
+  if (found == entries_.end()) return;
+  unregister(found->second.get());
+  entries_.erase(found);
+}
+
+void PeerPoller::update(WebSocketPeer* peer) {
+  auto found = entries_.find(peer);
+  if (found == entries_.end()) return;
+  refresh(found->second.get());
+  if (!found->second->watched) recheck_.push_back(peer);
+}
+
+void PeerPoller::add_server(TCPServer* server) {
+  if (!server->is_listening()) return;
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = tag_server(server);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, server->get_native_handle(), &event);
+  servers_.push_back(server);
+}
+
+void PeerPoller::remove_server(TCPServer* server) {
+  if (server->is_listening())
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, server->get_native_handle(), nullptr);
+  servers_.erase(std::remove(servers_.begin(), servers_.end(), server), servers_.end());
+}
+
+void PeerPoller::unregister(Entry* entry) {
+  if (entry->fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, entry->fd, nullptr);
+  entry->fd = -1;
+  if (entry->has_timer) timers_.erase(entry->timer);
+  entry->has_timer = false;
+}
+
+void PeerPoller::make_ready(Entry* entry) {
+  if (entry->queued) return;
+  entry->queued = true;
+  ready_.push_back(entry->peer);
+}
+
+void PeerPoller::refresh(Entry* entry) {
+  const PollInterest interest = entry->peer->get_poll_interest();
+  if (interest.fd != entry->fd || interest.stream != entry->stream) {
+    // A new transport (next address, TLS over TCP keeps the fd): register the socket afresh.
+    // Edge-triggered on both directions: a peer is woken when its socket changes, and its own
+    // interest decides what poll() does.
+    if (entry->fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, entry->fd, nullptr);
+    entry->fd = interest.fd;
+    entry->stream = interest.stream;
+    if (entry->fd >= 0) {
+      epoll_event event{};
+      event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+      event.data.ptr = entry;
+      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, entry->fd, &event) != 0) {
+        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, entry->fd, &event);
+      }
+    }
+  }
+  if (entry->has_timer) timers_.erase(entry->timer);
+  entry->has_timer = interest.deadline != Clock::time_point::max();
+  if (entry->has_timer) entry->timer = timers_.emplace(interest.deadline, entry);
+
+  // Reading resumes after the application drained messages: data may already be waiting in the
+  // socket, and an edge-triggered socket will not report it again.
+  const bool read_resumed = interest.want_read && !entry->want_read && entry->fd >= 0;
+  entry->want_read = interest.want_read;
+  entry->watched = interest.poll_now || (!interest.want_read && entry->fd >= 0);
+  if (interest.poll_now || read_resumed) make_ready(entry);
+}
+
+const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
+  for (WebSocketPeer* peer : ready_) {
+    auto found = entries_.find(peer);
+    if (found != entries_.end()) found->second->queued = false;
+  }
+  ready_.clear();
+  ready_servers_.clear();
+
+  // Peers polled since the last round, and peers waiting for the application, may want
+  // something new now. Only these are examined: the cost follows activity, not peer count.
+  std::vector<WebSocketPeer*> recheck;
+  recheck.swap(recheck_);
+  recheck.insert(recheck.end(), watch_list_.begin(), watch_list_.end());
+  watch_list_.clear();
+  std::sort(recheck.begin(), recheck.end());
+  recheck.erase(std::unique(recheck.begin(), recheck.end()), recheck.end());
+  for (WebSocketPeer* peer : recheck) {
+    auto found = entries_.find(peer);
+    if (found == entries_.end()) continue;
+    Entry* entry = found->second.get();
+    entry->in_watch_list = false;
+    refresh(entry);
+    if (entry->watched) {
+      entry->in_watch_list = true;
+      watch_list_.push_back(peer);
+    }
+  }
+
+  int timeout = timeout_ms;
+  if (!ready_.empty()) {
+    timeout = 0;
+  } else if (!timers_.empty()) {
+    const auto until = timers_.begin()->first - Clock::now();
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(until).count();
+    const int due = static_cast<int>(std::clamp<long long>(ms, 0, 1 << 30));
+    timeout = timeout < 0 ? due : std::min(timeout, due);
+  }
+
+  epoll_event events[512];
+  const int count = epoll_wait(epoll_fd_, events, 512, timeout);
+  for (int i = 0; i < count; ++i) {
+    const auto tag = reinterpret_cast<uintptr_t>(events[i].data.ptr);
+    if (tag & 1) {
+      ready_servers_.push_back(reinterpret_cast<TCPServer*>(tag & ~uintptr_t{1}));
+    } else {
+      make_ready(static_cast<Entry*>(events[i].data.ptr));
+    }
+  }
+  const Clock::time_point now = Clock::now();
+  for (auto it = timers_.begin(); it != timers_.end() && it->first <= now; ++it) {
+    make_ready(it->second);
+  }
+
+  recheck_ = ready_;
+  return ready_;
+}
+
+}  // namespace wsp

@@ -1,0 +1,71 @@
+// PeerPoller: waits on many native peers at once (epoll), so a server's cost per round grows with
+// the peers that have work, not with all connected peers.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "core/heartbeat.h"
+#include "core/websocket_peer.h"
+#include "platform/native/native_websocket_peer.h"
+#include "platform/native/tcp_server.h"
+
+namespace wsp {
+
+// Typical loop:
+//   for (;;) {
+//     for (WebSocketPeer* peer : poller.wait(1000)) { peer->poll(); /* read, reply */ }
+//     for (TCPServer* server : poller.ready_servers()) { /* take_connection(), add() */ }
+//   }
+// Peers returned by wait() are re-examined by the next wait(). After acting on a peer that was
+// not returned (sending to it from elsewhere), call update(peer).
+class PeerPoller {
+ public:
+  PeerPoller();
+  ~PeerPoller();
+  PeerPoller(const PeerPoller&) = delete;
+  PeerPoller& operator=(const PeerPoller&) = delete;
+
+  // Starts watching a peer made by WebSocketPeer::create() in a native build.
+  void add(WebSocketPeer* peer);
+  void remove(WebSocketPeer* peer);
+  void update(WebSocketPeer* peer);
+  void add_server(TCPServer* server);
+  void remove_server(TCPServer* server);
+
+  // Blocks until some peers need poll(), a watched server has connections, or `timeout_ms`
+  // passes (-1: no limit). The returned list is valid until the next wait().
+  const std::vector<WebSocketPeer*>& wait(int timeout_ms);
+  const std::vector<TCPServer*>& ready_servers() const { return ready_servers_; }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    NativeWebSocketPeer* peer = nullptr;
+    int fd = -1;
+    const void* stream = nullptr;
+    bool want_read = false;
+    bool queued = false;   // already in ready_ this round
+    bool watched = false;  // re-examined at every wait() while it waits for the application
+    bool in_watch_list = false;
+    bool has_timer = false;
+    std::multimap<Clock::time_point, Entry*>::iterator timer;
+  };
+
+  void refresh(Entry* entry);
+  void make_ready(Entry* entry);
+  void unregister(Entry* entry);
+
+  int epoll_fd_ = -1;
+  std::unordered_map<WebSocketPeer*, std::unique_ptr<Entry>> entries_;
+  std::multimap<Clock::time_point, Entry*> timers_;
+  std::vector<WebSocketPeer*> recheck_;     // returned last round, added or updated
+  std::vector<WebSocketPeer*> watch_list_;  // entries with `watched` set
+  std::vector<WebSocketPeer*> ready_;
+  std::vector<TCPServer*> servers_;
+  std::vector<TCPServer*> ready_servers_;
+};
+
+}  // namespace wsp

@@ -1,0 +1,64 @@
+#include "platform/native/resolver.h"
+
+#include <netdb.h>
+
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+namespace wsp::native {
+namespace {
+
+class ThreadResolveJob : public ResolveJob {
+ public:
+  bool done(ResolveResult* result) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!finished_) return false;
+    *result = result_;
+    return true;
+  }
+
+  void run(const std::string& host, int port) {
+    ResolveResult result;
+    addrinfo hints;
+    std::memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG;
+    addrinfo* list = nullptr;
+    const std::string service = std::to_string(port);
+    const int status = getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
+    if (status != 0) {
+      result.error = "Cannot resolve host \"" + host + "\": " + gai_strerror(status) + ".";
+    } else {
+      for (addrinfo* entry = list; entry; entry = entry->ai_next) {
+        sockaddr_storage address;
+        std::memset(&address, 0, sizeof(address));
+        std::memcpy(&address, entry->ai_addr, entry->ai_addrlen);
+        result.addresses.push_back(address);
+      }
+      freeaddrinfo(list);
+      if (result.addresses.empty()) {
+        result.error = "Cannot resolve host \"" + host + "\": no addresses.";
+      }
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    result_ = std::move(result);
+    finished_ = true;
+  }
+
+ private:
+  std::mutex mutex_;
+  bool finished_ = false;
+  ResolveResult result_;
+};
+
+}  // namespace
+
+std::shared_ptr<ResolveJob> ResolveJob::start(const std::string& host, int port) {
+  auto job = std::make_shared<ThreadResolveJob>();
+  std::thread([job, host, port] { job->run(host, port); }).detach();
+  return job;
+}
+
+}  // namespace wsp::native

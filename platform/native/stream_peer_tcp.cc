@@ -1,0 +1,134 @@
+#include "platform/native/stream_peer_tcp.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "platform/native/net.h"
+
+namespace wsp {
+
+using native::address_host;
+using native::address_port;
+using native::address_text;
+using native::errno_text;
+
+StreamPeerTCP::~StreamPeerTCP() { disconnect(); }
+
+std::shared_ptr<StreamPeerTCP> StreamPeerTCP::from_accepted(int fd,
+                                                            const sockaddr_storage& remote) {
+  auto stream = std::make_shared<StreamPeerTCP>();
+  native::set_nonblocking(fd);
+  stream->fd_ = fd;
+  stream->remote_ = remote;
+  stream->status_ = STATUS_CONNECTED;
+  return stream;
+}
+
+Error StreamPeerTCP::connect_to_host(const std::string& ip, int port) {
+  sockaddr_storage address;
+  socklen_t length;
+  if (port < 1 || port > 65535 || !native::parse_ip_literal(ip, port, &address, &length)) {
+    last_error_ = "connect_to_host needs an IP address and a port from 1 to 65535.";
+    return ERR_INVALID_PARAMETER;
+  }
+  return connect_to_address(address);
+}
+
+Error StreamPeerTCP::connect_to_address(const sockaddr_storage& address) {
+  disconnect();
+  last_error_.clear();
+  remote_ = address;
+  fd_ = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd_ < 0) {
+    fail("Cannot create a socket: " + errno_text(errno) + ".");
+    return ERR_CANT_CREATE;
+  }
+  if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), native::address_length(address)) ==
+      0) {
+    status_ = STATUS_CONNECTED;
+    return OK;
+  }
+  if (errno == EINPROGRESS) {
+    status_ = STATUS_CONNECTING;
+    return OK;
+  }
+  fail("Cannot connect to " + address_text(address) + ": " + errno_text(errno) + ".");
+  return ERR_CANT_CONNECT;
+}
+
+void StreamPeerTCP::poll() {
+  if (status_ != STATUS_CONNECTING) return;
+  pollfd entry{fd_, POLLOUT, 0};
+  if (::poll(&entry, 1, 0) <= 0) return;
+  int error = 0;
+  socklen_t length = sizeof(error);
+  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+  if (error == 0) {
+    status_ = STATUS_CONNECTED;
+  } else {
+    fail("Cannot connect to " + address_text(remote_) + ": " + errno_text(error) + ".");
+  }
+}
+
+Error StreamPeerTCP::put_partial_data(const uint8_t* data, int size, int* sent) {
+  *sent = 0;
+  if (status_ != STATUS_CONNECTED) return status_ == STATUS_CONNECTING ? OK : ERR_CONNECTION_ERROR;
+  if (size <= 0) return OK;
+  const ssize_t n = ::send(fd_, data, static_cast<size_t>(size), MSG_NOSIGNAL);
+  if (n >= 0) {
+    *sent = static_cast<int>(n);
+    return OK;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return OK;
+  fail("Connection to " + address_text(remote_) + " failed while sending: " + errno_text(errno) +
+       ".");
+  return ERR_CONNECTION_ERROR;
+}
+
+Error StreamPeerTCP::get_partial_data(uint8_t* buffer, int size, int* received) {
+  *received = 0;
+  if (status_ != STATUS_CONNECTED) return status_ == STATUS_CONNECTING ? OK : ERR_CONNECTION_ERROR;
+  if (size <= 0) return OK;
+  const ssize_t n = ::recv(fd_, buffer, static_cast<size_t>(size), 0);
+  if (n > 0) {
+    *received = static_cast<int>(n);
+    return OK;
+  }
+  if (n == 0) {
+    last_error_ = "Connection closed by " + address_text(remote_) + ".";
+    return ERR_FILE_EOF;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return OK;
+  fail("Connection to " + address_text(remote_) + " failed while receiving: " + errno_text(errno) +
+       ".");
+  return ERR_CONNECTION_ERROR;
+}
+
+void StreamPeerTCP::disconnect() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (status_ != STATUS_ERROR) status_ = STATUS_NONE;
+}
+
+std::string StreamPeerTCP::get_connected_host() const {
+  return fd_ >= 0 ? address_host(remote_) : std::string();
+}
+
+int StreamPeerTCP::get_connected_port() const { return fd_ >= 0 ? address_port(remote_) : 0; }
+
+void StreamPeerTCP::set_no_delay(bool enabled) {
+  if (fd_ >= 0) native::set_tcp_nodelay(fd_, enabled);
+}
+
+void StreamPeerTCP::fail(std::string message) {
+  last_error_ = std::move(message);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  status_ = STATUS_ERROR;
+}
+
+}  // namespace wsp

@@ -1,0 +1,51 @@
+// StreamPeerTCP: a non-blocking TCP stream (Godot's StreamPeerTCP).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <memory>
+#include <string>
+
+#include "core/stream_peer.h"
+
+namespace wsp {
+
+class StreamPeerTCP : public StreamPeer {
+ public:
+  StreamPeerTCP() = default;
+  ~StreamPeerTCP() override;
+  StreamPeerTCP(const StreamPeerTCP&) = delete;
+  StreamPeerTCP& operator=(const StreamPeerTCP&) = delete;
+
+  // Wraps a connected socket from accept(); takes ownership of `fd`.
+  static std::shared_ptr<StreamPeerTCP> from_accepted(int fd, const sockaddr_storage& remote);
+
+  // Starts a non-blocking connection to an IP address (IPv4 or IPv6 literal) and port.
+  // poll() until get_status() leaves STATUS_CONNECTING.
+  Error connect_to_host(const std::string& ip, int port);
+  Error connect_to_address(const sockaddr_storage& address);
+
+  Error put_partial_data(const uint8_t* data, int size, int* sent) override;
+  Error get_partial_data(uint8_t* buffer, int size, int* received) override;
+  // Completes a pending connect.
+  void poll() override;
+  Status get_status() const override { return status_; }
+  void disconnect() override;
+
+  std::string get_connected_host() const override;
+  int get_connected_port() const override;
+  // Disable Nagle's algorithm to improve latency for small packets.
+  void set_no_delay(bool enabled) override;
+  int get_native_handle() const override { return fd_; }
+  std::string get_last_error() const override { return last_error_; }
+
+ private:
+  void fail(std::string message);
+
+  int fd_ = -1;
+  Status status_ = STATUS_NONE;
+  sockaddr_storage remote_{};
+  std::string last_error_;
+};
+
+}  // namespace wsp

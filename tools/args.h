@@ -1,0 +1,31 @@
+// Command-line parsing for wsp: positional arguments and --flags (repeatable, with values).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wsp::tool {
+
+class Args {
+ public:
+  // `value_flags` take a value ("--port 80" or "--port=80"); `switch_flags` do not.
+  // Returns false with `*error` set for unknown flags or a missing value.
+  bool parse(int argc, char** argv, int first, const std::vector<std::string>& value_flags,
+             const std::vector<std::string>& switch_flags, std::string* error);
+
+  const std::vector<std::string>& positional() const { return positional_; }
+  bool has(const std::string& flag) const { return values_.count(flag) > 0; }
+  std::optional<std::string> value(const std::string& flag) const;
+  std::vector<std::string> values(const std::string& flag) const;
+  // Integer value of a flag; false with `*error` if it is not a number in [min, max].
+  bool integer(const std::string& flag, long long min, long long max, long long* out,
+               std::string* error) const;
+
+ private:
+  std::vector<std::string> positional_;
+  std::multimap<std::string, std::string> values_;
+};
+
+}  // namespace wsp::tool

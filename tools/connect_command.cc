@@ -1,0 +1,206 @@
+// wsp connect: an interactive client. Each stdin line is sent as a message; every received
+// message is printed; the close code and reason are printed at the end.
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <string>
+
+#include "core/close_code.h"
+#include "core/websocket_peer.h"
+#include "platform/native/native_websocket_peer.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "tools/tls_flags.h"
+
+namespace wsp::tool {
+namespace {
+
+constexpr const char* kHelp =
+    "Usage: wsp connect URL [options]\n"
+    "\n"
+    "Connects to a WebSocket server. Each line read from stdin is sent as a text message\n"
+    "(binary with --binary); each message received is printed on stdout (binary messages as\n"
+    "\"<binary N bytes> hex\"). At the end of stdin, once nothing has arrived for the linger\n"
+    "time, the connection is closed with 1000.\n"
+    "The close code and reason go to stderr. Exit status: 0 after a clean close, 1 otherwise.\n"
+    "\n"
+    "Options:\n"
+    "  --protocol P        offer sub-protocol P (repeatable)\n"
+    "  --header 'K: V'     add a header to the handshake request (repeatable)\n"
+    "  --ca FILE           trust the CA certificate(s) in FILE (PEM) instead of the system store\n"
+    "  --insecure          do not verify the server certificate's host name (and, without --ca,\n"
+    "                      not the certificate either)\n"
+    "  --binary            send stdin lines as binary messages\n"
+    "  --max-message N     largest message accepted, in bytes (default 67108864)\n"
+    "  --linger SECONDS    after the end of stdin, wait this long for replies (default 0.5)\n"
+    "\n"
+    "Examples:\n"
+    "  wsp connect ws://127.0.0.1:9000/\n"
+    "  echo hello | wsp connect wss://localhost:9443/chat --ca ca.pem --protocol chat\n"
+    "  wsp connect ws://[::1]:9000/ --header 'Authorization: Bearer TOKEN'\n";
+
+void print_message(const uint8_t* data, int size, bool is_text) {
+  if (is_text) {
+    std::fwrite(data, 1, static_cast<size_t>(size), stdout);
+    std::fputc('\n', stdout);
+  } else {
+    std::printf("<binary %d bytes>", size);
+    const int shown = std::min(size, 32);
+    if (shown > 0) std::fputc(' ', stdout);
+    for (int i = 0; i < shown; ++i) std::printf("%02x", data[i]);
+    if (size > shown) std::fputs("...", stdout);
+    std::fputc('\n', stdout);
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int run_connect(int argc, char** argv) {
+  Args args;
+  std::string error;
+  if (!args.parse(argc, argv, 2, {"--protocol", "--header", "--ca", "--max-message", "--linger"},
+                  {"--insecure", "--binary", "--help"}, &error)) {
+    std::fprintf(stderr, "wsp connect: %s\n\n%s", error.c_str(), kHelp);
+    return 2;
+  }
+  if (args.has("--help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  if (args.positional().size() != 1) {
+    std::fprintf(stderr, "wsp connect: expected exactly one URL.\n\n%s", kHelp);
+    return 2;
+  }
+  long long max_message = 64 << 20;
+  double linger = 0.5;
+  if (auto text = args.value("--linger")) {
+    char* end = nullptr;
+    linger = std::strtod(text->c_str(), &end);
+    if (text->empty() || *end != '\0' || !(linger >= 0)) {
+      std::fprintf(stderr, "wsp connect: --linger must be a number of seconds.\n");
+      return 2;
+    }
+  }
+  std::shared_ptr<const TLSOptions> tls;
+  if (!args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
+      !client_tls_from_flags(args, &tls, &error)) {
+    std::fprintf(stderr, "wsp connect: %s\n", error.c_str());
+    return 2;
+  }
+
+  std::unique_ptr<WebSocketPeer> peer = WebSocketPeer::create();
+  if (peer->set_supported_protocols(args.values("--protocol")) != OK ||
+      peer->set_handshake_headers(args.values("--header")) != OK) {
+    std::fprintf(stderr, "wsp connect: %s\n", peer->get_last_error().c_str());
+    return 2;
+  }
+  peer->set_inbound_buffer_size(static_cast<int>(max_message));
+  peer->set_outbound_buffer_size(0);
+  if (peer->connect_to_url(args.positional()[0], tls) != OK) {
+    std::fprintf(stderr, "wsp connect: %s\n", peer->get_last_error().c_str());
+    return 1;
+  }
+  auto* native = static_cast<NativeWebSocketPeer*>(peer.get());
+  const bool binary = args.has("--binary");
+
+  std::deque<std::string> lines;
+  std::string partial_line;
+  bool stdin_open = true;
+  bool announced_open = false;
+  Clock::time_point last_activity = Clock::now();
+  const auto linger_time =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(linger));
+  while (true) {
+    peer->poll();
+    const WebSocketPeer::State state = peer->get_ready_state();
+    if (state == WebSocketPeer::STATE_OPEN && !announced_open) {
+      announced_open = true;
+      std::fprintf(stderr, "connected to %s%s%s\n", peer->get_requested_url().c_str(),
+                   peer->get_selected_protocol().empty() ? "" : " with sub-protocol ",
+                   peer->get_selected_protocol().c_str());
+    }
+    while (peer->get_available_packet_count() > 0) {
+      const uint8_t* data;
+      int size;
+      if (peer->get_packet(&data, &size) != OK) break;
+      print_message(data, size, peer->was_string_packet());
+      last_activity = Clock::now();
+    }
+    if (state == WebSocketPeer::STATE_CLOSED) break;
+    if (state == WebSocketPeer::STATE_OPEN) {
+      while (!lines.empty()) {
+        const std::string& line = lines.front();
+        const Error sent = binary ? peer->send(std::span<const uint8_t>(
+                                        reinterpret_cast<const uint8_t*>(line.data()), line.size()))
+                                  : peer->send_text(line);
+        if (sent != OK) {
+          std::fprintf(stderr, "wsp connect: %s\n", peer->get_last_error().c_str());
+          if (sent == ERR_OUT_OF_MEMORY) break;  // retry after the queue drains
+        }
+        lines.pop_front();
+        last_activity = Clock::now();
+      }
+      if (!stdin_open && lines.empty() && peer->get_current_outbound_buffered_amount() == 0 &&
+          Clock::now() - last_activity >= linger_time) {
+        peer->close(kCloseNormal, "");
+      }
+    }
+
+    // Wait for the socket, stdin, or the peer's next deadline.
+    const PollInterest interest = native->get_poll_interest();
+    pollfd fds[2];
+    nfds_t count = 0;
+    if (interest.fd >= 0) {
+      fds[count++] = {interest.fd,
+                      static_cast<short>((interest.want_read ? POLLIN : 0) |
+                                         (interest.want_write ? POLLOUT : 0)),
+                      0};
+    }
+    if (stdin_open) fds[count++] = {STDIN_FILENO, POLLIN, 0};
+    int timeout = stdin_open ? 200 : 20;
+    if (interest.poll_now) {
+      timeout = 0;
+    } else if (interest.deadline != Clock::time_point::max()) {
+      const auto ms =
+          std::chrono::ceil<std::chrono::milliseconds>(interest.deadline - Clock::now());
+      timeout = static_cast<int>(std::clamp<long long>(ms.count(), 0, timeout));
+    }
+    ::poll(fds, count, timeout);
+    if (stdin_open && (fds[count - 1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      char buffer[65536];
+      const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof(buffer));
+      if (n <= 0) {
+        stdin_open = false;
+        if (!partial_line.empty()) lines.push_back(std::move(partial_line));
+        partial_line.clear();
+      } else {
+        partial_line.append(buffer, static_cast<size_t>(n));
+        size_t newline;
+        while ((newline = partial_line.find('\n')) != std::string::npos) {
+          std::string line = partial_line.substr(0, newline);
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          lines.push_back(std::move(line));
+          partial_line.erase(0, newline + 1);
+        }
+      }
+    }
+  }
+
+  const int code = peer->get_close_code();
+  if (code == kCloseUnclean) {
+    std::fprintf(stderr, "connection closed uncleanly (code -1)%s%s\n",
+                 peer->get_last_error().empty() ? "" : ": ", peer->get_last_error().c_str());
+    return 1;
+  }
+  std::fprintf(
+      stderr, "closed with code %d%s%s\n", code,
+      peer->get_close_reason().empty() ? "" : ", reason: ", peer->get_close_reason().c_str());
+  return 0;
+}
+
+}  // namespace wsp::tool

@@ -1,0 +1,89 @@
+// wsp echo-client: echoes every message a server sends, until the server closes. This is the
+// client role of a conformance run.
+#include <poll.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/close_code.h"
+#include "core/websocket_peer.h"
+#include "platform/native/native_websocket_peer.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "tools/echo.h"
+#include "tools/tls_flags.h"
+
+namespace wsp::tool {
+namespace {
+
+constexpr const char* kHelp =
+    "Usage: wsp echo-client URL [options]\n"
+    "\n"
+    "Connects to URL and sends every received message back with its type until the server\n"
+    "closes the connection; answers the close and exits 0 after a clean close (1 otherwise).\n"
+    "\n"
+    "Options:\n"
+    "  --max-message N     largest message accepted, in bytes (default 67108864)\n"
+    "  --ca FILE           trust the CA certificate(s) in FILE (PEM)\n"
+    "  --insecure          do not verify the server's host name (nor, without --ca, its chain)\n"
+    "\n"
+    "Example:\n"
+    "  wsp echo-client ws://127.0.0.1:9001/case/1\n";
+
+}  // namespace
+
+int run_echo_client(int argc, char** argv) {
+  Args args;
+  std::string error;
+  if (!args.parse(argc, argv, 2, {"--max-message", "--ca"}, {"--insecure", "--help"}, &error)) {
+    std::fprintf(stderr, "wsp echo-client: %s\n\n%s", error.c_str(), kHelp);
+    return 2;
+  }
+  if (args.has("--help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  if (args.positional().size() != 1) {
+    std::fprintf(stderr, "wsp echo-client: expected exactly one URL.\n\n%s", kHelp);
+    return 2;
+  }
+  long long max_message = 64 << 20;
+  std::shared_ptr<const TLSOptions> tls;
+  if (!args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
+      !client_tls_from_flags(args, &tls, &error)) {
+    std::fprintf(stderr, "wsp echo-client: %s\n", error.c_str());
+    return 2;
+  }
+  std::unique_ptr<WebSocketPeer> peer = WebSocketPeer::create();
+  peer->set_inbound_buffer_size(static_cast<int>(max_message));
+  peer->set_outbound_buffer_size(0);
+  if (peer->connect_to_url(args.positional()[0], tls) != OK) {
+    std::fprintf(stderr, "wsp echo-client: %s\n", peer->get_last_error().c_str());
+    return 1;
+  }
+  auto* native = static_cast<NativeWebSocketPeer*>(peer.get());
+  const int64_t max_buffered = std::max<int64_t>(max_message, 1 << 20);
+  while (peer->get_ready_state() != WebSocketPeer::STATE_CLOSED) {
+    peer->poll();
+    echo_pending(*peer, max_buffered);
+    const PollInterest interest = native->get_poll_interest();
+    if (interest.fd < 0 || interest.poll_now) continue;
+    pollfd fd{
+        interest.fd,
+        static_cast<short>((interest.want_read ? POLLIN : 0) | (interest.want_write ? POLLOUT : 0)),
+        0};
+    int timeout = 1000;
+    if (interest.deadline != Clock::time_point::max()) {
+      const auto ms =
+          std::chrono::ceil<std::chrono::milliseconds>(interest.deadline - Clock::now());
+      timeout = static_cast<int>(std::clamp<long long>(ms.count(), 0, 1000));
+    }
+    ::poll(&fd, 1, timeout);
+  }
+  const int code = peer->get_close_code();
+  std::fprintf(stderr, "closed with code %d%s%s\n", code,
+               peer->get_last_error().empty() ? "" : ": ", peer->get_last_error().c_str());
+  return code == kCloseUnclean ? 1 : 0;
+}
+
+}  // namespace wsp::tool

@@ -1,0 +1,40 @@
+// wsp: a WebSocket command-line client and test server built on wspeer.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "tools/commands.h"
+
+namespace {
+
+void print_usage(FILE* out) {
+  std::fputs(
+      "wsp: WebSocket command-line tool (wspeer)\n"
+      "\n"
+      "Usage:\n"
+      "  wsp connect URL [options]       interactive client: stdin lines out, messages in\n"
+      "  wsp echo-server [options]       echo server for any number of clients\n"
+      "  wsp echo-client URL [options]   echoes what a server sends until it closes\n"
+      "\n"
+      "Run 'wsp COMMAND --help' for the options of a command.\n",
+      out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "help") == 0) {
+    print_usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  if (command == "connect") return wsp::tool::run_connect(argc, argv);
+  if (command == "echo-server") return wsp::tool::run_echo_server(argc, argv);
+  if (command == "echo-client") return wsp::tool::run_echo_client(argc, argv);
+  std::fprintf(stderr, "wsp: unknown command '%s'\n\n", command.c_str());
+  print_usage(stderr);
+  return 2;
+}
