@@ -78,28 +78,34 @@ SslContextPtr build_server(const TLSOptions& options, std::string* error) {
   }
   BioPtr cert_bio = memory_bio(certificate->save_to_string());
   X509* leaf = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr);
-  if (!leaf || SSL_CTX_use_certificate(ctx.get(), leaf) != 1) {
+  BioPtr key_bio = memory_bio(key->save_to_string());
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr);
+  auto release = [&] {
     if (leaf) X509_free(leaf);
-    *error = "Cannot use the server certificate: " + openssl_error_text();
+    if (pkey) EVP_PKEY_free(pkey);
+  };
+  if (!leaf || !pkey) {
+    *error = std::string("Cannot parse the server ") + (leaf ? "private key" : "certificate") +
+             ": " + openssl_error_text();
+    release();
     return nullptr;
   }
-  X509_free(leaf);
+  if (X509_check_private_key(leaf, pkey) != 1) {
+    ERR_clear_error();
+    *error = "The private key does not match the server certificate.";
+    release();
+    return nullptr;
+  }
+  if (SSL_CTX_use_certificate(ctx.get(), leaf) != 1 || SSL_CTX_use_PrivateKey(ctx.get(), pkey) != 1) {
+    *error = "Cannot use the server certificate and key: " + openssl_error_text();
+    release();
+    return nullptr;
+  }
+  release();
   while (X509* intermediate = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr)) {
     SSL_CTX_add0_chain_cert(ctx.get(), intermediate);  // takes ownership
   }
   ERR_clear_error();
-  BioPtr key_bio = memory_bio(key->save_to_string());
-  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr);
-  if (!pkey || SSL_CTX_use_PrivateKey(ctx.get(), pkey) != 1) {
-    if (pkey) EVP_PKEY_free(pkey);
-    *error = "Cannot use the server private key: " + openssl_error_text();
-    return nullptr;
-  }
-  EVP_PKEY_free(pkey);
-  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-    *error = "The private key does not match the server certificate.";
-    return nullptr;
-  }
   return ctx;
 }
 
