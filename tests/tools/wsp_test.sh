@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# End-to-end tests of the wsp command-line tool: wsp connect and wsp echo-client against
+# wsp echo-server, over ws:// and wss://.
+set -u
+WSP="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+source "$(dirname "$0")/../junit.sh"
+WORK="${TEST_TMPDIR:-$(mktemp -d)}/wsp_e2e"
+mkdir -p "$WORK"
+cd "$WORK"
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done; }
+trap cleanup EXIT
+
+# Starts an echo server with the given flags; sets PORT and SERVER_PID.
+start_server() {
+  local out="$WORK/server.$RANDOM.out"
+  "$WSP" echo-server --port 0 "$@" >"$out" 2>"$out.err" &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for _ in $(seq 1 100); do
+    PORT=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$out")
+    [ -n "$PORT" ] && return 0
+    sleep 0.05
+  done
+  echo "server did not start: $(cat "$out.err")"
+  return 1
+}
+
+text_echo() {
+  local out err
+  out=$(printf 'hello\nwörld\n' | timeout 10 "$WSP" connect "ws://127.0.0.1:$PORT/chat" 2>err.txt)
+  err=$(cat err.txt)
+  [ "$out" = $'hello\nwörld' ] || { echo "stdout: $out"; return 1; }
+  grep -q "closed with code 1000" <<<"$err" || { echo "stderr: $err"; return 1; }
+}
+
+binary_echo() {
+  local out
+  out=$(printf 'bar\n' | timeout 10 "$WSP" connect --binary "ws://127.0.0.1:$PORT/" 2>/dev/null)
+  [ "$out" = "<binary 3 bytes> 626172" ] || { echo "stdout: $out"; return 1; }
+}
+
+subprotocol() {
+  printf 'x\n' | timeout 10 "$WSP" connect --protocol other --protocol chat "ws://127.0.0.1:$PORT/" >/dev/null 2>err.txt
+  grep -q "with sub-protocol chat" err.txt || { cat err.txt; return 1; }
+}
+
+header_and_ipv6_url() {
+  if ! python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+    echo "no IPv6 loopback on this machine: skipped"
+    return 0
+  fi
+  printf 'v6\n' | timeout 10 "$WSP" connect --header 'X-Token: 1' "ws://[::1]:$PORT/" 2>err.txt | grep -qx v6 ||
+    { cat err.txt; return 1; }
+}
+
+message_limit() {
+  printf '0123456789ABC\n' | timeout 10 "$WSP" connect "ws://127.0.0.1:$PORT/" >/dev/null 2>err.txt
+  grep -q "closed with code 1009" err.txt || { cat err.txt; return 1; }
+}
+
+refused_exits_nonzero() {
+  local closed_port
+  closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  if timeout 10 "$WSP" connect "ws://127.0.0.1:$closed_port/" </dev/null 2>err.txt; then return 1; fi
+  grep -q "refused" err.txt || { cat err.txt; return 1; }
+}
+
+tls_with_ca() {
+  printf 'secure\n' | timeout 10 "$WSP" connect --ca ca.pem "wss://localhost:$PORT/" 2>err.txt | grep -qx secure ||
+    { cat err.txt; return 1; }
+}
+
+tls_unknown_ca_fails() {
+  if printf 'x\n' | timeout 10 "$WSP" connect "wss://localhost:$PORT/" >/dev/null 2>err.txt; then return 1; fi
+  grep -q "unknown issuer" err.txt || { cat err.txt; return 1; }
+}
+
+tls_insecure() {
+  printf 'risky\n' | timeout 10 "$WSP" connect --insecure "wss://localhost:$PORT/" 2>err.txt | grep -qx risky ||
+    { cat err.txt; return 1; }
+}
+
+echo_client_role() {
+  # A Python websockets server drives wsp echo-client: it sends messages, checks the echoes and
+  # closes; echo-client must exit 0.
+  /usr/bin/python3 - "$WSP" <<'PY'
+import asyncio, subprocess, sys, websockets
+async def handler(ws, path):
+    await ws.send("text one")
+    assert await ws.recv() == "text one"
+    await ws.send(b"\x00\xffbinary")
+    assert await ws.recv() == b"\x00\xffbinary"
+    await ws.send(iter(["frag", "ments"]))
+    assert await ws.recv() == "fragments"
+    await ws.close(1000, "done")
+async def main():
+    async with websockets.serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        proc = await asyncio.create_subprocess_exec(sys.argv[1], "echo-client", f"ws://127.0.0.1:{port}/")
+        code = await asyncio.wait_for(proc.wait(), 10)
+        sys.exit(code)
+asyncio.run(main())
+PY
+}
+
+interrupt_closes_clients_with_1001() {
+  start_server --host 127.0.0.1 --quiet || return 1
+  local pid=$SERVER_PID
+  (sleep 5 | timeout 10 "$WSP" connect "ws://127.0.0.1:$PORT/" >/dev/null 2>err.txt) &
+  local client=$!
+  sleep 0.5
+  kill -INT "$pid"
+  wait "$client"
+  wait "$pid" || { echo "server exit status $?"; return 1; }
+  grep -q "closed with code 1001, reason: server shutting down" err.txt || { cat err.txt; return 1; }
+}
+
+help_texts() {
+  "$WSP" --help | grep -q "echo-server" &&
+    "$WSP" connect --help | grep -q "Examples" &&
+    "$WSP" echo-server --help | grep -q -- "--max-message" &&
+    "$WSP" echo-client --help | grep -q "Example" &&
+    ! "$WSP" connect --bogus 2>/dev/null
+}
+
+start_server --host '*' --protocol chat --max-message 12 || exit 1
+check "text messages echo and the close code is printed" text_echo
+check "binary messages print as hex" binary_echo
+check "sub-protocol negotiation" subprotocol
+check "custom header and IPv6 URL" header_and_ipv6_url
+check "--max-message closes with 1009" message_limit
+check "connection refused exits non-zero with a reason" refused_exits_nonzero
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=wsp test CA" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout key.pem -out server.csr -subj "/CN=localhost" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext.cnf
+openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 2 \
+  -extfile ext.cnf 2>/dev/null
+start_server --host 127.0.0.1 --tls-cert cert.pem --tls-key key.pem || exit 1
+check "wss with --ca" tls_with_ca
+check "wss with an unknown CA fails with a reason" tls_unknown_ca_fails
+check "wss with --insecure" tls_insecure
+check "echo-client answers a Python websockets server" echo_client_role
+check "Ctrl-C closes clients with 1001" interrupt_closes_clients_with_1001
+check "--help for every command" help_texts
+junit_finish wsp_e2e
