@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Counts test cases (not Bazel targets) from a Bazel build-event JSON file.
+
+Reads every testResult event, opens its test.xml (GoogleTest or our shell/JS tests' JUnit XML)
+and counts <testcase> elements and the failed ones. A target that failed without reporting a
+failed case (crash, timeout) counts as one failed case. Prints "N passed, N failed".
+"""
+import json
+import sys
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+
+def cases_in(path):
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return None
+    total = failed = 0
+    for case in root.iter("testcase"):
+        if case.get("status") == "notrun" or case.find("skipped") is not None:
+            continue
+        total += 1
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed += 1
+    return total, failed
+
+
+def main(event_file):
+    passed = failed = 0
+    failing_targets = []
+    with open(event_file) as events:
+        for line in events:
+            event = json.loads(line)
+            if "testResult" not in event:
+                continue
+            label = event["id"]["testResult"]["label"]
+            result = event["testResult"]
+            status = result.get("status", "NO_STATUS")
+            xml = None
+            for output in result.get("testActionOutput", []):
+                if output.get("name") == "test.xml":
+                    xml = urllib.parse.urlparse(output["uri"]).path
+            counted = cases_in(xml) if xml else None
+            total, bad = counted if counted else (0, 0)
+            if status != "PASSED" and bad == 0:
+                bad += 1
+                total += 1
+            passed += total - bad
+            failed += bad
+            if status != "PASSED":
+                failing_targets.append(f"{label} ({status})")
+    for target in failing_targets:
+        print(f"  failed: {target}")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
