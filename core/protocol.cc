@@ -125,7 +125,9 @@ bool Protocol::begin_frame(const FrameHeader& header) {
     const size_t limit = inbound_->max_message_size();
     const size_t so_far = inbound_->partial_size();
     if (header.payload_length > limit - std::min(limit, so_far)) {
-      fail(kCloseMessageTooBig, "Message too big");
+      fail(kCloseMessageTooBig, "Message too big",
+           "a message of at least " + std::to_string(so_far + header.payload_length) +
+               " bytes exceeds inbound_buffer_size (" + std::to_string(limit) + ")");
       return false;
     }
     if (header.payload_length)
@@ -217,11 +219,12 @@ void Protocol::handle_close_frame() {
   if (!close_queued_) send_close(code == kCloseNoStatus ? 0 : code, {});
 }
 
-void Protocol::fail(int code, std::string reason) {
+void Protocol::fail(int code, std::string reason, std::string detail) {
   if (input_finished_) return;
   failed_ = true;
   failure_code_ = code;
   failure_reason_ = std::move(reason);
+  failure_detail_ = std::move(detail);
   input_finished_ = true;
   events_.failed = true;
   inbound_->drop_partial();

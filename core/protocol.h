@@ -70,6 +70,8 @@ class Protocol {
   const std::string& received_close_reason() const { return received_reason_; }
   int failure_code() const { return failure_code_; }
   const std::string& failure_reason() const { return failure_reason_; }
+  // A longer explanation of the failure for get_last_error() (the close reason must stay short).
+  const std::string& failure_detail() const { return failure_detail_; }
 
   ProtocolEvents take_events();
 
@@ -81,7 +83,7 @@ class Protocol {
   void payload_chunk(const uint8_t* data, size_t size);
   void end_frame();
   void handle_close_frame();
-  void fail(int code, std::string reason);
+  void fail(int code, std::string reason, std::string detail = {});
 
   Role role_;
   InboundQueue* inbound_;
@@ -110,6 +112,7 @@ class Protocol {
   std::string received_reason_;
   int failure_code_ = 0;
   std::string failure_reason_;
+  std::string failure_detail_;
   ProtocolEvents events_;
 };
 

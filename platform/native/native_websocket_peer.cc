@@ -377,8 +377,10 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
   const ProtocolEvents events = protocol_->take_events();
   if (events.pongs > 0) heartbeat_.pong_received();
   if (events.failed) {
+    const std::string& detail = protocol_->failure_detail();
     set_last_error("Protocol error: " + protocol_->failure_reason() + " (closing with code " +
-                   std::to_string(protocol_->failure_code()) + ").");
+                   std::to_string(protocol_->failure_code()) + ")" +
+                   (detail.empty() ? "." : ": " + detail + "."));
   }
   if ((events.close_received || events.failed) && state_ == STATE_OPEN) {
     state_ = STATE_CLOSING;

@@ -96,7 +96,8 @@ SslContextPtr build_server(const TLSOptions& options, std::string* error) {
     release();
     return nullptr;
   }
-  if (SSL_CTX_use_certificate(ctx.get(), leaf) != 1 || SSL_CTX_use_PrivateKey(ctx.get(), pkey) != 1) {
+  if (SSL_CTX_use_certificate(ctx.get(), leaf) != 1 ||
+      SSL_CTX_use_PrivateKey(ctx.get(), pkey) != 1) {
     *error = "Cannot use the server certificate and key: " + openssl_error_text();
     release();
     return nullptr;

@@ -101,19 +101,21 @@ class Interop : public ::testing::TestWithParam<Variant> {
       options = TLSOptions::client(ca);
     }
     EXPECT_EQ(client->connect_to_url(scheme + std::to_string(port) + "/interop", options), OK);
-    EXPECT_TRUE(poll_until({client.get()}, [&] {
-      return client->get_ready_state() != WebSocketPeer::STATE_CONNECTING;
-    }, 10)) << client->get_last_error();
+    EXPECT_TRUE(poll_until(
+        {client.get()},
+        [&] { return client->get_ready_state() != WebSocketPeer::STATE_CONNECTING; }, 10))
+        << client->get_last_error();
     return client;
   }
 
   // Sends and waits for one message back.
   std::string roundtrip(WebSocketPeer& client, const std::string& message, bool text,
                         bool* reply_is_text = nullptr) {
-    EXPECT_EQ(client.send(as_bytes(message), text ? WebSocketPeer::WRITE_MODE_TEXT
-                                                  : WebSocketPeer::WRITE_MODE_BINARY),
+    EXPECT_EQ(client.send(as_bytes(message),
+                          text ? WebSocketPeer::WRITE_MODE_TEXT : WebSocketPeer::WRITE_MODE_BINARY),
               OK);
-    if (!poll_until({&client}, [&] { return client.get_available_packet_count() > 0; }, 10)) {
+    if (!poll_until(
+            {&client}, [&] { return client.get_available_packet_count() > 0; }, 10)) {
       return "<nothing>";
     }
     auto reply = client.get_packet();
@@ -146,13 +148,14 @@ TEST_P(Interop, WspeerClientAgainstPeerServer) {
   EXPECT_EQ(roundtrip(*client, big, false) == big, true) << "1 MiB echo";
   EXPECT_EQ(roundtrip(*client, "cmd:ping", true), "pong-received") << "we answer the peer's ping";
   EXPECT_EQ(roundtrip(*client, "cmd:protocol", true), "chat");
-  poll_until({client.get()}, [] { return false; }, 0.35);  // heartbeats go out and are answered
+  poll_until(
+      {client.get()}, [] { return false; }, 0.35);  // heartbeats go out and are answered
   ASSERT_EQ(client->get_ready_state(), WebSocketPeer::STATE_OPEN) << client->get_last_error();
 
   ASSERT_EQ(client->close(4002, "wspeer bye"), OK);
-  ASSERT_TRUE(poll_until({client.get()}, [&] {
-    return client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }, 10));
+  ASSERT_TRUE(poll_until(
+      {client.get()}, [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; },
+      10));
   EXPECT_EQ(client->get_close_code(), 4002);
   EXPECT_EQ(child_->read_line(10), "closed 4002 wspeer bye");
 }
@@ -164,9 +167,9 @@ TEST_P(Interop, PeerServerClosesWithCodeAndReason) {
   ASSERT_EQ(client->get_ready_state(), WebSocketPeer::STATE_OPEN) << client->get_last_error();
   ASSERT_EQ(client->send_text("before close"), OK);
   ASSERT_EQ(client->send_text("cmd:close:4001:bye from peer"), OK);
-  ASSERT_TRUE(poll_until({client.get()}, [&] {
-    return client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }, 10));
+  ASSERT_TRUE(poll_until(
+      {client.get()}, [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; },
+      10));
   EXPECT_EQ(client->get_close_code(), 4001);
   EXPECT_EQ(client->get_close_reason(), "bye from peer");
   EXPECT_EQ(test::drain_text(*client), std::vector<std::string>{"before close"});
@@ -198,15 +201,18 @@ TEST_P(Interop, PeerClientAgainstWspeerServer) {
   server->set_inbound_buffer_size(4 << 20);
   server->set_outbound_buffer_size(0);
   ASSERT_EQ(server->accept_stream(stream), OK);
-  const bool finished = poll_until({server.get()}, [&] {
-    while (server->get_available_packet_count() > 0) {
-      auto packet = server->get_packet();
-      server->send(std::span<const uint8_t>(packet.data(), packet.size()),
-                   server->was_string_packet() ? WebSocketPeer::WRITE_MODE_TEXT
-                                               : WebSocketPeer::WRITE_MODE_BINARY);
-    }
-    return server->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }, 20);
+  const bool finished = poll_until(
+      {server.get()},
+      [&] {
+        while (server->get_available_packet_count() > 0) {
+          auto packet = server->get_packet();
+          server->send(std::span<const uint8_t>(packet.data(), packet.size()),
+                       server->was_string_packet() ? WebSocketPeer::WRITE_MODE_TEXT
+                                                   : WebSocketPeer::WRITE_MODE_BINARY);
+        }
+        return server->get_ready_state() == WebSocketPeer::STATE_CLOSED;
+      },
+      20);
   ASSERT_TRUE(finished) << server->get_last_error();
   EXPECT_EQ(server->get_selected_protocol(), "chat");
   EXPECT_EQ(server->get_close_code(), 4003);
@@ -216,9 +222,12 @@ TEST_P(Interop, PeerClientAgainstWspeerServer) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Peers, Interop,
-                         ::testing::Values(Variant{Peer::kPython, false}, Variant{Peer::kPython, true},
+                         ::testing::Values(Variant{Peer::kPython, false},
+                                           Variant{Peer::kPython, true},
                                            Variant{Peer::kNode, false}, Variant{Peer::kNode, true}),
-                         [](const ::testing::TestParamInfo<Variant>& info) { return name_of(info.param); });
+                         [](const ::testing::TestParamInfo<Variant>& info) {
+                           return name_of(info.param);
+                         });
 
 }  // namespace
 }  // namespace wsp

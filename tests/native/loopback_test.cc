@@ -82,8 +82,8 @@ TEST(Loopback, OpenExchangeAndStateSequence) {
            server->get_ready_state() == WebSocketPeer::STATE_OPEN;
   }));
   EXPECT_EQ(client->get_requested_url(), url);
-  EXPECT_EQ(server->get_requested_url(), "ws://127.0.0.1:" + std::to_string(listener.port()) +
-                                             "/room/1?user=ann");
+  EXPECT_EQ(server->get_requested_url(),
+            "ws://127.0.0.1:" + std::to_string(listener.port()) + "/room/1?user=ann");
   EXPECT_EQ(server->get_request_path(), "/room/1?user=ann");
   EXPECT_TRUE(find_header(server->get_request_headers(), "sec-websocket-key").has_value());
   EXPECT_EQ(client->get_handshake_status(), 101);
@@ -116,7 +116,8 @@ TEST(Loopback, OpenExchangeAndStateSequence) {
 TEST(Loopback, EmptyMessagesAndPutPacket) {
   auto pair = open_pair();
   ASSERT_EQ(pair.client->get_ready_state(), WebSocketPeer::STATE_OPEN);
-  EXPECT_EQ(pair.client->put_packet(nullptr, 0), OK) << "an empty put_packet sends an empty message";
+  EXPECT_EQ(pair.client->put_packet(nullptr, 0), OK)
+      << "an empty put_packet sends an empty message";
   EXPECT_EQ(pair.client->send_text(""), OK);
   ASSERT_TRUE(poll_until({pair.client.get(), pair.server.get()},
                          [&] { return pair.server->get_available_packet_count() == 2; }));
@@ -170,7 +171,8 @@ TEST(Loopback, ConnectArgumentErrors) {
   EXPECT_EQ(peer->connect_to_url(""), ERR_INVALID_PARAMETER);
   EXPECT_EQ(peer->connect_to_url("http://example.com"), ERR_INVALID_PARAMETER);
   EXPECT_NE(peer->get_last_error().find("Invalid protocol"), std::string::npos);
-  auto server_options = TLSOptions::server(std::make_shared<CryptoKey>(), std::make_shared<X509Certificate>());
+  auto server_options =
+      TLSOptions::server(std::make_shared<CryptoKey>(), std::make_shared<X509Certificate>());
   EXPECT_EQ(peer->connect_to_url("wss://localhost/", server_options), ERR_INVALID_PARAMETER);
   EXPECT_EQ(peer->get_ready_state(), WebSocketPeer::STATE_CLOSED);
   EXPECT_EQ(peer->accept_stream(nullptr), ERR_INVALID_PARAMETER);
@@ -185,15 +187,18 @@ TEST(Loopback, ConnectionRefusedAndUnknownHostExplainThemselves) {
   auto refused = WebSocketPeer::create();
   const Error error = refused->connect_to_url("ws://127.0.0.1:" + std::to_string(free_port) + "/");
   EXPECT_TRUE(error == OK || error == FAILED);
-  poll_until({refused.get()}, [&] { return refused->get_ready_state() == WebSocketPeer::STATE_CLOSED; });
+  poll_until({refused.get()},
+             [&] { return refused->get_ready_state() == WebSocketPeer::STATE_CLOSED; });
   EXPECT_EQ(refused->get_ready_state(), WebSocketPeer::STATE_CLOSED);
   EXPECT_EQ(refused->get_close_code(), -1);
-  EXPECT_NE(refused->get_last_error().find("refused"), std::string::npos) << refused->get_last_error();
+  EXPECT_NE(refused->get_last_error().find("refused"), std::string::npos)
+      << refused->get_last_error();
 
   auto unknown = WebSocketPeer::create();
   ASSERT_EQ(unknown->connect_to_url("ws://host.invalid/"), OK);
-  poll_until({unknown.get()}, [&] { return unknown->get_ready_state() == WebSocketPeer::STATE_CLOSED; },
-             10);
+  poll_until(
+      {unknown.get()}, [&] { return unknown->get_ready_state() == WebSocketPeer::STATE_CLOSED; },
+      10);
   EXPECT_EQ(unknown->get_ready_state(), WebSocketPeer::STATE_CLOSED);
   EXPECT_NE(unknown->get_last_error().find("Cannot resolve"), std::string::npos)
       << unknown->get_last_error();
@@ -283,9 +288,8 @@ TEST(Loopback, MessagesArrivingWithTheCloseFrameAreKept) {
   ASSERT_TRUE(raw.send_all(test::server_frame(1, "one") + test::server_frame(2, "two") +
                            test::server_frame(1, "three") +
                            test::server_frame(8, test::close_frame_payload(1000, "done"))));
-  ASSERT_TRUE(poll_until({client.get()}, [&] {
-    return client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }));
+  ASSERT_TRUE(poll_until({client.get()},
+                         [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; }));
   EXPECT_EQ(client->get_close_code(), 1000);
   EXPECT_EQ(client->get_close_reason(), "done");
   EXPECT_EQ(client->get_available_packet_count(), 3) << "messages stay readable in CLOSED";
@@ -304,9 +308,8 @@ TEST(Loopback, StatusLessCloseReports1005) {
   RawSocket raw = test::accept_raw(listener.server(), client.get());
   ASSERT_TRUE(test::answer_upgrade(raw));
   ASSERT_TRUE(raw.send_all(test::server_frame(8, "")));
-  ASSERT_TRUE(poll_until({client.get()}, [&] {
-    return client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }));
+  ASSERT_TRUE(poll_until({client.get()},
+                         [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; }));
   EXPECT_EQ(client->get_close_code(), 1005);
 }
 
@@ -330,15 +333,15 @@ TEST(Loopback, CloseTimeoutDropsAnUnresponsivePeer) {
   ASSERT_EQ(client->connect_to_url(listener.url()), OK);
   RawSocket raw = test::accept_raw(listener.server(), client.get());
   ASSERT_TRUE(test::answer_upgrade(raw));
-  ASSERT_TRUE(poll_until({client.get()}, [&] {
-    return client->get_ready_state() == WebSocketPeer::STATE_OPEN;
-  }));
+  ASSERT_TRUE(poll_until({client.get()},
+                         [&] { return client->get_ready_state() == WebSocketPeer::STATE_OPEN; }));
   const auto start = std::chrono::steady_clock::now();
   ASSERT_EQ(client->close(), OK);
-  ASSERT_TRUE(poll_until({client.get()}, [&] {
-    return client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }, 3.0));
-  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(poll_until(
+      {client.get()}, [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; },
+      3.0));
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_GE(waited, 0.25);
   EXPECT_EQ(client->get_close_code(), -1);
   EXPECT_NE(client->get_last_error().find("timed out"), std::string::npos);
@@ -350,9 +353,9 @@ TEST(Loopback, HandshakeTimeoutOnBothSides) {
   client->set_handshake_timeout(0.3);
   ASSERT_EQ(client->connect_to_url(listener.url()), OK);
   RawSocket silent_server = test::accept_raw(listener.server(), client.get());  // never answers
-  ASSERT_TRUE(poll_until({client.get()}, [&] {
-    return client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }, 3.0));
+  ASSERT_TRUE(poll_until(
+      {client.get()}, [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; },
+      3.0));
   EXPECT_EQ(client->get_close_code(), -1);
   EXPECT_NE(client->get_last_error().find("timed out"), std::string::npos);
 
@@ -362,15 +365,16 @@ TEST(Loopback, HandshakeTimeoutOnBothSides) {
   ASSERT_TRUE(loris.send_all(std::string("GET / HTTP/1.1\r\nHost: x\r\n")));
   auto server = listener.accept(nullptr, [](WebSocketPeer& s) { s.set_handshake_timeout(0.3); });
   ASSERT_TRUE(server);
-  ASSERT_TRUE(poll_until({server.get()}, [&] {
-    return server->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }, 3.0));
+  ASSERT_TRUE(poll_until(
+      {server.get()}, [&] { return server->get_ready_state() == WebSocketPeer::STATE_CLOSED; },
+      3.0));
   EXPECT_NE(server->get_last_error().find("timed out"), std::string::npos);
 }
 
 TEST(Loopback, HeartbeatKeepsHealthyPeersAndDetectsADeadOne) {
   auto healthy = open_pair([](WebSocketPeer& c) { c.set_heartbeat_interval(0.05); });
-  poll_until({healthy.client.get(), healthy.server.get()}, [] { return false; }, 0.4);
+  poll_until(
+      {healthy.client.get(), healthy.server.get()}, [] { return false; }, 0.4);
   EXPECT_EQ(healthy.client->get_ready_state(), WebSocketPeer::STATE_OPEN);
 
   LoopbackServer listener;
@@ -379,9 +383,9 @@ TEST(Loopback, HeartbeatKeepsHealthyPeersAndDetectsADeadOne) {
   ASSERT_EQ(client->connect_to_url(listener.url()), OK);
   RawSocket mute = test::accept_raw(listener.server(), client.get());
   ASSERT_TRUE(test::answer_upgrade(mute));  // then never answers pings
-  ASSERT_TRUE(poll_until({client.get()}, [&] {
-    return client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }, 3.0));
+  ASSERT_TRUE(poll_until(
+      {client.get()}, [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; },
+      3.0));
   EXPECT_EQ(client->get_close_code(), -1);
   EXPECT_NE(client->get_last_error().find("heartbeat"), std::string::npos);
   auto frames = test::decode_frames(mute.read_n(6, 1.0));
@@ -409,9 +413,8 @@ TEST(Loopback, OutboundLimitsReturnOutOfMemoryAndLoseNothing) {
   ASSERT_EQ(client->connect_to_url(listener.url()), OK);
   RawSocket reader = test::accept_raw(listener.server(), client.get());
   ASSERT_TRUE(test::answer_upgrade(reader));
-  ASSERT_TRUE(poll_until({client.get()}, [&] {
-    return client->get_ready_state() == WebSocketPeer::STATE_OPEN;
-  }));
+  ASSERT_TRUE(poll_until({client.get()},
+                         [&] { return client->get_ready_state() == WebSocketPeer::STATE_OPEN; }));
   EXPECT_EQ(client->send(as_bytes(std::string((1 << 20) + 1, 'x'))), ERR_OUT_OF_MEMORY)
       << "one message larger than outbound_buffer_size";
   // The raw server does not read: kernel buffers fill, then our queue, then sends are refused.
@@ -454,7 +457,8 @@ TEST(Loopback, SlowReaderNeverLosesAMessage) {
   std::vector<std::string> received;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (static_cast<int>(received.size()) < total && std::chrono::steady_clock::now() < deadline) {
-    while (sent < total && pair.server->send_text("msg-" + std::to_string(sent) + std::string(500, '.')) == OK) {
+    while (sent < total &&
+           pair.server->send_text("msg-" + std::to_string(sent) + std::string(500, '.')) == OK) {
       ++sent;
     }
     pair.server->poll();
@@ -466,7 +470,8 @@ TEST(Loopback, SlowReaderNeverLosesAMessage) {
     }
   }
   ASSERT_EQ(static_cast<int>(received.size()), total);
-  for (int i = 0; i < total; ++i) ASSERT_EQ(received[i], "msg-" + std::to_string(i) + std::string(500, '.'));
+  for (int i = 0; i < total; ++i)
+    ASSERT_EQ(received[i], "msg-" + std::to_string(i) + std::string(500, '.'));
 }
 
 TEST(Loopback, SixteenMegabyteMessagesWithRaisedLimits) {
@@ -478,14 +483,17 @@ TEST(Loopback, SixteenMegabyteMessagesWithRaisedLimits) {
   std::string big(16 << 20, '\0');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
   ASSERT_EQ(pair.client->send(as_bytes(big)), OK);
-  ASSERT_TRUE(poll_until({pair.client.get(), pair.server.get()},
-                         [&] { return pair.server->get_available_packet_count() == 1; }, 30));
+  ASSERT_TRUE(poll_until(
+      {pair.client.get(), pair.server.get()},
+      [&] { return pair.server->get_available_packet_count() == 1; }, 30));
   std::vector<uint8_t> got = pair.server->get_packet();
   ASSERT_EQ(got.size(), big.size());
-  EXPECT_TRUE(std::equal(got.begin(), got.end(), big.begin(), [](uint8_t a, char b) { return a == static_cast<uint8_t>(b); }));
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), big.begin(),
+                         [](uint8_t a, char b) { return a == static_cast<uint8_t>(b); }));
   ASSERT_EQ(pair.server->send(std::span<const uint8_t>(got.data(), got.size())), OK);
-  ASSERT_TRUE(poll_until({pair.client.get(), pair.server.get()},
-                         [&] { return pair.client->get_available_packet_count() == 1; }, 30));
+  ASSERT_TRUE(poll_until(
+      {pair.client.get(), pair.server.get()},
+      [&] { return pair.client->get_available_packet_count() == 1; }, 30));
   EXPECT_EQ(pair.client->get_packet().size(), big.size());
 }
 
@@ -501,8 +509,9 @@ TEST(Loopback, BuffersStayReadableUntilTheNextConnect) {
   EXPECT_EQ(pair.client->get_available_packet_count(), 0);
   EXPECT_EQ(pair.client->get_close_code(), -1);
   auto server2 = pair.listener->accept(pair.client.get());
-  ASSERT_TRUE(poll_until({pair.client.get(), server2.get()},
-                         [&] { return pair.client->get_ready_state() == WebSocketPeer::STATE_OPEN; }));
+  ASSERT_TRUE(poll_until({pair.client.get(), server2.get()}, [&] {
+    return pair.client->get_ready_state() == WebSocketPeer::STATE_OPEN;
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,7 +570,8 @@ TEST(LoopbackServer, PreReadBytesLetOnePortServeHttpAndWebSocket) {
   ASSERT_EQ(pre_read, "GET /ws?x=1 HT");
   auto server = WebSocketPeer::create();
   ASSERT_EQ(server->accept_stream(stream, pre_read), OK);
-  ASSERT_TRUE(poll_until({server.get()}, [&] { return server->get_available_packet_count() == 1; }));
+  ASSERT_TRUE(
+      poll_until({server.get()}, [&] { return server->get_available_packet_count() == 1; }));
   EXPECT_EQ(server->get_ready_state(), WebSocketPeer::STATE_OPEN);
   EXPECT_EQ(server->get_request_path(), "/ws?x=1");
   EXPECT_EQ(test::drain_text(*server), std::vector<std::string>{"early"});
@@ -574,14 +584,12 @@ TEST(LoopbackServer, ProtocolViolationClosesWith1002AndReportsIt) {
   ASSERT_TRUE(raw.connect("127.0.0.1", listener.port()));
   ASSERT_TRUE(raw.send_all(test::upgrade_request()));
   auto server = listener.accept(nullptr);
-  ASSERT_TRUE(poll_until({server.get()}, [&] {
-    return server->get_ready_state() == WebSocketPeer::STATE_OPEN;
-  }));
+  ASSERT_TRUE(poll_until({server.get()},
+                         [&] { return server->get_ready_state() == WebSocketPeer::STATE_OPEN; }));
   raw.read_http_head();
   ASSERT_TRUE(raw.send_all(test::client_frame(1, "ok") + test::server_frame(1, "unmasked")));
-  ASSERT_TRUE(poll_until({server.get()}, [&] {
-    return server->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }));
+  ASSERT_TRUE(poll_until({server.get()},
+                         [&] { return server->get_ready_state() == WebSocketPeer::STATE_CLOSED; }));
   EXPECT_EQ(server->get_close_code(), 1002);
   EXPECT_NE(server->get_last_error().find("Unmasked"), std::string::npos);
   EXPECT_EQ(test::drain_text(*server), std::vector<std::string>{"ok"});
@@ -597,16 +605,14 @@ TEST(LoopbackServer, TcpResetMidMessageEndsUncleanlyWithoutLosingCompleteMessage
   ASSERT_TRUE(raw.connect("127.0.0.1", listener.port()));
   ASSERT_TRUE(raw.send_all(test::upgrade_request()));
   auto server = listener.accept(nullptr);
-  ASSERT_TRUE(poll_until({server.get()}, [&] {
-    return server->get_ready_state() == WebSocketPeer::STATE_OPEN;
-  }));
+  ASSERT_TRUE(poll_until({server.get()},
+                         [&] { return server->get_ready_state() == WebSocketPeer::STATE_OPEN; }));
   const std::string partial = test::client_frame(2, std::string(1000, 'p'));
   ASSERT_TRUE(raw.send_all(test::client_frame(1, "complete") + partial.substr(0, 500)));
   poll_until({server.get()}, [&] { return server->get_available_packet_count() == 1; });
   raw.reset();
-  ASSERT_TRUE(poll_until({server.get()}, [&] {
-    return server->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }));
+  ASSERT_TRUE(poll_until({server.get()},
+                         [&] { return server->get_ready_state() == WebSocketPeer::STATE_CLOSED; }));
   EXPECT_EQ(server->get_close_code(), -1);
   EXPECT_FALSE(server->get_last_error().empty());
   EXPECT_EQ(test::drain_text(*server), std::vector<std::string>{"complete"});
@@ -652,7 +658,8 @@ TEST(Loopback, RepliesToABatchLeaveInOneWriteAndALoneSendLeavesAtOnce) {
   const int before = counting->writes;
   while (server->get_available_packet_count() > 0) {
     auto packet = server->get_packet();
-    server->send(std::span<const uint8_t>(packet.data(), packet.size()), WebSocketPeer::WRITE_MODE_TEXT);
+    server->send(std::span<const uint8_t>(packet.data(), packet.size()),
+                 WebSocketPeer::WRITE_MODE_TEXT);
   }
   EXPECT_EQ(counting->writes - before, 1) << "100 replies, one write";
   ASSERT_TRUE(poll_until({client.get(), server.get()},

@@ -21,15 +21,18 @@ inline bool answer_upgrade(RawSocket& socket, const std::string& protocol = "") 
   if (!key) return false;
   std::string response =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Accept: " + compute_accept_key(*key) + "\r\n";
+      "Sec-WebSocket-Accept: " +
+      compute_accept_key(*key) + "\r\n";
   if (!protocol.empty()) response += "Sec-WebSocket-Protocol: " + protocol + "\r\n";
   return socket.send_all(response + "\r\n");
 }
 
 inline std::string upgrade_request(const std::string& path = "/", const std::string& extra = "") {
-  return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+  return "GET " + path +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
          "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-         "Sec-WebSocket-Version: 13\r\n" + extra + "\r\n";
+         "Sec-WebSocket-Version: 13\r\n" +
+         extra + "\r\n";
 }
 
 // Decodes one frame from `data` (masked or not); returns false if incomplete.

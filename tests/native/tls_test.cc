@@ -70,7 +70,8 @@ KeyAndCert* Tls::ca_ = nullptr;
 KeyAndCert* Tls::good_ = nullptr;
 
 TEST_F(Tls, TrustedChainConnectsAndExchangesMessages) {
-  auto run_result = run(listener_, *good_, "localhost", TLSOptions::client(certificate(ca_->cert_pem)));
+  auto run_result =
+      run(listener_, *good_, "localhost", TLSOptions::client(certificate(ca_->cert_pem)));
   auto& client = *run_result.client;
   auto& server = *run_result.server;
   ASSERT_EQ(client.get_ready_state(), WebSocketPeer::STATE_OPEN) << client.get_last_error();
@@ -80,7 +81,9 @@ TEST_F(Tls, TrustedChainConnectsAndExchangesMessages) {
   server.set_outbound_buffer_size(0);
   std::string big(1 << 20, 'z');
   ASSERT_EQ(client.send_text("over tls"), OK);
-  ASSERT_EQ(client.send(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(big.data()), big.size())), OK);
+  ASSERT_EQ(client.send(
+                std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(big.data()), big.size())),
+            OK);
   // The server kept the default 64 KiB inbound limit (captured at accept): 1 MiB is refused.
   ASSERT_TRUE(poll_until({&client, &server}, [&] {
     return server.get_ready_state() == WebSocketPeer::STATE_CLOSED &&
@@ -111,16 +114,20 @@ TEST_F(Tls, LargeMessagesAndACleanClose) {
   })) << r.client->get_last_error();
   std::string big(3 << 20, '\0');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i % 251);
-  ASSERT_EQ(r.client->send(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(big.data()), big.size())), OK);
-  ASSERT_TRUE(poll_until({r.client.get(), r.server.get()},
-                         [&] { return r.server->get_available_packet_count() == 1; }, 20));
+  ASSERT_EQ(r.client->send(
+                std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(big.data()), big.size())),
+            OK);
+  ASSERT_TRUE(poll_until(
+      {r.client.get(), r.server.get()}, [&] { return r.server->get_available_packet_count() == 1; },
+      20));
   auto got = r.server->get_packet();
   ASSERT_EQ(got.size(), big.size());
   EXPECT_TRUE(std::equal(got.begin(), got.end(), big.begin(),
                          [](uint8_t a, char b) { return a == static_cast<uint8_t>(b); }));
   ASSERT_EQ(r.server->send(std::span<const uint8_t>(got.data(), got.size())), OK);
-  ASSERT_TRUE(poll_until({r.client.get(), r.server.get()},
-                         [&] { return r.client->get_available_packet_count() == 1; }, 20));
+  ASSERT_TRUE(poll_until(
+      {r.client.get(), r.server.get()}, [&] { return r.client->get_available_packet_count() == 1; },
+      20));
   ASSERT_EQ(r.client->close(1000, "tls bye"), OK);
   ASSERT_TRUE(poll_until({r.client.get(), r.server.get()}, [&] {
     return r.client->get_ready_state() == WebSocketPeer::STATE_CLOSED &&
@@ -140,12 +147,14 @@ TEST_F(Tls, UnknownCertificateAuthorityIsRefused) {
 
 TEST_F(Tls, HostnameMismatchIsRefusedUnlessOverriddenOrUnsafe) {
   const KeyAndCert other = test::make_leaf(*ca_, "other.example", {"DNS:other.example"});
-  auto mismatch = run(listener_, other, "localhost", TLSOptions::client(certificate(ca_->cert_pem)));
+  auto mismatch =
+      run(listener_, other, "localhost", TLSOptions::client(certificate(ca_->cert_pem)));
   EXPECT_EQ(mismatch.client->get_ready_state(), WebSocketPeer::STATE_CLOSED);
   EXPECT_NE(mismatch.client->get_last_error().find("hostname mismatch"), std::string::npos)
       << mismatch.client->get_last_error();
 
-  auto ip_mismatch = run(listener_, other, "127.0.0.1", TLSOptions::client(certificate(ca_->cert_pem)));
+  auto ip_mismatch =
+      run(listener_, other, "127.0.0.1", TLSOptions::client(certificate(ca_->cert_pem)));
   EXPECT_NE(ip_mismatch.client->get_last_error().find("hostname mismatch"), std::string::npos)
       << ip_mismatch.client->get_last_error();
 
@@ -154,8 +163,8 @@ TEST_F(Tls, HostnameMismatchIsRefusedUnlessOverriddenOrUnsafe) {
   EXPECT_EQ(overridden.client->get_ready_state(), WebSocketPeer::STATE_OPEN)
       << overridden.client->get_last_error();
 
-  auto unsafe_with_chain = run(listener_, other, "localhost",
-                               TLSOptions::client_unsafe(certificate(ca_->cert_pem)));
+  auto unsafe_with_chain =
+      run(listener_, other, "localhost", TLSOptions::client_unsafe(certificate(ca_->cert_pem)));
   EXPECT_EQ(unsafe_with_chain.client->get_ready_state(), WebSocketPeer::STATE_OPEN)
       << unsafe_with_chain.client->get_last_error();
 }
@@ -175,7 +184,8 @@ TEST_F(Tls, ExpiredCertificateIsRefusedWithAReason) {
   const KeyAndCert expired = test::make_leaf(*ca_, "localhost", {"DNS:localhost"}, -10, -2);
   auto r = run(listener_, expired, "localhost", TLSOptions::client(certificate(ca_->cert_pem)));
   EXPECT_EQ(r.client->get_ready_state(), WebSocketPeer::STATE_CLOSED);
-  EXPECT_NE(r.client->get_last_error().find("expired"), std::string::npos) << r.client->get_last_error();
+  EXPECT_NE(r.client->get_last_error().find("expired"), std::string::npos)
+      << r.client->get_last_error();
 }
 
 TEST_F(Tls, TruncatedTlsStreamIsAnUncleanClose) {
@@ -187,7 +197,8 @@ TEST_F(Tls, TruncatedTlsStreamIsAnUncleanClose) {
     return r.client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
   }));
   EXPECT_EQ(r.client->get_close_code(), -1);
-  EXPECT_NE(r.client->get_last_error().find("truncated"), std::string::npos) << r.client->get_last_error();
+  EXPECT_NE(r.client->get_last_error().find("truncated"), std::string::npos)
+      << r.client->get_last_error();
   EXPECT_EQ(test::drain_text(*r.client), std::vector<std::string>{"before the cut"});
 }
 
@@ -197,7 +208,8 @@ TEST_F(Tls, MismatchedServerKeyIsReportedAtAccept) {
   ASSERT_EQ(key->load_from_string(other.key_pem), OK);
   auto options = TLSOptions::server(key, certificate(good_->cert_pem));
   auto client = WebSocketPeer::create();
-  ASSERT_EQ(client->connect_to_url("wss://localhost:" + std::to_string(listener_.port()) + "/"), OK);
+  ASSERT_EQ(client->connect_to_url("wss://localhost:" + std::to_string(listener_.port()) + "/"),
+            OK);
   auto tcp = listener_.take(client.get());
   StreamPeerTLS tls;
   EXPECT_EQ(tls.accept_stream(tcp, options), ERR_INVALID_PARAMETER);

@@ -1,0 +1,197 @@
+// Runs the web API test program against native wspeer servers, in one of three places:
+//   --mode=node      the wasm build under Node 20 (standards WebSocket)
+//   --mode=chromium  the wasm build in headless Chromium (Debian package, driven by Playwright)
+//   --mode=native    the same test source built natively (the other backend)
+// Starts: wsp echo-server (ws, any address), a TLS echo server with a throw-away CA, and the
+// scenario server. Writes JUnit XML to $XML_OUTPUT_FILE, one case per test case.
+'use strict';
+const { spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const http = require('http');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const options = Object.fromEntries(process.argv.slice(2).map((a) => {
+  const eq = a.indexOf('=');
+  return [a.slice(2, eq), a.slice(eq + 1)];
+}));
+const mode = options.mode;
+const work = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || os.tmpdir(), `web-${mode}-`));
+const children = [];
+const cleanup = () => children.forEach((child) => { try { child.kill('SIGKILL'); } catch (e) {} });
+process.on('exit', cleanup);
+setTimeout(() => { console.log('harness timeout'); finish(null, 'harness timed out'); }, 240000).unref();
+
+function startServer(command, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    let buffer = '';
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      const match = buffer.match(/listening on port (\d+)/);
+      if (match) resolve(Number(match[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = server.address().port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function ipv6Available() {
+  return new Promise((resolve) => {
+    const server = net.createServer().on('error', () => resolve(false)).listen(0, '::1', () => server.close(() => resolve(true)));
+  });
+}
+
+function makeCertificates() {
+  const run = (args) => execFileSync('openssl', args, { cwd: work, stdio: 'ignore' });
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2',
+       '-subj', '/CN=wspeer web test CA', '-addext', 'basicConstraints=critical,CA:TRUE',
+       '-addext', 'keyUsage=critical,keyCertSign']);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  fs.writeFileSync(path.join(work, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+       '-out', 'cert.pem', '-days', '2', '-extfile', 'ext.cnf']);
+  // The SPKI hash Chromium is told to trust for this certificate only.
+  const spki = execFileSync('sh', ['-c',
+    'openssl x509 -in cert.pem -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64'],
+    { cwd: work }).toString().trim();
+  return { ca: path.join(work, 'ca.pem'), cert: path.join(work, 'cert.pem'), key: path.join(work, 'key.pem'), spki };
+}
+
+function escape(text) {
+  return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function finish(results, harnessError) {
+  const cases = results ? results.cases : [];
+  let xml = '';
+  let failed = 0;
+  for (const c of cases) {
+    if (c.ok) xml += `<testcase name="${escape(`${mode}: ${c.name}`)}"/>`;
+    else {
+      failed += 1;
+      xml += `<testcase name="${escape(`${mode}: ${c.name}`)}"><failure message="${escape(c.message)}"/></testcase>`;
+    }
+  }
+  if (harnessError || cases.length === 0) {
+    failed += 1;
+    xml += `<testcase name="${escape(`${mode}: harness`)}"><failure message="${escape(harnessError || 'no results')}"/></testcase>`;
+  }
+  if (process.env.XML_OUTPUT_FILE) {
+    fs.writeFileSync(process.env.XML_OUTPUT_FILE,
+      `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites><testsuite name="web_api_${mode}" tests="${cases.length}" failures="${failed}">${xml}</testsuite></testsuites>\n`);
+  }
+  console.log(`web_api_${mode}: ${cases.length - (failed - (harnessError || cases.length === 0 ? 1 : 0))} passed, ${failed} failed`);
+  cleanup();
+  process.exit(failed ? 1 : 0);
+}
+
+function resultsFrom(text) {
+  const line = text.split('\n').find((l) => l.startsWith('WSPEER_RESULTS '));
+  return line ? JSON.parse(line.slice('WSPEER_RESULTS '.length)) : null;
+}
+
+function runProcess(command, args, env) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    let output = '';
+    child.stdout.on('data', (chunk) => { output += chunk; process.stdout.write(chunk); });
+    child.on('exit', () => resolve(output));
+  });
+}
+
+async function runChromium(testArgs, certs) {
+  const { chromium } = require('playwright-core');
+  const dir = path.dirname(path.resolve(options['wasm-js']));
+  const jsName = path.basename(options['wasm-js']);
+  const harness = fs.readFileSync(path.join(__dirname, 'throwing_websocket.js'), 'utf8');
+  const page = `<!doctype html><meta charset="utf-8"><title>wspeer web API test</title>
+<script>${harness}</script>
+<script>
+  var Module = { arguments: ${JSON.stringify(testArgs)},
+                 print: function (line) { console.log(line); },
+                 printErr: function (line) { console.error(line); } };
+</script>
+<script src="${jsName}"></script>`;
+  const server = http.createServer((request, response) => {
+    const name = decodeURIComponent(request.url.split('?')[0]).replace(/^\//, '');
+    if (name === '' || name === 'index.html') {
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      return response.end(page);
+    }
+    const file = path.join(dir, path.basename(name));
+    if (!fs.existsSync(file)) { response.writeHead(404); return response.end(); }
+    const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+    response.writeHead(200, { 'Content-Type': type });
+    fs.createReadStream(file).pipe(response);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+           `--ignore-certificate-errors-spki-list=${certs.spki}`],
+  });
+  try {
+    const tab = await browser.newPage();
+    let output = '';
+    const done = new Promise((resolve) => {
+      tab.on('console', (message) => {
+        const text = message.text();
+        output += text + '\n';
+        console.log(text);
+        if (text.startsWith('WSPEER_RESULTS ')) resolve();
+      });
+      tab.on('pageerror', (error) => { output += `pageerror: ${error.message}\n`; console.log(`pageerror: ${error.message}`); });
+    });
+    await tab.goto(`http://127.0.0.1:${server.address().port}/index.html`);
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 180000))]);
+    return output;
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+async function main() {
+  const certs = makeCertificates();
+  const v6 = await ipv6Available();
+  const echoPort = await startServer(options.wsp, ['echo-server', '--host', '*', '--port', '0', '--quiet',
+    '--protocol', 'chat', '--max-message', String(16 << 20)]);
+  const tlsPort = await startServer(options.wsp, ['echo-server', '--host', '127.0.0.1', '--port', '0', '--quiet',
+    '--tls-cert', certs.cert, '--tls-key', certs.key]);
+  const scenarioPort = await startServer(options.scenario, []);
+  const testArgs = [
+    `--echo=ws://127.0.0.1:${echoPort}`,
+    `--tls=wss://localhost:${tlsPort}`,
+    `--scenario=ws://127.0.0.1:${scenarioPort}`,
+    `--closed-port=${await freePort()}`,
+    `--ipv6=${v6 ? `ws://[::1]:${echoPort}` : ''}`,
+    `--ca=${certs.ca}`,
+  ];
+  let output;
+  if (mode === 'node') {
+    output = await runProcess(process.execPath,
+      ['--no-experimental-fetch', '--experimental-websocket', path.join(__dirname, 'node_harness.js'),
+       options['wasm-js'], ...testArgs],
+      { NODE_EXTRA_CA_CERTS: certs.ca });
+  } else if (mode === 'chromium') {
+    output = await runChromium(testArgs, certs);
+  } else {
+    output = await runProcess(options.native, testArgs, {});
+  }
+  finish(resultsFrom(output), resultsFrom(output) ? null : 'the test program reported no results');
+}
+
+main().catch((error) => finish(null, error.stack || String(error)));
