@@ -1,0 +1,169 @@
+// End-to-end test of the live demo in headless Chromium: the demo server, two browser pages and
+// the native bot share a room. Each step is reported as a JUnit test case; screenshots of a
+// desktop-sized and a phone-sized page are saved as test artifacts.
+//   node e2e_test.js SERVER_BINARY BOT_BINARY
+'use strict';
+const { spawn } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const [serverBinary, botBinary] = process.argv.slice(2);
+const artifacts = process.env.TEST_UNDECLARED_OUTPUTS_DIR || fs.mkdtempSync('/tmp/demo-e2e-');
+const cases = [];
+const children = [];
+process.on('exit', () => children.forEach((c) => { try { c.kill('SIGKILL'); } catch (e) {} }));
+setTimeout(() => { record('harness', false, 'timed out'); finish(); }, 150000).unref();
+
+function record(name, ok, message = '') {
+  cases.push({ name, ok, message });
+  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${message ? `: ${message}` : ''}`);
+}
+
+const escape = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+function finish() {
+  const failed = cases.filter((c) => !c.ok).length;
+  if (process.env.XML_OUTPUT_FILE) {
+    const body = cases.map((c) => c.ok ? `<testcase name="demo: ${escape(c.name)}"/>`
+      : `<testcase name="demo: ${escape(c.name)}"><failure message="${escape(c.message)}"/></testcase>`).join('');
+    fs.writeFileSync(process.env.XML_OUTPUT_FILE, `<?xml version="1.0"?>\n<testsuites><testsuite name="web_demo_e2e" tests="${cases.length}" failures="${failed}">${body}</testsuite></testsuites>\n`);
+  }
+  console.log(`web_demo_e2e: ${cases.length - failed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+async function step(name, body) {
+  try {
+    await body();
+    record(name, true);
+  } catch (error) {
+    record(name, false, error.message);
+  }
+}
+
+function assert(condition, message) { if (!condition) throw new Error(message); }
+
+async function waitFor(page, predicate, what, timeout = 15000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await page.evaluate(() => window.demoSnapshot && window.demoSnapshot());
+    if (last && predicate(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}; last snapshot: ${JSON.stringify(last).slice(0, 400)}`);
+}
+
+function start(binary, args, ready) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = output.match(ready);
+      if (match) resolve({ child, match });
+    });
+    child.on('exit', (code) => reject(new Error(`${binary} exited (${code}) before it was ready`)));
+  });
+}
+
+async function main() {
+  const { child: server, match } = await start(serverBinary, ['--port', '0'], /listening on port (\d+)/);
+  const port = Number(match[1]);
+  const base = `http://127.0.0.1:${port}`;
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  const ann = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+  const bob = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+  let bot;
+  await step('the server serves the page and its WebAssembly client on one port', async () => {
+    const response = await ann.goto(`${base}/?name=Ann`);
+    assert(response.status() === 200, `status ${response.status()}`);
+    await bob.goto(`${base}/?name=Bob`);
+    await waitFor(ann, (s) => s.state === 'OPEN', 'Ann to connect');
+    await waitFor(bob, (s) => s.state === 'OPEN', 'Bob to connect');
+  });
+  await step('the native bot (same C++ client code) joins the room', async () => {
+    ({ child: bot } = await start(botBinary, ['--url', `ws://127.0.0.1:${port}/ws`], /joined/));
+    for (const page of [ann, bob]) {
+      await waitFor(page, (s) => ['Ann', 'Bob', 'native-bot'].every((n) => s.participants.some((p) => p.name === n)),
+        'three participants');
+    }
+  });
+  await step("each page sees the other's marker move", async () => {
+    const box = await ann.locator('#room').boundingBox();
+    await ann.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.2);
+    await waitFor(bob, (s) => {
+      const a = s.participants.find((p) => p.name === 'Ann');
+      return a && Math.abs(a.x - 0.8) < 0.02 && Math.abs(a.y - 0.2) < 0.02;
+    }, "Ann's marker at (0.8, 0.2) on Bob's page");
+    await bob.locator('#room').focus();
+    for (let i = 0; i < 5; i++) await bob.keyboard.press('ArrowLeft');
+    await waitFor(ann, (s) => {
+      const b = s.participants.find((p) => p.name === 'Bob');
+      return b && Math.abs(b.x - 0.4) < 0.02;
+    }, "Bob's marker moved left by arrow keys on Ann's page");
+  });
+  await step("the bot's marker moves on both pages", async () => {
+    for (const page of [ann, bob]) {
+      const first = (await waitFor(page, (s) => s.participants.some((p) => p.name === 'native-bot'), 'bot')).participants.find((p) => p.name === 'native-bot');
+      await waitFor(page, (s) => {
+        const now = s.participants.find((p) => p.name === 'native-bot');
+        return now && Math.hypot(now.x - first.x, now.y - first.y) > 0.05;
+      }, 'the bot to move');
+    }
+  });
+  await step('chat messages arrive everywhere and the native bot answers', async () => {
+    await ann.fill('#message', 'hello from Ann');
+    await ann.press('#message', 'Enter');
+    await waitFor(bob, (s) => s.chat.some((c) => c.from === 'Ann' && c.text === 'hello from Ann'), "Ann's line on Bob's page");
+    await waitFor(ann, (s) => s.chat.some((c) => c.from === 'native-bot' && c.text.includes('hello from Ann')), "the bot's answer");
+    const text = await bob.locator('#chat').innerText();
+    assert(text.includes('hello from Ann'), `chat panel shows: ${text}`);
+  });
+  await step('the statistics update (round trip, messages per second, buffered amount)', async () => {
+    await ann.waitForTimeout(1500);
+    const s = await waitFor(ann, (x) => x.rttMs >= 0 && x.inPerSecond > 1, 'statistics');
+    assert(typeof s.buffered === 'number' && s.buffered >= 0, 'buffered amount');
+    const rtt = await ann.locator('#rtt').innerText();
+    assert(/ms$/.test(rtt), `round trip shown as ${rtt}`);
+    await ann.screenshot({ path: path.join(artifacts, 'demo.png') });
+  });
+  await step('the page is usable at phone size', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await phone.goto(`${base}/?name=Phone`);
+    await waitFor(phone, (s) => s.state === 'OPEN' && s.participants.length >= 4, 'the phone page to join');
+    const canvas = await phone.locator('#room').boundingBox();
+    const panel = await phone.locator('aside').boundingBox();
+    assert(canvas.width <= 390 && panel.y >= canvas.y + canvas.height - 1, 'panel stacks below the room');
+    const box = canvas;
+    await phone.touchscreen.tap(box.x + box.width * 0.25, box.y + box.height * 0.75);
+    await waitFor(ann, (s) => {
+      const p = s.participants.find((x) => x.name === 'Phone');
+      return p && Math.abs(p.x - 0.25) < 0.03 && Math.abs(p.y - 0.75) < 0.03;
+    }, 'the tapped position on Ann\'s page');
+    await phone.screenshot({ path: path.join(artifacts, 'demo-phone.png') });
+    await phone.close();
+  });
+  await step('stopping the server shows a clean close code in the page', async () => {
+    server.kill('SIGINT');
+    for (const page of [ann, bob]) {
+      await waitFor(page, (s) => s.state === 'CLOSED' && s.closeCode === 1001, 'close code 1001');
+      const shown = await page.locator('#close').innerText();
+      assert(shown.includes('1001') && shown.includes('server shutting down'), `close shown as ${shown}`);
+      assert(await page.locator('#error').isVisible(), 'the closing is explained in words');
+      assert(await page.locator('#reconnect').isVisible(), 'a reconnect button appears');
+    }
+    const botStatus = await new Promise((resolve) => (bot.exitCode !== null ? resolve(bot.exitCode) : bot.on('exit', resolve)));
+    assert(botStatus === 0, `bot exit status ${botStatus}`);
+    await ann.screenshot({ path: path.join(artifacts, 'demo-closed.png') });
+  });
+  await browser.close();
+  finish();
+}
+
+main().catch((error) => { record('harness', false, error.stack || String(error)); finish(); });

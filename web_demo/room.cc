@@ -1,0 +1,119 @@
+#include "web_demo/room.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "web_demo/room_protocol.h"
+
+namespace wsp::demo {
+namespace {
+
+const char* const kColors[] = {"#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4",
+                               "#42d4f4", "#f032e6", "#9a6324", "#469990", "#800000"};
+
+// State updates are dropped for a client that does not read (a newer position will follow);
+// chat and membership changes are always queued.
+constexpr int64_t kMaxBufferedForState = 256 * 1024;
+
+}  // namespace
+
+void Room::admit(std::unique_ptr<WebSocketPeer> peer) {
+  WebSocketPeer* raw = peer.get();
+  Member member;
+  member.peer = std::move(peer);
+  member.id = next_id_++;
+  member.color = kColors[member.id % (sizeof(kColors) / sizeof(kColors[0]))];
+  members_.emplace(raw, std::move(member));
+}
+
+void Room::send(Member& member, const std::string& message) {
+  if (member.peer->get_ready_state() == WebSocketPeer::STATE_OPEN) member.peer->send_text(message);
+}
+
+void Room::broadcast(const std::string& message, const Member* except) {
+  for (auto& [raw, member] : members_) {
+    if (&member != except && member.joined) send(member, message);
+  }
+}
+
+bool Room::service(WebSocketPeer* peer) {
+  auto found = members_.find(peer);
+  if (found == members_.end()) return false;
+  Member& member = found->second;
+  while (peer->get_available_packet_count() > 0) {
+    const uint8_t* data;
+    int size;
+    if (peer->get_packet(&data, &size) != OK) break;
+    if (peer->was_string_packet()) {
+      handle(member,
+             std::string_view(reinterpret_cast<const char*>(data), static_cast<size_t>(size)));
+    }
+  }
+  if (peer->get_ready_state() != WebSocketPeer::STATE_CLOSED) return true;
+  const bool was_joined = member.joined;
+  const int id = member.id;
+  members_.erase(found);
+  if (was_joined) broadcast("leave " + std::to_string(id));
+  return false;
+}
+
+void Room::handle(Member& member, std::string_view message) {
+  auto [verb, rest] = split_command(message);
+  if (verb == "hello" && !member.joined) {
+    member.name = clean_text(rest, 24);
+    if (member.name.empty()) member.name = "guest";
+    member.joined = true;
+    send(member, "welcome " + std::to_string(member.id) + " " + member.color);
+    std::string state;
+    for (auto& [raw, other] : members_) {
+      if (!other.joined || &other == &member) continue;
+      send(member, "join " + std::to_string(other.id) + " " + other.color + " " + other.name);
+      char entry[64];
+      std::snprintf(entry, sizeof(entry), "%s%d %.4f %.4f", state.empty() ? "" : ";", other.id,
+                    other.x, other.y);
+      state += entry;
+    }
+    if (!state.empty()) send(member, "state " + state);
+    broadcast("join " + std::to_string(member.id) + " " + member.color + " " + member.name,
+              &member);
+  } else if (verb == "move" && member.joined) {
+    const std::string args(rest);
+    float x, y;
+    if (std::sscanf(args.c_str(), "%f %f", &x, &y) == 2) {
+      member.x = x < 0 ? 0 : (x > 1 ? 1 : x);
+      member.y = y < 0 ? 0 : (y > 1 ? 1 : y);
+      member.moved = true;
+    }
+  } else if (verb == "chat" && member.joined) {
+    const std::string text = clean_text(rest, 200);
+    if (!text.empty()) broadcast("chat " + std::to_string(member.id) + " " + text);
+  } else if (verb == "ping") {
+    send(member, "pong " + std::string(rest.substr(0, 32)));
+  }
+}
+
+void Room::tick() {
+  std::string state;
+  for (auto& [raw, member] : members_) {
+    if (!member.moved) continue;
+    member.moved = false;
+    char entry[64];
+    std::snprintf(entry, sizeof(entry), "%s%d %.4f %.4f", state.empty() ? "" : ";", member.id,
+                  member.x, member.y);
+    state += entry;
+  }
+  if (state.empty()) return;
+  const std::string message = "state " + state;
+  for (auto& [raw, member] : members_) {
+    if (member.joined &&
+        member.peer->get_current_outbound_buffered_amount() < kMaxBufferedForState) {
+      send(member, message);
+    }
+  }
+}
+
+void Room::close_all(int code, const std::string& reason) {
+  for (auto& [raw, member] : members_) member.peer->close(code, reason);
+}
+
+}  // namespace wsp::demo

@@ -1,0 +1,45 @@
+// The demo server's room: who is there, where they are, and what they said. It only speaks
+// through WebSocketPeer, so the same logic would serve browser and native clients alike.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/websocket_peer.h"
+
+namespace wsp::demo {
+
+class Room {
+ public:
+  // Takes a peer that accept_stream() started; it joins once it says hello.
+  void admit(std::unique_ptr<WebSocketPeer> peer);
+  // Reads and answers the messages of one peer (after its poll()). Returns false once the peer
+  // is closed and has been removed.
+  bool service(WebSocketPeer* peer);
+  // Sends the positions that changed since the last tick to everyone.
+  void tick();
+  void close_all(int code, const std::string& reason);
+  size_t size() const { return members_.size(); }
+  bool contains(WebSocketPeer* peer) const { return members_.count(peer) > 0; }
+
+ private:
+  struct Member {
+    std::unique_ptr<WebSocketPeer> peer;
+    int id = 0;
+    std::string name;
+    std::string color;
+    float x = 0.5f, y = 0.5f;
+    bool joined = false;
+    bool moved = false;
+  };
+  void handle(Member& member, std::string_view message);
+  void broadcast(const std::string& message, const Member* except = nullptr);
+  static void send(Member& member, const std::string& message);
+
+  std::map<WebSocketPeer*, Member> members_;
+  int next_id_ = 1;
+};
+
+}  // namespace wsp::demo
