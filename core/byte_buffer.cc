@@ -13,7 +13,8 @@ uint8_t* ByteBuffer::prepare(size_t n) {
   if (capacity_ - live >= n && live + n <= capacity_ / 2 + 1) {
     std::memmove(storage_.get(), storage_.get() + read_, live);
   } else {
-    size_t new_capacity = capacity_ ? capacity_ * 2 : 1024;
+    // Start small (an idle connection that saw one short message holds little), then double.
+    size_t new_capacity = capacity_ ? capacity_ * 2 : 64;
     if (new_capacity < live + n) new_capacity = live + n;
     std::unique_ptr<uint8_t[]> grown(new uint8_t[new_capacity]);
     if (live) std::memcpy(grown.get(), storage_.get() + read_, live);

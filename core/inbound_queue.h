@@ -44,6 +44,7 @@ class InboundQueue {
   bool pop(const uint8_t** data, size_t* size, bool* is_text);
 
   void clear();
+  bool holds_memory() const { return buffer_.capacity() != 0 || records_.holds_memory(); }
   // Gives the memory back when nothing is queued or being assembled.
   void release_if_idle();
 

@@ -33,6 +33,7 @@ class OutboundQueue {
   size_t automatic_bytes() const { return automatic_bytes_; }
 
   void clear();
+  bool holds_memory() const { return bytes_.capacity() != 0 || frames_.holds_memory(); }
   void release_if_idle();
 
  private:

@@ -11,6 +11,7 @@ class RingQueue {
  public:
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
+  bool holds_memory() const { return capacity_ != 0; }
   T& front() { return slots_[head_]; }
   const T& front() const { return slots_[head_]; }
   T& back() { return slots_[(head_ + size_ - 1) & (capacity_ - 1)]; }

@@ -15,6 +15,9 @@ namespace {
 constexpr size_t kMinRead = 16 * 1024;
 constexpr size_t kMaxRead = 256 * 1024;
 constexpr int kMaxReadsPerPoll = 4;  // fairness between peers sharing one thread
+// Buffers of a connection that saw no traffic for this long are given back: busy connections
+// keep theirs (no allocation per message), idle ones cost little memory.
+constexpr auto kIdleRelease = std::chrono::seconds(1);
 
 // One receive buffer per thread, shared by every peer on it: an idle peer owns none.
 uint8_t* read_buffer() {
@@ -331,6 +334,7 @@ void NativeWebSocketPeer::finish_server_handshake() {
 void NativeWebSocketPeer::enter_open(Clock::time_point now) {
   phase_ = Phase::kOpen;
   state_ = STATE_OPEN;
+  last_activity_ = now;
   handshake_out_.clear();
   handshake_out_.shrink_to_fit();
   head_reader_ = HttpHeadReader(0);
@@ -398,11 +402,16 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
                    "; the connection was dropped.");
     transport_closed_ = true;
     finish();
-  } else if (state_ == STATE_OPEN && inbound_.count() == 0 && protocol_->outbound().empty()) {
-    // Idle between bursts: give the buffers back so an idle connection costs little.
+  } else if (holds_idle_buffers() && now - last_activity_ >= kIdleRelease) {
     inbound_.release_if_idle();
     protocol_->outbound().release_if_idle();
   }
+}
+
+bool NativeWebSocketPeer::holds_idle_buffers() const {
+  return state_ == STATE_OPEN && inbound_.count() == 0 && inbound_.partial_size() == 0 &&
+         protocol_->outbound().empty() && !protocol_->has_parked_input() &&
+         (inbound_.holds_memory() || protocol_->outbound().holds_memory());
 }
 
 void NativeWebSocketPeer::read_frames() {
@@ -420,7 +429,10 @@ void NativeWebSocketPeer::read_frames() {
                                            : stream_->get_last_error());
       return;
     }
-    if (received > 0) protocol_->receive(buffer, static_cast<size_t>(received));
+    if (received > 0) {
+      protocol_->receive(buffer, static_cast<size_t>(received));
+      last_activity_ = Clock::now();
+    }
     if (static_cast<size_t>(received) < want && !stream_->has_pending_input()) return;
     input_maybe_pending_ = true;
   }
@@ -476,6 +488,7 @@ void NativeWebSocketPeer::finish() {
 Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool is_text) {
   const Error error = protocol_->send_message(data, size, is_text);
   if (error != OK) return fail_call(error, "Cannot send: a close frame was already sent.");
+  last_activity_ = Clock::now();
   // While the application is still taking messages from this poll, replies accumulate and leave
   // together (one write for the batch); a lone send goes out at once.
   if (inbound_.count() == 0 && !transport_closed_) flush_output();
@@ -568,6 +581,8 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
                       (protocol_->has_parked_input() && !inbound_.full());
   if (state_ == STATE_CLOSING) interest.deadline = close_deadline_;
   if (state_ == STATE_OPEN && heartbeat_.enabled()) interest.deadline = heartbeat_.next_due();
+  if (holds_idle_buffers())
+    interest.deadline = std::min(interest.deadline, last_activity_ + kIdleRelease);
   return interest;
 }
 

@@ -79,6 +79,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
   void finish();
 
   void fail_handshake(std::string message);
+  bool holds_idle_buffers() const;
   void release_transport();
   void reset_connection_state();
 
@@ -104,8 +105,9 @@ class NativeWebSocketPeer : public WebSocketPeer {
   Heartbeat heartbeat_;
   Clock::time_point handshake_deadline_{};
   Clock::time_point close_deadline_ = Clock::time_point::max();
-  bool transport_closed_ = false;     // EOF or error seen; finish once parked input is handled
-  bool input_maybe_pending_ = false;  // the last poll stopped reading before the socket was empty
+  Clock::time_point last_activity_{};  // last byte read or message queued
+  bool transport_closed_ = false;      // EOF or error seen; finish once parked input is handled
+  bool input_maybe_pending_ = false;   // the last poll stopped reading before the socket was empty
 };
 
 }  // namespace wsp

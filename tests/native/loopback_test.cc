@@ -301,6 +301,38 @@ TEST(Loopback, MessagesArrivingWithTheCloseFrameAreKept) {
   EXPECT_TRUE(frames.back().masked);
 }
 
+TEST(Loopback, RefusedHandshakeExposesHttpStatusAndHeaders) {
+  LoopbackServer listener;
+  auto client = WebSocketPeer::create();
+  ASSERT_EQ(client->connect_to_url(listener.url("/private")), OK);
+  RawSocket raw = test::accept_raw(listener.server(), client.get());
+  raw.read_http_head();
+  ASSERT_TRUE(raw.send_all(std::string(
+      "HTTP/1.1 403 Forbidden\r\nWWW-Authenticate: Bearer\r\nX-Reason: token expired\r\n"
+      "Content-Length: 0\r\n\r\n")));
+  ASSERT_TRUE(poll_until({client.get()}, [&] {
+    return client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
+  }));
+  EXPECT_EQ(client->get_close_code(), -1);
+  EXPECT_EQ(client->get_handshake_status(), 403);
+  EXPECT_EQ(*find_header(client->get_handshake_response_headers(), "x-reason"), "token expired");
+  EXPECT_NE(client->get_last_error().find("HTTP 403 Forbidden"), std::string::npos)
+      << client->get_last_error();
+}
+
+TEST(Loopback, OversizedResponseHeadFailsTheHandshake) {
+  LoopbackServer listener;
+  auto client = WebSocketPeer::create();
+  ASSERT_EQ(client->connect_to_url(listener.url()), OK);
+  RawSocket raw = test::accept_raw(listener.server(), client.get());
+  raw.read_http_head();
+  raw.send_all("HTTP/1.1 101 Switching Protocols\r\nX-Flood: " + std::string(10000, 'f') + "\r\n\r\n");
+  ASSERT_TRUE(poll_until({client.get()}, [&] {
+    return client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
+  }));
+  EXPECT_NE(client->get_last_error().find("exceed"), std::string::npos) << client->get_last_error();
+}
+
 TEST(Loopback, StatusLessCloseReports1005) {
   LoopbackServer listener;
   auto client = WebSocketPeer::create();

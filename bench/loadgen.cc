@@ -1,0 +1,486 @@
+// loadgen: a WebSocket load generator of our own. One thread, epoll, raw frames: no WebSocket
+// library on the client side, so what it measures is the server.
+//
+//   loadgen --port P [--host 127.0.0.1] [--mode echo|idle|handshakes] [--connections N]
+//           [--payload BYTES] [--inflight K] [--text] [--duration S] [--warmup S]
+//           [--server-pid PID] [--hold S] [--json]
+//
+// echo:       every connection keeps K messages in flight; reports messages/s, MB/s, p50/p99.
+// idle:       opens N connections, checks one echo on each, then measures the server's RSS per
+//             connection (with --server-pid) while they sit idle.
+// handshakes: opens, upgrades and closes connections as fast as the server allows.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string mode = "echo";
+  int connections = 1;
+  size_t payload = 16;
+  int inflight = 1;
+  bool text = false;
+  double duration = 5;
+  double warmup = 1;
+  int server_pid = 0;
+  double hold = 1;
+  bool json = false;
+};
+
+const char kRequestTemplate[] =
+    "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+struct Connection {
+  int fd = -1;
+  enum { kConnecting, kUpgrading, kOpen, kClosing, kDone } phase = kConnecting;
+  std::string in;
+  size_t in_pos = 0;
+  std::string out;
+  size_t out_pos = 0;
+  std::deque<Clock::time_point> sent_at;
+  int outstanding = 0;
+  bool echoed_once = false;
+};
+
+long rss_kib(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+void raise_file_limit(int needed) {
+  rlimit limit;
+  getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur >= static_cast<rlim_t>(needed)) return;
+  if (limit.rlim_max < static_cast<rlim_t>(needed)) limit.rlim_max = needed;  // works as root
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+class LoadGenerator {
+ public:
+  explicit LoadGenerator(const Options& options) : options_(options) {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    char request[512];
+    std::snprintf(request, sizeof(request), kRequestTemplate, options.host.c_str(), options.port);
+    request_ = request;
+    // One masked frame, built once; every message sends these bytes.
+    const uint8_t key[4] = {0x12, 0x34, 0x56, 0x78};
+    frame_.push_back(static_cast<char>(0x80 | (options.text ? 1 : 2)));
+    const size_t n = options.payload;
+    if (n < 126) {
+      frame_.push_back(static_cast<char>(0x80 | n));
+    } else if (n <= 0xFFFF) {
+      frame_.push_back(static_cast<char>(0x80 | 126));
+      frame_.push_back(static_cast<char>(n >> 8));
+      frame_.push_back(static_cast<char>(n & 0xFF));
+    } else {
+      frame_.push_back(static_cast<char>(0x80 | 127));
+      for (int i = 7; i >= 0; --i)
+        frame_.push_back(static_cast<char>((uint64_t(n) >> (8 * i)) & 0xFF));
+    }
+    frame_.append(reinterpret_cast<const char*>(key), 4);
+    for (size_t i = 0; i < n; ++i) frame_.push_back(static_cast<char>(('a' + i % 26) ^ key[i % 4]));
+    sockaddr_in* v4 = reinterpret_cast<sockaddr_in*>(&address_);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(options.port));
+    inet_pton(AF_INET, options.host.c_str(), &v4->sin_addr);
+  }
+
+  bool open_connection(Connection& c) {
+    c = Connection();
+    c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c.fd < 0) return false;
+    const int one = 1;
+    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(c.fd, reinterpret_cast<sockaddr*>(&address_), sizeof(sockaddr_in)) != 0 &&
+        errno != EINPROGRESS) {
+      ::close(c.fd);
+      c.fd = -1;
+      return false;
+    }
+    c.out = request_;
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
+    event.data.ptr = &c;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &event);
+    c.phase = Connection::kUpgrading;
+    return true;
+  }
+
+  void queue_message(Connection& c) {
+    c.out += frame_;
+    c.sent_at.push_back(Clock::now());
+    ++c.outstanding;
+  }
+
+  void flush(Connection& c) {
+    while (c.out_pos < c.out.size()) {
+      const ssize_t n =
+          ::send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      c.out_pos += static_cast<size_t>(n);
+      bytes_sent_ += static_cast<uint64_t>(n);
+    }
+    if (c.out_pos == c.out.size()) {
+      c.out.clear();
+      c.out_pos = 0;
+    } else if (c.out_pos > (1 << 20)) {
+      c.out.erase(0, c.out_pos);
+      c.out_pos = 0;
+    }
+  }
+
+  void fail(Connection& c, const char* why) {
+    if (c.phase != Connection::kDone) {
+      ++errors_;
+      if (errors_ <= 5) std::fprintf(stderr, "loadgen: connection failed: %s\n", why);
+    }
+    close_connection(c);
+  }
+
+  void close_connection(Connection& c) {
+    if (c.fd >= 0) ::close(c.fd);
+    c.fd = -1;
+    c.phase = Connection::kDone;
+  }
+
+  // Handles readable bytes; returns false if the connection ended.
+  void on_readable(Connection& c, bool measuring) {
+    char buffer[256 * 1024];
+    while (true) {
+      const ssize_t n = ::recv(c.fd, buffer, sizeof(buffer), 0);
+      if (n == 0) {
+        if (c.phase == Connection::kClosing) {
+          close_connection(c);
+          ++closed_cleanly_;
+        } else {
+          fail(c, "closed by the server");
+        }
+        return;
+      }
+      if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) fail(c, "recv error");
+        break;
+      }
+      c.in.append(buffer, static_cast<size_t>(n));
+    }
+    if (c.phase == Connection::kUpgrading) {
+      const size_t end = c.in.find("\r\n\r\n");
+      if (end == std::string::npos) return;
+      if (c.in.compare(0, 12, "HTTP/1.1 101") != 0) {
+        fail(c, "handshake refused");
+        return;
+      }
+      c.in.erase(0, end + 4);
+      c.phase = Connection::kOpen;
+      ++upgraded_;
+      on_open(c);
+    }
+    // Parse complete server frames (unmasked).
+    while (true) {
+      const size_t available = c.in.size() - c.in_pos;
+      if (available < 2) break;
+      const auto* p = reinterpret_cast<const uint8_t*>(c.in.data() + c.in_pos);
+      uint64_t length = p[1] & 0x7F;
+      size_t header = 2;
+      if (length == 126) {
+        if (available < 4) break;
+        length = (uint64_t(p[2]) << 8) | p[3];
+        header = 4;
+      } else if (length == 127) {
+        if (available < 10) break;
+        length = 0;
+        for (int i = 0; i < 8; ++i) length = (length << 8) | p[2 + i];
+        header = 10;
+      }
+      if (available < header + length) break;
+      const uint8_t opcode = p[0] & 0x0F;
+      c.in_pos += header + length;
+      if (opcode == 8) {  // the server closes
+        if (c.phase != Connection::kClosing)
+          fail(c, "unexpected close frame");
+        else {
+          ++closed_cleanly_;
+          close_connection(c);
+        }
+        return;
+      }
+      if (length != options_.payload) {
+        fail(c, "echo of the wrong size");
+        return;
+      }
+      on_echo(c, measuring);
+    }
+    if (c.in_pos == c.in.size()) {
+      c.in.clear();
+      c.in_pos = 0;
+    } else if (c.in_pos > (1 << 20)) {
+      c.in.erase(0, c.in_pos);
+      c.in_pos = 0;
+    }
+  }
+
+  virtual void on_open(Connection& c) = 0;
+  virtual void on_echo(Connection& c, bool measuring) = 0;
+  virtual ~LoadGenerator() { ::close(epoll_); }
+
+  // Runs the event loop until `until` or `done()`.
+  template <typename Done>
+  void loop(Clock::time_point until, bool measuring, Done done) {
+    epoll_event events[1024];
+    while (Clock::now() < until && !done()) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
+      const int count =
+          epoll_wait(epoll_, events, 1024, static_cast<int>(std::clamp<long long>(left, 0, 50)));
+      for (int i = 0; i < count; ++i) {
+        Connection& c = *static_cast<Connection*>(events[i].data.ptr);
+        if (c.fd < 0) continue;
+        if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+          on_readable(c, measuring);
+        if (c.fd >= 0) flush(c);
+      }
+    }
+  }
+
+ protected:
+  const Options& options_;
+  int epoll_;
+  sockaddr_storage address_{};
+  std::string request_;
+  std::string frame_;
+  uint64_t bytes_sent_ = 0;
+  uint64_t errors_ = 0;
+  uint64_t upgraded_ = 0;
+  uint64_t closed_cleanly_ = 0;
+};
+
+class EchoLoad : public LoadGenerator {
+ public:
+  using LoadGenerator::LoadGenerator;
+  void on_open(Connection& c) override {
+    for (int i = 0; i < options_.inflight; ++i) queue_message(c);
+  }
+  void on_echo(Connection& c, bool measuring) override {
+    const Clock::time_point now = Clock::now();
+    if (measuring) {
+      ++messages_;
+      if (latencies_.size() < 2000000) {
+        latencies_.push_back(
+            std::chrono::duration<double, std::micro>(now - c.sent_at.front()).count());
+      }
+    }
+    c.sent_at.pop_front();
+    --c.outstanding;
+    queue_message(c);
+  }
+  int run() {
+    std::vector<Connection> connections(options_.connections);
+    for (Connection& c : connections) {
+      if (!open_connection(c)) fail(c, "connect failed");
+    }
+    const auto warm_end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(options_.warmup));
+    loop(warm_end, false, [] { return false; });
+    const auto start = Clock::now();
+    const auto end = start + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(options_.duration));
+    loop(end, true, [] { return false; });
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::sort(latencies_.begin(), latencies_.end());
+    auto percentile = [&](double q) {
+      return latencies_.empty()
+                 ? 0.0
+                 : latencies_[std::min(latencies_.size() - 1, size_t(q * latencies_.size()))];
+    };
+    const double rate = messages_ / seconds;
+    const double megabytes = rate * options_.payload / 1e6;
+    if (options_.json) {
+      std::printf(
+          "{\"mode\":\"echo\",\"connections\":%d,\"payload\":%zu,\"inflight\":%d,"
+          "\"messages_per_second\":%.1f,\"mb_per_second\":%.2f,\"p50_us\":%.1f,"
+          "\"p99_us\":%.1f,\"errors\":%llu}\n",
+          options_.connections, options_.payload, options_.inflight, rate, megabytes,
+          percentile(0.5), percentile(0.99), static_cast<unsigned long long>(errors_));
+    } else {
+      std::printf(
+          "%d connections, %zu-byte %s messages, %d in flight: %.0f msg/s, %.1f MB/s, "
+          "p50 %.0f us, p99 %.0f us, %llu errors\n",
+          options_.connections, options_.payload, options_.text ? "text" : "binary",
+          options_.inflight, rate, megabytes, percentile(0.5), percentile(0.99),
+          static_cast<unsigned long long>(errors_));
+    }
+    return errors_ == 0 && messages_ > 0 ? 0 : 1;
+  }
+
+ private:
+  uint64_t messages_ = 0;
+  std::vector<double> latencies_;
+};
+
+class IdleLoad : public LoadGenerator {
+ public:
+  using LoadGenerator::LoadGenerator;
+  void on_open(Connection& c) override { queue_message(c); }
+  void on_echo(Connection& c, bool) override {
+    c.sent_at.pop_front();
+    if (!c.echoed_once) {
+      c.echoed_once = true;
+      ++echoed_;
+    }
+  }
+  int run() {
+    const long rss_before = options_.server_pid ? rss_kib(options_.server_pid) : -1;
+    std::vector<Connection> connections(options_.connections);
+    // Open in waves so the listen backlog is never overrun.
+    size_t opened = 0;
+    const auto deadline = Clock::now() + std::chrono::seconds(120);
+    while (echoed_ + errors_ < connections.size() && Clock::now() < deadline) {
+      while (opened < connections.size() && opened - echoed_ - errors_ < 500) {
+        if (!open_connection(connections[opened])) fail(connections[opened], "connect failed");
+        ++opened;
+      }
+      loop(Clock::now() + std::chrono::milliseconds(20), false, [] { return false; });
+    }
+    // Let the server settle (idle buffers are released on its next poll), then measure.
+    loop(Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(options_.hold)),
+         false, [] { return false; });
+    const long rss_after = options_.server_pid ? rss_kib(options_.server_pid) : -1;
+    size_t still_open = 0;
+    for (Connection& c : connections) still_open += c.phase == Connection::kOpen;
+    const double per_connection =
+        rss_before >= 0 && echoed_ > 0 ? (rss_after - rss_before) * 1024.0 / echoed_ : -1;
+    if (options_.json) {
+      std::printf(
+          "{\"mode\":\"idle\",\"connections\":%d,\"echoed\":%llu,\"still_open\":%zu,"
+          "\"errors\":%llu,\"server_rss_before_kib\":%ld,\"server_rss_after_kib\":%ld,"
+          "\"bytes_per_connection\":%.0f}\n",
+          options_.connections, static_cast<unsigned long long>(echoed_), still_open,
+          static_cast<unsigned long long>(errors_), rss_before, rss_after, per_connection);
+    } else {
+      std::printf(
+          "%d connections: %llu echoed correctly, %zu still open, %llu errors; server RSS "
+          "%ld KiB -> %ld KiB = %.0f bytes per connection\n",
+          options_.connections, static_cast<unsigned long long>(echoed_), still_open,
+          static_cast<unsigned long long>(errors_), rss_before, rss_after, per_connection);
+    }
+    for (Connection& c : connections) close_connection(c);
+    return echoed_ == connections.size() && still_open == connections.size() ? 0 : 1;
+  }
+
+ private:
+  size_t echoed_ = 0;
+};
+
+class HandshakeLoad : public LoadGenerator {
+ public:
+  using LoadGenerator::LoadGenerator;
+  void on_open(Connection& c) override {
+    // Close at once with a masked, empty close frame; the server answers and drops TCP.
+    const char close_frame[] = {static_cast<char>(0x88), static_cast<char>(0x80), 1, 2, 3, 4};
+    c.out.append(close_frame, sizeof(close_frame));
+    c.phase = Connection::kClosing;
+  }
+  void on_echo(Connection&, bool) override {}
+  int run() {
+    std::vector<Connection> connections(options_.connections);
+    const auto start = Clock::now();
+    const auto end = start + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(options_.duration));
+    for (Connection& c : connections) open_connection(c);
+    while (Clock::now() < end) {
+      loop(Clock::now() + std::chrono::microseconds(200), true, [] { return false; });
+      for (Connection& c : connections) {
+        if (c.phase == Connection::kDone) open_connection(c);
+      }
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const double rate = upgraded_ / seconds;
+    if (options_.json) {
+      std::printf(
+          "{\"mode\":\"handshakes\",\"connections\":%d,\"handshakes_per_second\":%.1f,"
+          "\"errors\":%llu}\n",
+          options_.connections, rate, static_cast<unsigned long long>(errors_));
+    } else {
+      std::printf("%.0f handshakes/s (%d concurrent), %llu errors\n", rate, options_.connections,
+                  static_cast<unsigned long long>(errors_));
+    }
+    for (Connection& c : connections) close_connection(c);
+    return upgraded_ > 0 ? 0 : 1;
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (arg == "--host")
+      options.host = next();
+    else if (arg == "--port")
+      options.port = std::atoi(next().c_str());
+    else if (arg == "--mode")
+      options.mode = next();
+    else if (arg == "--connections")
+      options.connections = std::atoi(next().c_str());
+    else if (arg == "--payload")
+      options.payload = std::strtoull(next().c_str(), nullptr, 10);
+    else if (arg == "--inflight")
+      options.inflight = std::atoi(next().c_str());
+    else if (arg == "--text")
+      options.text = true;
+    else if (arg == "--duration")
+      options.duration = std::atof(next().c_str());
+    else if (arg == "--warmup")
+      options.warmup = std::atof(next().c_str());
+    else if (arg == "--server-pid")
+      options.server_pid = std::atoi(next().c_str());
+    else if (arg == "--hold")
+      options.hold = std::atof(next().c_str());
+    else if (arg == "--json")
+      options.json = true;
+    else {
+      std::fprintf(stderr, "loadgen: unknown option %s\n", arg.c_str());
+      return 2;
+    }
+  }
+  if (options.port <= 0) {
+    std::fprintf(stderr, "loadgen: --port is required\n");
+    return 2;
+  }
+  raise_file_limit(options.connections + 100);
+  if (options.mode == "idle") return IdleLoad(options).run();
+  if (options.mode == "handshakes") return HandshakeLoad(options).run();
+  return EchoLoad(options).run();
+}
