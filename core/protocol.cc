@@ -215,8 +215,12 @@ void Protocol::handle_close_frame() {
   events_.close_received = true;
   inbound_->drop_partial();  // a fragmented message cut off by a close can never complete
   in_message_ = false;
-  // Echo the status code (§5.5.1); an empty close frame is answered with an empty one.
-  if (!close_queued_) send_close(code == kCloseNoStatus ? 0 : code, {});
+  // The reply echoes the status code (§5.5.1); an empty close frame is answered with an empty
+  // one.
+  if (!close_queued_) {
+    reply_pending_ = true;
+    reply_code_ = code == kCloseNoStatus ? 0 : code;
+  }
 }
 
 void Protocol::fail(int code, std::string reason, std::string detail) {
@@ -229,7 +233,16 @@ void Protocol::fail(int code, std::string reason, std::string detail) {
   events_.failed = true;
   inbound_->drop_partial();
   in_message_ = false;
-  if (!close_queued_) send_close(code, failure_reason_);
+  if (!close_queued_) {
+    reply_pending_ = true;
+    reply_code_ = code;
+  }
+}
+
+void Protocol::send_close_reply() {
+  if (!reply_pending_) return;
+  reply_pending_ = false;
+  queue_close(reply_code_, failed_ ? std::string_view(failure_reason_) : std::string_view());
 }
 
 Error Protocol::send_message(const uint8_t* data, size_t size, bool is_text) {
@@ -248,8 +261,19 @@ Error Protocol::send_ping(const uint8_t* data, size_t size) {
 
 Error Protocol::send_close(int code, std::string_view reason) {
   if (close_queued_) return FAILED;
-  if (reason.size() > kMaxCloseReasonSize || code < 0 || code > 0xFFFF)
+  if (reason.size() > kMaxCloseReasonSize || code < 0 || code > 0xFFFF) {
     return ERR_INVALID_PARAMETER;
+  }
+  if (reply_pending_ && failed_) {
+    send_close_reply();  // a violation decides the close code
+    return OK;
+  }
+  reply_pending_ = false;
+  queue_close(code, reason);
+  return OK;
+}
+
+void Protocol::queue_close(int code, std::string_view reason) {
   uint8_t payload[kMaxControlPayload];
   size_t size = 0;
   if (code != 0) {
@@ -260,7 +284,6 @@ Error Protocol::send_close(int code, std::string_view reason) {
   }
   outbound_.append_frame(OPCODE_CLOSE, true, payload, size, role_ == Role::kClient);
   close_queued_ = true;
-  return OK;
 }
 
 ProtocolEvents Protocol::take_events() {

@@ -56,7 +56,14 @@ class Protocol {
   Error send_message(const uint8_t* data, size_t size, bool is_text);
   Error send_ping(const uint8_t* data, size_t size);
   // Queues a close frame after everything already queued. `code` 0 sends an empty close frame.
+  // If a reply to the peer's close (or a failure close) is pending, this sends it instead when
+  // we failed, or the given close otherwise.
   Error send_close(int code, std::string_view reason);
+  // After a close frame arrives, or a violation is found, the engine owes the peer a close frame.
+  // It is not queued at once, so that the application can still answer messages that arrived
+  // before it (RFC 6455 §5.5.1 allows the delay); the caller queues it with send_close_reply().
+  bool close_reply_pending() const { return reply_pending_; }
+  void send_close_reply();
   OutboundQueue& outbound() { return outbound_; }
   const OutboundQueue& outbound() const { return outbound_; }
 
@@ -84,6 +91,7 @@ class Protocol {
   void end_frame();
   void handle_close_frame();
   void fail(int code, std::string reason, std::string detail = {});
+  void queue_close(int code, std::string_view reason);
 
   Role role_;
   InboundQueue* inbound_;
@@ -106,6 +114,8 @@ class Protocol {
 
   bool input_finished_ = false;
   bool close_queued_ = false;
+  bool reply_pending_ = false;
+  int reply_code_ = 0;
   bool close_received_ = false;
   bool failed_ = false;
   int received_code_ = 0;

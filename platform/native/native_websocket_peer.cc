@@ -131,6 +131,7 @@ void NativeWebSocketPeer::reset_connection_state() {
   heartbeat_.stop();
   close_deadline_ = Clock::time_point::max();
   transport_closed_ = false;
+  close_deferred_ = false;
   input_maybe_pending_ = false;
 }
 
@@ -386,7 +387,18 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
                    std::to_string(protocol_->failure_code()) + ")" +
                    (detail.empty() ? "." : ": " + detail + "."));
   }
-  if ((events.close_received || events.failed) && state_ == STATE_OPEN) {
+  if (protocol_->close_reply_pending()) {
+    // Messages that arrived before the peer's close (or before a violation) can still be
+    // answered: the close takes effect at the next poll, after the replies, as RFC 6455 §5.5.1
+    // allows. A peer that sent nothing first is answered at once.
+    if (inbound_.count() > 0 && !close_deferred_) {
+      close_deferred_ = true;
+    } else {
+      close_deferred_ = false;
+      protocol_->send_close_reply();
+    }
+  }
+  if (state_ == STATE_OPEN && protocol_->close_queued()) {
     state_ = STATE_CLOSING;
     close_deadline_ = after(now, close_timeout_);
   }
@@ -576,7 +588,7 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
   }
   interest.want_read = protocol_->wants_input() && !transport_closed_;
   interest.want_write = !protocol_->outbound().empty() || stream_->has_pending_output();
-  interest.poll_now = transport_closed_ || input_maybe_pending_ ||
+  interest.poll_now = transport_closed_ || input_maybe_pending_ || close_deferred_ ||
                       (interest.want_read && stream_->has_pending_input()) ||
                       (protocol_->has_parked_input() && !inbound_.full());
   if (state_ == STATE_CLOSING) interest.deadline = close_deadline_;

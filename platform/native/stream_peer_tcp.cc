@@ -109,7 +109,17 @@ Error StreamPeerTCP::get_partial_data(uint8_t* buffer, int size, int* received) 
 }
 
 void StreamPeerTCP::disconnect() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) {
+    // Closing a socket with unread input makes the kernel send RST, which can destroy data
+    // (our close frame) still on its way to the peer. Discard what already arrived first, so
+    // the peer gets an orderly FIN after everything we sent.
+    if (status_ == STATUS_CONNECTED) {
+      uint8_t sink[4096];
+      for (int i = 0; i < 256 && ::recv(fd_, sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
+      }
+    }
+    ::close(fd_);
+  }
   fd_ = -1;
   if (status_ != STATUS_ERROR) status_ = STATUS_NONE;
 }

@@ -94,7 +94,9 @@ class Endpoint {
     return out;
   }
 
+  // Like a backend: the owed close reply goes out when output is written.
   std::vector<OutFrame> sent() {
+    protocol_.send_close_reply();
     auto frames = decode_all(protocol_.outbound().data(), protocol_.outbound().size());
     protocol_.outbound().consume(protocol_.outbound().size());
     return frames;
@@ -488,6 +490,31 @@ TEST(Protocol, SendsMaskedAsClientAndUnmaskedAsServer) {
   Endpoint e(Role::kClient);
   Bytes big_ping(126, 'p');
   EXPECT_EQ(e.protocol().send_ping(big_ping.data(), big_ping.size()), ERR_INVALID_PARAMETER);
+}
+
+TEST(Protocol, CloseReplyWaitsSoEarlierMessagesCanBeAnswered) {
+  Endpoint e(Role::kServer);
+  auto m = [](RawFrame f) { return encode(masked(std::move(f))); };
+  e.feed(concat({m(frame(OPCODE_TEXT, bytes("question"))), m(frame(OPCODE_TEXT, bytes("x"), false)),
+                 m(frame(OPCODE_BINARY, bytes("bad")))}));
+  EXPECT_TRUE(e.protocol().failed());
+  EXPECT_TRUE(e.protocol().close_reply_pending());
+  EXPECT_TRUE(e.protocol().outbound().empty()) << "the close reply is not queued yet";
+  ASSERT_EQ(e.protocol().send_message(reinterpret_cast<const uint8_t*>("answer"), 6, true), OK);
+  auto out = e.sent();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].payload, bytes("answer")) << "the answer goes out before the close";
+  EXPECT_EQ(out[1].opcode, OPCODE_CLOSE);
+  EXPECT_EQ((out[1].payload[0] << 8) | out[1].payload[1], 1002);
+  EXPECT_FALSE(e.protocol().close_reply_pending());
+
+  // An application close while a failure reply is pending sends the failure code.
+  Endpoint f(Role::kServer);
+  f.feed(encode(frame(OPCODE_TEXT, bytes("unmasked"))));
+  ASSERT_EQ(f.protocol().send_close(1000, "bye"), OK);
+  auto closing = f.sent();
+  ASSERT_EQ(closing.size(), 1u);
+  EXPECT_EQ((closing[0].payload[0] << 8) | closing[0].payload[1], 1002);
 }
 
 TEST(Protocol, LocalCloseThenPeerCloseCompletesTheHandshake) {
