@@ -31,6 +31,9 @@ class StreamPeer {
   virtual Status get_status() const = 0;
   // Closes the stream at once.
   virtual void disconnect() = 0;
+  // Sends end-of-stream after everything written so far, but keeps reading (a graceful close:
+  // the peer's last bytes are not answered with a reset).
+  virtual void shutdown_write() {}
 
   // Address and port of the remote end, when there is one.
   virtual std::string get_connected_host() const { return ""; }

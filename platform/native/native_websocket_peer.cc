@@ -132,6 +132,7 @@ void NativeWebSocketPeer::reset_connection_state() {
   close_deadline_ = Clock::time_point::max();
   transport_closed_ = false;
   close_deferred_ = false;
+  lingering_ = false;
   input_maybe_pending_ = false;
 }
 
@@ -407,8 +408,19 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
 
   const bool exchange_done =
       protocol_->close_sent() && (protocol_->close_received() || protocol_->failed());
-  if (exchange_done || transport_closed_) {
+  if (transport_closed_) {
     finish();
+  } else if (exchange_done) {
+    // A graceful TCP close: end our side after the close frame, then wait (bounded by
+    // close_timeout) for the peer to end its side, so late bytes from it cause no reset that
+    // could destroy our close frame in flight.
+    if (!lingering_) {
+      lingering_ = true;
+      close_deadline_ = after(now, close_timeout_);
+      stream_->shutdown_write();
+    }
+    drain_input();
+    if (transport_closed_ || now >= close_deadline_) finish();
   } else if (state_ == STATE_CLOSING && now >= close_deadline_) {
     set_last_error("Close handshake timed out after " + describe_seconds(close_timeout_) +
                    "; the connection was dropped.");
@@ -447,6 +459,19 @@ void NativeWebSocketPeer::read_frames() {
     }
     if (static_cast<size_t>(received) < want && !stream_->has_pending_input()) return;
     input_maybe_pending_ = true;
+  }
+}
+
+void NativeWebSocketPeer::drain_input() {
+  uint8_t* buffer = read_buffer();
+  for (int reads = 0; reads < kMaxReadsPerPoll; ++reads) {
+    int received = 0;
+    const Error error = stream_->get_partial_data(buffer, static_cast<int>(kMaxRead), &received);
+    if (error != OK) {
+      transport_closed_ = true;  // the peer's end of stream completes the close
+      return;
+    }
+    if (received == 0) return;
   }
 }
 
@@ -586,7 +611,7 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
     }
     return interest;
   }
-  interest.want_read = protocol_->wants_input() && !transport_closed_;
+  interest.want_read = (protocol_->wants_input() || lingering_) && !transport_closed_;
   interest.want_write = !protocol_->outbound().empty() || stream_->has_pending_output();
   interest.poll_now = transport_closed_ || input_maybe_pending_ || close_deferred_ ||
                       (interest.want_read && stream_->has_pending_input()) ||

@@ -124,6 +124,10 @@ void StreamPeerTCP::disconnect() {
   if (status_ != STATUS_ERROR) status_ = STATUS_NONE;
 }
 
+void StreamPeerTCP::shutdown_write() {
+  if (fd_ >= 0 && status_ == STATUS_CONNECTED) ::shutdown(fd_, SHUT_WR);
+}
+
 std::string StreamPeerTCP::get_connected_host() const {
   return fd_ >= 0 ? address_host(remote_) : std::string();
 }

@@ -31,6 +31,7 @@ class StreamPeerTCP : public StreamPeer {
   void poll() override;
   Status get_status() const override { return status_; }
   void disconnect() override;
+  void shutdown_write() override;
 
   std::string get_connected_host() const override;
   int get_connected_port() const override;

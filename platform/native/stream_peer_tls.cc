@@ -281,6 +281,14 @@ void StreamPeerTLS::disconnect() {
   if (status_ == STATUS_CONNECTED || status_ == STATUS_HANDSHAKING) status_ = STATUS_DISCONNECTED;
 }
 
+void StreamPeerTLS::shutdown_write() {
+  if (ssl_ && status_ == STATUS_CONNECTED) {
+    SSL_shutdown(ssl_);
+    flush_output();
+  }
+  if (base_ && unsent_.empty()) base_->shutdown_write();
+}
+
 std::string StreamPeerTLS::get_connected_host() const {
   return base_ ? base_->get_connected_host() : std::string();
 }

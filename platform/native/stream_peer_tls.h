@@ -44,6 +44,8 @@ class StreamPeerTLS : public StreamPeer {
   Status get_status() const override;
   TLSStatus get_tls_status() const { return status_; }
   void disconnect() override;
+  // Sends close_notify, then ends the TCP write side.
+  void shutdown_write() override;
 
   std::shared_ptr<StreamPeer> get_stream() const { return base_; }
   std::string get_connected_host() const override;

@@ -1,6 +1,7 @@
 // The native peer against itself over loopback: every seed behaviour and every decisions.md §2
 // rule that applies natively.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <numeric>
 #include <thread>
@@ -288,6 +289,7 @@ TEST(Loopback, MessagesArrivingWithTheCloseFrameAreKept) {
   ASSERT_TRUE(raw.send_all(test::server_frame(1, "one") + test::server_frame(2, "two") +
                            test::server_frame(1, "three") +
                            test::server_frame(8, test::close_frame_payload(1000, "done"))));
+  ::shutdown(raw.fd(), SHUT_WR);  // the server ends TCP after its close frame (RFC 6455 §7.1.1)
   ASSERT_TRUE(poll_until({client.get()},
                          [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; }));
   EXPECT_EQ(client->get_close_code(), 1000);
@@ -310,9 +312,8 @@ TEST(Loopback, RefusedHandshakeExposesHttpStatusAndHeaders) {
   ASSERT_TRUE(raw.send_all(std::string(
       "HTTP/1.1 403 Forbidden\r\nWWW-Authenticate: Bearer\r\nX-Reason: token expired\r\n"
       "Content-Length: 0\r\n\r\n")));
-  ASSERT_TRUE(poll_until({client.get()}, [&] {
-    return client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }));
+  ASSERT_TRUE(poll_until({client.get()},
+                         [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; }));
   EXPECT_EQ(client->get_close_code(), -1);
   EXPECT_EQ(client->get_handshake_status(), 403);
   EXPECT_EQ(*find_header(client->get_handshake_response_headers(), "x-reason"), "token expired");
@@ -326,10 +327,10 @@ TEST(Loopback, OversizedResponseHeadFailsTheHandshake) {
   ASSERT_EQ(client->connect_to_url(listener.url()), OK);
   RawSocket raw = test::accept_raw(listener.server(), client.get());
   raw.read_http_head();
-  raw.send_all("HTTP/1.1 101 Switching Protocols\r\nX-Flood: " + std::string(10000, 'f') + "\r\n\r\n");
-  ASSERT_TRUE(poll_until({client.get()}, [&] {
-    return client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }));
+  raw.send_all("HTTP/1.1 101 Switching Protocols\r\nX-Flood: " + std::string(10000, 'f') +
+               "\r\n\r\n");
+  ASSERT_TRUE(poll_until({client.get()},
+                         [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; }));
   EXPECT_NE(client->get_last_error().find("exceed"), std::string::npos) << client->get_last_error();
 }
 
@@ -340,6 +341,7 @@ TEST(Loopback, StatusLessCloseReports1005) {
   RawSocket raw = test::accept_raw(listener.server(), client.get());
   ASSERT_TRUE(test::answer_upgrade(raw));
   ASSERT_TRUE(raw.send_all(test::server_frame(8, "")));
+  ::shutdown(raw.fd(), SHUT_WR);
   ASSERT_TRUE(poll_until({client.get()},
                          [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; }));
   EXPECT_EQ(client->get_close_code(), 1005);
@@ -620,12 +622,22 @@ TEST(LoopbackServer, ProtocolViolationClosesWith1002AndReportsIt) {
                          [&] { return server->get_ready_state() == WebSocketPeer::STATE_OPEN; }));
   raw.read_http_head();
   ASSERT_TRUE(raw.send_all(test::client_frame(1, "ok") + test::server_frame(1, "unmasked")));
+  // The server sends its close frame, ends its side of TCP and waits for ours.
+  std::string wire;
+  bool eof = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!eof && std::chrono::steady_clock::now() < deadline) {
+    server->poll();
+    wire += raw.read_until_eof(0.01, &eof);
+  }
+  ASSERT_TRUE(eof) << "the server ended its side after the close frame";
+  raw.close();
   ASSERT_TRUE(poll_until({server.get()},
                          [&] { return server->get_ready_state() == WebSocketPeer::STATE_CLOSED; }));
   EXPECT_EQ(server->get_close_code(), 1002);
   EXPECT_NE(server->get_last_error().find("Unmasked"), std::string::npos);
   EXPECT_EQ(test::drain_text(*server), std::vector<std::string>{"ok"});
-  auto frames = test::decode_frames(raw.read_until_eof(2.0));
+  auto frames = test::decode_frames(wire);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].opcode, 8);
   EXPECT_EQ(frames[0].payload.substr(0, 2), test::close_frame_payload(1002));

@@ -51,6 +51,8 @@ class MemoryStream : public StreamPeer {
   }
   Status get_status() const override { return closed_ ? STATUS_NONE : STATUS_CONNECTED; }
   void disconnect() override { closed_ = true; }
+  // The simulated peer answers our end of stream with its own.
+  void shutdown_write() override { eof_ = true; }
 
  private:
   std::string incoming_;

@@ -1,9 +1,10 @@
 // The server peer over an in-memory transport: the handshake and frames split at every byte,
 // writes that take one byte at a time, and a transport failure at every step.
+#include "tests/native/memory_stream.h"
+
 #include <gtest/gtest.h>
 
 #include "core/websocket_peer.h"
-#include "tests/native/memory_stream.h"
 #include "tests/native/raw_peer.h"
 
 namespace wsp {
@@ -17,15 +18,17 @@ struct Outcome {
   std::vector<std::string> messages;
   std::string path;
   bool operator==(const Outcome& o) const {
-    return state == o.state && close_code == o.close_code && messages == o.messages && path == o.path;
+    return state == o.state && close_code == o.close_code && messages == o.messages &&
+           path == o.path;
   }
 };
 
 const std::string& conversation() {
-  static const std::string wire = test::upgrade_request("/split?x=1", "Sec-WebSocket-Protocol: chat\r\n") +
-                                  test::client_frame(1, "first") + test::client_frame(9, "ping") +
-                                  test::client_frame(2, std::string(300, 'b')) +
-                                  test::client_frame(8, test::close_frame_payload(1000, "done"));
+  static const std::string wire =
+      test::upgrade_request("/split?x=1", "Sec-WebSocket-Protocol: chat\r\n") +
+      test::client_frame(1, "first") + test::client_frame(9, "ping") +
+      test::client_frame(2, std::string(300, 'b')) +
+      test::client_frame(8, test::close_frame_payload(1000, "done"));
   return wire;
 }
 
@@ -64,7 +67,8 @@ TEST(MemoryStream, EverySplitOfHandshakeAndFramesGivesTheSameResult) {
 TEST(MemoryStream, OneByteReadsAndEveryPreReadLength) {
   const Outcome whole = serve("", conversation().size(), SIZE_MAX);
   EXPECT_EQ(serve("", 0, 1), whole);
-  const size_t head = test::upgrade_request("/split?x=1", "Sec-WebSocket-Protocol: chat\r\n").size();
+  const size_t head =
+      test::upgrade_request("/split?x=1", "Sec-WebSocket-Protocol: chat\r\n").size();
   for (size_t pre = 0; pre <= head + 10; ++pre) {
     ASSERT_EQ(serve(conversation().substr(0, pre), 0, 7), whole) << "pre-read " << pre;
   }
@@ -76,7 +80,8 @@ TEST(MemoryStream, WritesThatTakeOneByteAtATimeStillDeliverEverything) {
   auto peer = WebSocketPeer::create();
   ASSERT_EQ(peer->accept_stream(stream), OK);
   stream->deliver(test::upgrade_request());
-  for (int i = 0; i < 1000 && peer->get_ready_state() != WebSocketPeer::STATE_OPEN; ++i) peer->poll();
+  for (int i = 0; i < 1000 && peer->get_ready_state() != WebSocketPeer::STATE_OPEN; ++i)
+    peer->poll();
   ASSERT_EQ(peer->get_ready_state(), WebSocketPeer::STATE_OPEN);
   ASSERT_EQ(peer->send_text("one"), OK);
   ASSERT_EQ(peer->send_text("two"), OK);
@@ -120,7 +125,8 @@ TEST(MemoryStream, EndOfStreamDuringHandshakeAndMidFrame) {
     ASSERT_EQ(peer->accept_stream(stream), OK);
     stream->deliver(conversation().substr(0, keep));
     stream->end_of_stream();
-    for (int i = 0; i < 100 && peer->get_ready_state() != WebSocketPeer::STATE_CLOSED; ++i) peer->poll();
+    for (int i = 0; i < 100 && peer->get_ready_state() != WebSocketPeer::STATE_CLOSED; ++i)
+      peer->poll();
     ASSERT_EQ(peer->get_ready_state(), WebSocketPeer::STATE_CLOSED) << keep;
     EXPECT_EQ(peer->get_close_code(), -1) << keep;
   }
