@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Counts test cases (not Bazel targets) from a Bazel build-event JSON file.
 
-Reads every testResult event, opens its test.xml (GoogleTest or our shell/JS tests' JUnit XML)
+Reads every testResult event of every file given, opens its test.xml (GoogleTest or our shell/JS tests' JUnit XML)
 and counts <testcase> elements and the failed ones. A target that failed without reporting a
 failed case (crash, timeout) counts as one failed case. Prints "N passed, N failed".
 """
@@ -26,11 +26,11 @@ def cases_in(path):
     return total, failed
 
 
-def main(event_file):
+def main(event_files):
     passed = failed = 0
     failing_targets = []
-    with open(event_file) as events:
-        for line in events:
+    for line in (line for path in event_files for line in open(path)):
+        if True:
             event = json.loads(line)
             if "testResult" not in event:
                 continue
@@ -57,4 +57,4 @@ def main(event_file):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))
