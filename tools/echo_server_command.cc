@@ -1,6 +1,9 @@
 // wsp echo-server: echoes every message back with its type, to any number of clients.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <unordered_map>
 
@@ -32,6 +35,8 @@ constexpr const char* kHelp =
     "  --max-message N     largest message accepted, in bytes (default 67108864); larger\n"
     "                      messages close the connection with 1009\n"
     "  --protocol P        accept sub-protocol P (repeatable; first offered match wins)\n"
+    "  --handshake-timeout SECONDS   drop clients that do not finish the handshake in time\n"
+    "                      (default 10)\n"
     "  --quiet             do not log connections\n"
     "\n"
     "Examples:\n"
@@ -52,7 +57,8 @@ int run_echo_server(int argc, char** argv) {
   Args args;
   std::string error;
   if (!args.parse(argc, argv, 2,
-                  {"--host", "--port", "--tls-cert", "--tls-key", "--max-message", "--protocol"},
+                  {"--host", "--port", "--tls-cert", "--tls-key", "--max-message", "--protocol",
+                   "--handshake-timeout"},
                   {"--quiet", "--help"}, &error)) {
     std::fprintf(stderr, "wsp echo-server: %s\n\n%s", error.c_str(), kHelp);
     return 2;
@@ -69,7 +75,21 @@ int run_echo_server(int argc, char** argv) {
     std::fprintf(stderr, "wsp echo-server: %s\n", error.c_str());
     return 2;
   }
+  double handshake_timeout = 10;
+  if (auto text = args.value("--handshake-timeout")) {
+    handshake_timeout = std::atof(text->c_str());
+    if (!(handshake_timeout > 0)) {
+      std::fprintf(stderr, "wsp echo-server: --handshake-timeout must be positive.\n");
+      return 2;
+    }
+  }
   const bool quiet = args.has("--quiet");
+  // Many clients need many descriptors: use all the system allows.
+  rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   const std::vector<std::string> protocols = args.values("--protocol");
   const std::string host = args.value("--host").value_or("*");
 
@@ -125,6 +145,7 @@ int run_echo_server(int argc, char** argv) {
         client.peer->set_inbound_buffer_size(static_cast<int>(max_message));
         client.peer->set_outbound_buffer_size(0);
         client.peer->set_supported_protocols(protocols);
+        client.peer->set_handshake_timeout(handshake_timeout);
         if (client.peer->accept_stream(stream) != OK) continue;
         WebSocketPeer* raw = client.peer.get();
         clients.emplace(raw, std::move(client));
