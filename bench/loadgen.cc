@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,10 +55,19 @@ const char kRequestTemplate[] =
 struct Connection {
   int fd = -1;
   enum { kConnecting, kUpgrading, kOpen, kClosing, kDone } phase = kConnecting;
-  std::string in;
-  size_t in_pos = 0;
-  std::string out;
-  size_t out_pos = 0;
+  std::string handshake;        // response bytes until the end of the HTTP head
+  std::string control;          // request or close frame still to write
+  size_t control_pos = 0;
+  uint64_t frames_to_send = 0;  // copies of the shared message frame still to write
+  size_t frame_pos = 0;         // bytes of the current copy already written
+  // Incremental frame parser over received bytes (nothing is copied but headers).
+  uint8_t header[14];
+  size_t header_size = 0;
+  uint64_t payload_left = 0;
+  bool in_payload = false;
+  uint8_t opcode = 0;
+  bool fin = false;
+  uint64_t message_bytes = 0;   // payload of the message being reassembled (fragmented echoes)
   std::deque<Clock::time_point> sent_at;
   int outstanding = 0;
   bool echoed_once = false;
@@ -127,7 +137,7 @@ class LoadGenerator {
       c.fd = -1;
       return false;
     }
-    c.out = request_;
+    c.control = request_;
     epoll_event event{};
     event.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
     event.data.ptr = &c;
@@ -137,25 +147,38 @@ class LoadGenerator {
   }
 
   void queue_message(Connection& c) {
-    c.out += frame_;
+    ++c.frames_to_send;
     c.sent_at.push_back(Clock::now());
     ++c.outstanding;
   }
 
+  // Writes control bytes, then copies of the shared frame, straight from their buffers.
   void flush(Connection& c) {
-    while (c.out_pos < c.out.size()) {
-      const ssize_t n =
-          ::send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      c.out_pos += static_cast<size_t>(n);
-      bytes_sent_ += static_cast<uint64_t>(n);
+    while (c.control_pos < c.control.size()) {
+      const ssize_t n = ::send(c.fd, c.control.data() + c.control_pos,
+                               c.control.size() - c.control_pos, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      c.control_pos += static_cast<size_t>(n);
     }
-    if (c.out_pos == c.out.size()) {
-      c.out.clear();
-      c.out_pos = 0;
-    } else if (c.out_pos > (1 << 20)) {
-      c.out.erase(0, c.out_pos);
-      c.out_pos = 0;
+    c.control.clear();
+    c.control_pos = 0;
+    if (c.phase != Connection::kOpen) return;
+    while (c.frames_to_send > 0) {
+      iovec parts[64];
+      int count = 0;
+      parts[count++] = {const_cast<char*>(frame_.data()) + c.frame_pos, frame_.size() - c.frame_pos};
+      for (uint64_t i = 1; i < c.frames_to_send && count < 64; ++i) {
+        parts[count++] = {const_cast<char*>(frame_.data()), frame_.size()};
+      }
+      const ssize_t n = ::writev(c.fd, parts, count);
+      if (n <= 0) return;
+      bytes_sent_ += static_cast<uint64_t>(n);
+      const size_t offered = frame_.size() - c.frame_pos + (count - 1) * frame_.size();
+      // Advance over the whole frames written and into a partial one.
+      size_t written = static_cast<size_t>(n) + c.frame_pos;
+      c.frames_to_send -= written / frame_.size();
+      c.frame_pos = written % frame_.size();
+      if (static_cast<size_t>(n) < offered) return;  // the socket is full
     }
   }
 
@@ -173,15 +196,15 @@ class LoadGenerator {
     c.phase = Connection::kDone;
   }
 
-  // Handles readable bytes; returns false if the connection ended.
+  // Handles readable bytes: one recv unless the buffer filled, then frames parsed in place.
   void on_readable(Connection& c, bool measuring) {
-    char buffer[256 * 1024];
-    while (true) {
+    static char buffer[256 * 1024];
+    while (c.fd >= 0) {
       const ssize_t n = ::recv(c.fd, buffer, sizeof(buffer), 0);
       if (n == 0) {
         if (c.phase == Connection::kClosing) {
-          close_connection(c);
           ++closed_cleanly_;
+          close_connection(c);
         } else {
           fail(c, "closed by the server");
         }
@@ -189,64 +212,80 @@ class LoadGenerator {
       }
       if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) fail(c, "recv error");
-        break;
+        return;
       }
-      c.in.append(buffer, static_cast<size_t>(n));
+      consume(c, reinterpret_cast<const uint8_t*>(buffer), static_cast<size_t>(n), measuring);
+      if (static_cast<size_t>(n) < sizeof(buffer)) return;  // drained; the next edge wakes us
     }
+  }
+
+  void consume(Connection& c, const uint8_t* data, size_t size, bool measuring) {
+    size_t pos = 0;
     if (c.phase == Connection::kUpgrading) {
-      const size_t end = c.in.find("\r\n\r\n");
-      if (end == std::string::npos) return;
-      if (c.in.compare(0, 12, "HTTP/1.1 101") != 0) {
+      while (pos < size && c.handshake.find("\r\n\r\n") == std::string::npos) {
+        c.handshake.push_back(static_cast<char>(data[pos++]));
+      }
+      if (c.handshake.find("\r\n\r\n") == std::string::npos) return;
+      if (c.handshake.compare(0, 12, "HTTP/1.1 101") != 0) {
         fail(c, "handshake refused");
         return;
       }
-      c.in.erase(0, end + 4);
+      c.handshake.clear();
+      c.handshake.shrink_to_fit();
       c.phase = Connection::kOpen;
       ++upgraded_;
       on_open(c);
     }
-    // Parse complete server frames (unmasked).
-    while (true) {
-      const size_t available = c.in.size() - c.in_pos;
-      if (available < 2) break;
-      const auto* p = reinterpret_cast<const uint8_t*>(c.in.data() + c.in_pos);
-      uint64_t length = p[1] & 0x7F;
-      size_t header = 2;
-      if (length == 126) {
-        if (available < 4) break;
-        length = (uint64_t(p[2]) << 8) | p[3];
-        header = 4;
-      } else if (length == 127) {
-        if (available < 10) break;
+    while (pos < size && c.fd >= 0) {
+      if (c.in_payload) {
+        const size_t take = static_cast<size_t>(std::min<uint64_t>(c.payload_left, size - pos));
+        pos += take;
+        c.payload_left -= take;
+        if (c.payload_left == 0) frame_done(c, measuring);
+        continue;
+      }
+      c.header[c.header_size++] = data[pos++];
+      if (c.header_size < 2) continue;
+      size_t need = 2;
+      const uint8_t len7 = c.header[1] & 0x7F;
+      if (len7 == 126) need = 4;
+      if (len7 == 127) need = 10;
+      if (c.header_size < need) continue;
+      uint64_t length = len7;
+      if (len7 == 126) length = (uint64_t(c.header[2]) << 8) | c.header[3];
+      if (len7 == 127) {
         length = 0;
-        for (int i = 0; i < 8; ++i) length = (length << 8) | p[2 + i];
-        header = 10;
+        for (int i = 0; i < 8; ++i) length = (length << 8) | c.header[2 + i];
       }
-      if (available < header + length) break;
-      const uint8_t opcode = p[0] & 0x0F;
-      c.in_pos += header + length;
-      if (opcode == 8) {  // the server closes
-        if (c.phase != Connection::kClosing)
-          fail(c, "unexpected close frame");
-        else {
-          ++closed_cleanly_;
-          close_connection(c);
-        }
-        return;
-      }
-      if (length != options_.payload) {
-        fail(c, "echo of the wrong size");
-        return;
-      }
-      on_echo(c, measuring);
+      c.opcode = c.header[0] & 0x0F;
+      c.fin = (c.header[0] & 0x80) != 0;
+      c.header_size = 0;
+      c.payload_left = length;
+      c.in_payload = length > 0;
+      if (c.opcode != 8 && c.opcode != 9 && c.opcode != 10) c.message_bytes += length;
+      if (length == 0) frame_done(c, measuring);
     }
-    if (c.in_pos == c.in.size()) {
-      c.in.clear();
-      c.in_pos = 0;
-    } else if (c.in_pos > (1 << 20)) {
-      c.in.erase(0, c.in_pos);
-      c.in_pos = 0;
+  }
+
+  void frame_done(Connection& c, bool measuring) {
+    c.in_payload = false;
+    if (c.opcode == 8) {  // the server closes
+      if (c.phase != Connection::kClosing) {
+        fail(c, "unexpected close frame");
+      } else {
+        ++closed_cleanly_;
+        close_connection(c);
+      }
+      return;
     }
+    if (c.opcode == 9 || c.opcode == 10 || !c.fin) return;  // pings, pongs, fragments
+    const uint64_t total = c.message_bytes;
+    c.message_bytes = 0;
+    if (total != options_.payload) {
+      fail(c, "echo of the wrong size");
+      return;
+    }
+    on_echo(c, measuring);
   }
 
   virtual void on_open(Connection& c) = 0;
@@ -407,7 +446,7 @@ class HandshakeLoad : public LoadGenerator {
   void on_open(Connection& c) override {
     // Close at once with a masked, empty close frame; the server answers and drops TCP.
     const char close_frame[] = {static_cast<char>(0x88), static_cast<char>(0x80), 1, 2, 3, 4};
-    c.out.append(close_frame, sizeof(close_frame));
+    c.control.append(close_frame, sizeof(close_frame));
     c.phase = Connection::kClosing;
   }
   void on_echo(Connection&, bool) override {}

@@ -30,6 +30,26 @@ void OutboundQueue::append_frame(uint8_t opcode, bool fin, const uint8_t* payloa
   if (automatic) automatic_bytes_ += wire;
 }
 
+void OutboundQueue::append_unsent(const uint8_t* header, size_t header_size,
+                                  const uint8_t* payload, size_t payload_size,
+                                  size_t already_sent) {
+  const size_t wire = header_size + payload_size - already_sent;
+  uint8_t* out = bytes_.prepare(wire);
+  size_t pos = 0;
+  if (already_sent < header_size) {
+    pos = header_size - already_sent;
+    std::memcpy(out, header + already_sent, pos);
+  }
+  const size_t payload_offset = already_sent > header_size ? already_sent - header_size : 0;
+  if (payload_size > payload_offset) {
+    std::memcpy(out + pos, payload + payload_offset, payload_size - payload_offset);
+  }
+  bytes_.commit(wire);
+  appended_ += wire;
+  frames_.push_back({appended_, payload_size, wire, false});
+  buffered_payload_ += payload_size;
+}
+
 void OutboundQueue::consume(size_t n) {
   bytes_.consume(n);
   written_ += n;

@@ -19,6 +19,11 @@ class OutboundQueue {
   void append_frame(uint8_t opcode, bool fin, const uint8_t* payload, size_t size, bool mask,
                     bool automatic = false);
 
+  // Queues what the transport did not take of a frame written directly from the caller's
+  // buffers: the frame is [header | payload] and its first `already_sent` bytes went out.
+  void append_unsent(const uint8_t* header, size_t header_size, const uint8_t* payload,
+                     size_t payload_size, size_t already_sent);
+
   const uint8_t* data() const { return bytes_.data(); }
   size_t size() const { return bytes_.size(); }
   bool empty() const { return bytes_.empty(); }

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -49,11 +50,18 @@ class Protocol {
   // a ping flood left too many unsent pongs, or input is over (close received, failure).
   bool wants_input() const;
   bool has_parked_input() const { return !parked_.empty(); }
+  // Zero-copy receive for large data frames: where the transport can read the next payload
+  // bytes of the current frame directly (empty when not in such a payload). After reading `n`
+  // bytes there, call receive_direct(n); the engine unmasks them in place.
+  std::span<uint8_t> direct_receive_buffer();
+  void receive_direct(size_t n);
   // Input has ended: a close frame was received, or a violation was found.
   bool input_finished() const { return input_finished_; }
 
   // ---- output ----
   Error send_message(const uint8_t* data, size_t size, bool is_text);
+  // Whether messages may still be sent (no close frame queued yet).
+  bool can_send() const { return !close_queued_; }
   Error send_ping(const uint8_t* data, size_t size);
   // Queues a close frame after everything already queued. `code` 0 sends an empty close frame.
   // If a reply to the peer's close (or a failure close) is pending, this sends it instead when

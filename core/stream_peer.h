@@ -2,12 +2,19 @@
 // (native StreamPeerTCP and StreamPeerTLS implement it; tests use in-memory streams).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "core/error.h"
 
 namespace wsp {
+
+// One piece of a scattered write.
+struct ConstBuffer {
+  const uint8_t* data;
+  size_t size;
+};
 
 class StreamPeer {
  public:
@@ -23,6 +30,9 @@ class StreamPeer {
   // Sends up to `size` bytes without blocking; `*sent` is how many were taken (possibly 0).
   // ERR_CONNECTION_ERROR once the stream is broken.
   virtual Error put_partial_data(const uint8_t* data, int size, int* sent) = 0;
+  // Sends the pieces in order as one write where the transport allows (a frame header and its
+  // payload without joining them first); `*sent` is the total taken.
+  virtual Error put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent);
   // Receives up to `size` bytes without blocking; `*received` is how many arrived (0: none yet).
   // ERR_FILE_EOF when the remote closed the stream in order, ERR_CONNECTION_ERROR on failure.
   virtual Error get_partial_data(uint8_t* buffer, int size, int* received) = 0;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/close_code.h"
+#include "core/frame.h"
 #include "core/handshake.h"
 #include "platform/native/net.h"
 #include "platform/native/stream_peer_tls.h"
@@ -446,18 +447,26 @@ void NativeWebSocketPeer::read_frames() {
     const size_t budget = inbound_.max_message_size() -
                           std::min(inbound_.max_message_size(), inbound_.queued_bytes());
     const size_t want = std::clamp(budget + kMaxFrameHeaderSize, kMinRead, kMaxRead);
+    // Inside a large payload, read straight into the message (unmasked in place): no copy.
+    const std::span<uint8_t> direct = protocol_->direct_receive_buffer();
+    uint8_t* target = direct.empty() ? buffer : direct.data();
+    const size_t size = direct.empty() ? want : std::min<size_t>(direct.size(), INT_MAX);
     int received = 0;
-    const Error error = stream_->get_partial_data(buffer, static_cast<int>(want), &received);
+    const Error error = stream_->get_partial_data(target, static_cast<int>(size), &received);
     if (error != OK) {
       transport_lost(error == ERR_FILE_EOF ? "The peer closed the connection."
                                            : stream_->get_last_error());
       return;
     }
     if (received > 0) {
-      protocol_->receive(buffer, static_cast<size_t>(received));
+      if (direct.empty()) {
+        protocol_->receive(buffer, static_cast<size_t>(received));
+      } else {
+        protocol_->receive_direct(static_cast<size_t>(received));
+      }
       last_activity_ = Clock::now();
     }
-    if (static_cast<size_t>(received) < want && !stream_->has_pending_input()) return;
+    if (static_cast<size_t>(received) < size && !stream_->has_pending_input()) return;
     input_maybe_pending_ = true;
   }
 }
@@ -523,9 +532,28 @@ void NativeWebSocketPeer::finish() {
 // Sending and closing
 
 Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool is_text) {
-  const Error error = protocol_->send_message(data, size, is_text);
-  if (error != OK) return fail_call(error, "Cannot send: a close frame was already sent.");
+  if (!protocol_->can_send()) return fail_call(FAILED, "Cannot send: a close frame was already sent.");
   last_activity_ = Clock::now();
+  // A server's frames are not masked, so with nothing queued and no batch in progress the frame
+  // goes to the kernel straight from the caller's buffer: header and payload in one write, and
+  // only what the socket does not take is copied.
+  if (is_server_ && inbound_.count() == 0 && protocol_->outbound().empty() && !transport_closed_ &&
+      !stream_->has_pending_output()) {
+    uint8_t header[kMaxFrameHeaderSize];
+    const size_t header_size =
+        write_frame_header(header, true, is_text ? OPCODE_TEXT : OPCODE_BINARY, size, nullptr);
+    const ConstBuffer parts[2] = {{header, header_size}, {data, size}};
+    size_t sent = 0;
+    if (stream_->put_partial_data_v(parts, 2, &sent) != OK) {
+      transport_lost(stream_->get_last_error());
+      return OK;  // like a queued message on a connection that then failed
+    }
+    if (sent < header_size + size) {
+      protocol_->outbound().append_unsent(header, header_size, data, size, sent);
+    }
+    return OK;
+  }
+  protocol_->send_message(data, size, is_text);
   // While the application is still taking messages from this poll, replies accumulate and leave
   // together (one write for the batch); a lone send goes out at once.
   if (inbound_.count() == 0 && !transport_closed_) flush_output();

@@ -26,6 +26,7 @@ class StreamPeerTCP : public StreamPeer {
   Error connect_to_address(const sockaddr_storage& address);
 
   Error put_partial_data(const uint8_t* data, int size, int* sent) override;
+  Error put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent) override;
   Error get_partial_data(uint8_t* buffer, int size, int* received) override;
   // Completes a pending connect.
   void poll() override;

@@ -115,6 +115,26 @@ TEST(OutboundQueue, AccountsPayloadAndFramesUntilWritten) {
   EXPECT_EQ(q.data()[2], 'h');
 }
 
+TEST(OutboundQueue, UnsentRemainderOfADirectWriteIsQueuedInOrder) {
+  const uint8_t header[4] = {0x82, 0x7E, 0x01, 0x00};  // 256-byte binary frame
+  uint8_t payload[256];
+  for (int i = 0; i < 256; ++i) payload[i] = static_cast<uint8_t>(i);
+  for (size_t sent : {size_t{0}, size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{259}}) {
+    OutboundQueue q;
+    q.append_unsent(header, 4, payload, 256, sent);
+    q.append_frame(0x1, true, reinterpret_cast<const uint8_t*>("next"), 4, false);
+    std::string expected(reinterpret_cast<const char*>(header), 4);
+    expected.append(reinterpret_cast<const char*>(payload), 256);
+    expected = expected.substr(sent) + "\x81\x04next";
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(q.data()), q.size()), expected) << sent;
+    EXPECT_EQ(q.buffered_payload(), 260u) << "the partly written message still counts whole";
+    EXPECT_EQ(q.queued_frames(), 2u);
+    q.consume(260 - sent);
+    EXPECT_EQ(q.queued_frames(), 1u);
+    EXPECT_EQ(q.buffered_payload(), 4u);
+  }
+}
+
 TEST(OutboundQueue, MaskedFramesUseFreshKeys) {
   OutboundQueue q;
   const uint8_t payload[8] = {1, 2, 3, 4, 5, 6, 7, 8};

@@ -672,6 +672,10 @@ class CountingStream : public StreamPeer {
     ++writes;
     return inner_->put_partial_data(data, size, sent);
   }
+  Error put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent) override {
+    ++writes;
+    return inner_->put_partial_data_v(parts, count, sent);
+  }
   Error get_partial_data(uint8_t* buffer, int size, int* received) override {
     return inner_->get_partial_data(buffer, size, received);
   }

@@ -96,6 +96,43 @@ TEST(MemoryStream, WritesThatTakeOneByteAtATimeStillDeliverEverything) {
   EXPECT_EQ(frames[2].opcode, 8);
 }
 
+// A transport whose scattered writes take only part of what is offered.
+class ShortWriteStream : public MemoryStream {
+ public:
+  Error put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent) override {
+    *sent = 0;
+    size_t budget = 5;
+    for (int i = 0; i < count && budget > 0; ++i) {
+      const size_t take = std::min(budget, parts[i].size);
+      int taken = 0;
+      put_partial_data(parts[i].data, static_cast<int>(take), &taken);
+      *sent += static_cast<size_t>(taken);
+      budget -= take;
+    }
+    return OK;
+  }
+};
+
+TEST(MemoryStream, DirectWritesQueueWhatTheTransportDidNotTake) {
+  auto stream = std::make_shared<ShortWriteStream>();
+  auto peer = WebSocketPeer::create();
+  ASSERT_EQ(peer->accept_stream(stream), OK);
+  stream->deliver(test::upgrade_request());
+  for (int i = 0; i < 100 && peer->get_ready_state() != WebSocketPeer::STATE_OPEN; ++i) peer->poll();
+  ASSERT_EQ(peer->get_ready_state(), WebSocketPeer::STATE_OPEN);
+  const std::string big(1000, 'q');
+  ASSERT_EQ(peer->send_text(big), OK);  // 5 bytes go out directly, the rest is queued
+  EXPECT_GT(peer->get_current_outbound_buffered_amount(), 0);
+  ASSERT_EQ(peer->send_text("after"), OK);  // must not overtake the queued remainder
+  for (int i = 0; i < 100; ++i) peer->poll();
+  EXPECT_EQ(peer->get_current_outbound_buffered_amount(), 0);
+  const std::string& out = stream->written();
+  auto frames = test::decode_frames(out.substr(out.find("\r\n\r\n") + 4));
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].payload, big);
+  EXPECT_EQ(frames[1].payload, "after");
+}
+
 TEST(MemoryStream, TransportFailureAtEveryStepEndsCleanlyReported) {
   for (int failing_write = 1; failing_write <= 4; ++failing_write) {
     for (int failing_read = 0; failing_read <= 6; ++failing_read) {
