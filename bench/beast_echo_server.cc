@@ -3,7 +3,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -28,11 +27,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_accept(beast::error_code error) {
     if (!error) read();
   }
-  void read() { ws_.async_read(buffer_, beast::bind_front_handler(&Session::on_read, shared_from_this())); }
+  void read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
   void on_read(beast::error_code error, std::size_t) {
     if (error) return;
     ws_.text(ws_.got_text());
-    ws_.async_write(buffer_.data(), beast::bind_front_handler(&Session::on_write, shared_from_this()));
+    ws_.async_write(buffer_.data(),
+                    beast::bind_front_handler(&Session::on_write, shared_from_this()));
   }
   void on_write(beast::error_code error, std::size_t) {
     if (error) return;
@@ -46,7 +48,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& context, tcp::endpoint endpoint) : context_(context), acceptor_(context) {
+  Listener(net::io_context& context, tcp::endpoint endpoint)
+      : context_(context), acceptor_(context) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -73,7 +76,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
 int main(int argc, char** argv) {
   const unsigned short port = argc > 1 ? static_cast<unsigned short>(std::atoi(argv[1])) : 0;
   net::io_context context{1};
-  auto listener = std::make_shared<Listener>(context, tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+  auto listener =
+      std::make_shared<Listener>(context, tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
   listener->accept();
   std::printf("listening on port %d\n", listener->port());
   std::fflush(stdout);

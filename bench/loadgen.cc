@@ -55,8 +55,8 @@ const char kRequestTemplate[] =
 struct Connection {
   int fd = -1;
   enum { kConnecting, kUpgrading, kOpen, kClosing, kDone } phase = kConnecting;
-  std::string handshake;        // response bytes until the end of the HTTP head
-  std::string control;          // request or close frame still to write
+  std::string handshake;  // response bytes until the end of the HTTP head
+  std::string control;    // request or close frame still to write
   size_t control_pos = 0;
   uint64_t frames_to_send = 0;  // copies of the shared message frame still to write
   size_t frame_pos = 0;         // bytes of the current copy already written
@@ -67,7 +67,7 @@ struct Connection {
   bool in_payload = false;
   uint8_t opcode = 0;
   bool fin = false;
-  uint64_t message_bytes = 0;   // payload of the message being reassembled (fragmented echoes)
+  uint64_t message_bytes = 0;  // payload of the message being reassembled (fragmented echoes)
   std::deque<Clock::time_point> sent_at;
   int outstanding = 0;
   bool echoed_once = false;
@@ -166,7 +166,8 @@ class LoadGenerator {
     while (c.frames_to_send > 0) {
       iovec parts[64];
       int count = 0;
-      parts[count++] = {const_cast<char*>(frame_.data()) + c.frame_pos, frame_.size() - c.frame_pos};
+      parts[count++] = {const_cast<char*>(frame_.data()) + c.frame_pos,
+                        frame_.size() - c.frame_pos};
       for (uint64_t i = 1; i < c.frames_to_send && count < 64; ++i) {
         parts[count++] = {const_cast<char*>(frame_.data()), frame_.size()};
       }

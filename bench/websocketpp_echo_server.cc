@@ -16,14 +16,17 @@ int main(int argc, char** argv) {
   server.set_max_message_size(64 << 20);
   server.set_tcp_post_init_handler([&server](websocketpp::connection_hdl hdl) {
     boost::system::error_code ignored;
-    server.get_con_from_hdl(hdl)->get_socket().set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+    server.get_con_from_hdl(hdl)->get_socket().set_option(boost::asio::ip::tcp::no_delay(true),
+                                                          ignored);
   });
-  server.set_message_handler([&server](websocketpp::connection_hdl hdl, Server::message_ptr message) {
-    websocketpp::lib::error_code error;
-    server.send(hdl, message->get_payload(), message->get_opcode(), error);
-  });
+  server.set_message_handler(
+      [&server](websocketpp::connection_hdl hdl, Server::message_ptr message) {
+        websocketpp::lib::error_code error;
+        server.send(hdl, message->get_payload(), message->get_opcode(), error);
+      });
   const unsigned short port = argc > 1 ? static_cast<unsigned short>(std::atoi(argv[1])) : 0;
-  server.listen(boost::asio::ip::tcp::endpoint(boost::asio::ip::address::from_string("127.0.0.1"), port));
+  server.listen(
+      boost::asio::ip::tcp::endpoint(boost::asio::ip::address::from_string("127.0.0.1"), port));
   server.start_accept();
   boost::system::error_code error;
   const boost::asio::ip::tcp::endpoint bound = server.get_local_endpoint(error);

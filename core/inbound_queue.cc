@@ -17,7 +17,10 @@ uint8_t* InboundQueue::extend_partial(size_t n) {
 }
 
 void InboundQueue::commit_partial(bool is_text) {
-  records_.push_back({partial_size_, is_text});
+  Record record;
+  record.size = partial_size_;
+  record.is_text = is_text ? 1 : 0;
+  records_.push_back(record);
   queued_bytes_ += partial_size_;
   partial_size_ = 0;
 }
@@ -41,7 +44,7 @@ bool InboundQueue::pop(const uint8_t** data, size_t* size, bool* is_text) {
   records_.pop_front();
   *data = buffer_.data();
   *size = record.size;
-  *is_text = record.is_text;
+  *is_text = record.is_text != 0;
   buffer_.consume(record.size);
   queued_bytes_ -= record.size;
   return true;

@@ -53,8 +53,8 @@ class InboundQueue {
 
  private:
   struct Record {
-    size_t size = 0;
-    bool is_text = false;
+    uint64_t size : 63 = 0;  // messages are bounded far below 2^63 by the limits
+    uint64_t is_text : 1 = 0;
   };
   ByteBuffer buffer_;  // complete messages in order, then the partial one
   RingQueue<Record> records_;

@@ -30,9 +30,8 @@ void OutboundQueue::append_frame(uint8_t opcode, bool fin, const uint8_t* payloa
   if (automatic) automatic_bytes_ += wire;
 }
 
-void OutboundQueue::append_unsent(const uint8_t* header, size_t header_size,
-                                  const uint8_t* payload, size_t payload_size,
-                                  size_t already_sent) {
+void OutboundQueue::append_unsent(const uint8_t* header, size_t header_size, const uint8_t* payload,
+                                  size_t payload_size, size_t already_sent) {
   const size_t wire = header_size + payload_size - already_sent;
   uint8_t* out = bytes_.prepare(wire);
   size_t pos = 0;

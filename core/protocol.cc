@@ -234,7 +234,7 @@ void Protocol::handle_close_frame() {
   }
   close_received_ = true;
   received_code_ = code;
-  received_reason_ = std::move(reason);
+  mutable_texts().received_reason = std::move(reason);
   input_finished_ = true;
   events_.close_received = true;
   inbound_->drop_partial();  // a fragmented message cut off by a close can never complete
@@ -251,8 +251,8 @@ void Protocol::fail(int code, std::string reason, std::string detail) {
   if (input_finished_) return;
   failed_ = true;
   failure_code_ = code;
-  failure_reason_ = std::move(reason);
-  failure_detail_ = std::move(detail);
+  mutable_texts().failure_reason = std::move(reason);
+  mutable_texts().failure_detail = std::move(detail);
   input_finished_ = true;
   events_.failed = true;
   inbound_->drop_partial();
@@ -266,7 +266,7 @@ void Protocol::fail(int code, std::string reason, std::string detail) {
 void Protocol::send_close_reply() {
   if (!reply_pending_) return;
   reply_pending_ = false;
-  queue_close(reply_code_, failed_ ? std::string_view(failure_reason_) : std::string_view());
+  queue_close(reply_code_, failed_ ? std::string_view(texts().failure_reason) : std::string_view());
 }
 
 Error Protocol::send_message(const uint8_t* data, size_t size, bool is_text) {
@@ -308,6 +308,16 @@ void Protocol::queue_close(int code, std::string_view reason) {
   }
   outbound_.append_frame(OPCODE_CLOSE, true, payload, size, role_ == Role::kClient);
   close_queued_ = true;
+}
+
+const Protocol::CloseTexts& Protocol::texts() const {
+  static const CloseTexts kNone;
+  return texts_ ? *texts_ : kNone;
+}
+
+Protocol::CloseTexts& Protocol::mutable_texts() {
+  if (!texts_) texts_ = std::make_unique<CloseTexts>();
+  return *texts_;
 }
 
 ProtocolEvents Protocol::take_events() {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -82,11 +83,11 @@ class Protocol {
   // The close frame we queued has been fully handed to the transport.
   bool close_sent() const { return close_queued_ && outbound_.empty(); }
   int received_close_code() const { return received_code_; }  // 1005 when the frame had none
-  const std::string& received_close_reason() const { return received_reason_; }
+  const std::string& received_close_reason() const { return texts().received_reason; }
   int failure_code() const { return failure_code_; }
-  const std::string& failure_reason() const { return failure_reason_; }
+  const std::string& failure_reason() const { return texts().failure_reason; }
   // A longer explanation of the failure for get_last_error() (the close reason must stay short).
-  const std::string& failure_detail() const { return failure_detail_; }
+  const std::string& failure_detail() const { return texts().failure_detail; }
 
   ProtocolEvents take_events();
 
@@ -126,11 +127,17 @@ class Protocol {
   int reply_code_ = 0;
   bool close_received_ = false;
   bool failed_ = false;
+  // The texts of a close, allocated only when a connection ends (an open one carries none).
+  struct CloseTexts {
+    std::string received_reason;
+    std::string failure_reason;
+    std::string failure_detail;
+  };
+  const CloseTexts& texts() const;
+  CloseTexts& mutable_texts();
   int received_code_ = 0;
-  std::string received_reason_;
   int failure_code_ = 0;
-  std::string failure_reason_;
-  std::string failure_detail_;
+  std::unique_ptr<CloseTexts> texts_;
   ProtocolEvents events_;
 };
 

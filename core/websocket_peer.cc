@@ -196,14 +196,50 @@ void WebSocketPeer::begin_session() {
   selected_protocol_.clear();
   last_error_.clear();
   handshake_status_ = 0;
-  response_headers_.clear();
+  received_head_.clear();
+  received_head_.shrink_to_fit();
+  received_headers_.reset();
   request_path_.clear();
-  request_headers_.clear();
   last_packet_was_text_ = false;
   inbound_.clear();
   inbound_.release_if_idle();
   inbound_.configure(static_cast<size_t>(inbound_buffer_size_),
                      static_cast<size_t>(max_queued_packets_));
+}
+
+void WebSocketPeer::set_received_head(std::string_view head, bool is_request) {
+  received_head_ = std::string(head);
+  received_head_is_request_ = is_request;
+  received_headers_.reset();
+}
+
+namespace {
+const HttpHeaders& parsed_headers(const std::string& head, bool is_request,
+                                  std::unique_ptr<HttpHeaders>& cache) {
+  if (!cache) {
+    cache = std::make_unique<HttpHeaders>();
+    std::string error;
+    if (is_request) {
+      HttpRequestHead request;
+      if (parse_request_head(head, &request, &error)) *cache = std::move(request.headers);
+    } else {
+      HttpResponseHead response;
+      if (parse_response_head(head, &response, &error)) *cache = std::move(response.headers);
+    }
+  }
+  return *cache;
+}
+const HttpHeaders kNoHeaders;
+}  // namespace
+
+const HttpHeaders& WebSocketPeer::get_handshake_response_headers() const {
+  if (received_head_is_request_ || received_head_.empty()) return kNoHeaders;
+  return parsed_headers(received_head_, false, received_headers_);
+}
+
+const HttpHeaders& WebSocketPeer::get_request_headers() const {
+  if (!received_head_is_request_ || received_head_.empty()) return kNoHeaders;
+  return parsed_headers(received_head_, true, received_headers_);
 }
 
 void WebSocketPeer::set_closed(int code, std::string reason) {

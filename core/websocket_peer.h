@@ -156,10 +156,10 @@ class WebSocketPeer : public PacketPeer {
   // refused), sent by a server. 0 before any.
   int get_handshake_status() const { return handshake_status_; }
   // Headers of the server's handshake response as received by a client (also after a refusal).
-  const HttpHeaders& get_handshake_response_headers() const { return response_headers_; }
+  const HttpHeaders& get_handshake_response_headers() const;
   // On a server peer: the request path (with query) and headers the client sent.
   const std::string& get_request_path() const { return request_path_; }
-  const HttpHeaders& get_request_headers() const { return request_headers_; }
+  const HttpHeaders& get_request_headers() const;
   // Longest time for DNS + TCP + TLS + HTTP handshake (default 10 s); then CLOSED with -1.
   double get_handshake_timeout() const { return handshake_timeout_; }
   Error set_handshake_timeout(double seconds);
@@ -197,11 +197,16 @@ class WebSocketPeer : public PacketPeer {
   std::string selected_protocol_;
   std::string last_error_;
   int handshake_status_ = 0;
-  HttpHeaders response_headers_;
+  // The raw HTTP head received in the handshake (the response on a client, the request on a
+  // server). Kept as one string and parsed only if the application asks for the headers.
+  void set_received_head(std::string_view head, bool is_request);
   std::string request_path_;
-  HttpHeaders request_headers_;
   InboundQueue inbound_;
   bool last_packet_was_text_ = false;
+
+  std::string received_head_;
+  bool received_head_is_request_ = false;
+  mutable std::unique_ptr<HttpHeaders> received_headers_;
 
   std::vector<std::string> handshake_headers_;
   std::vector<std::string> supported_protocols_;

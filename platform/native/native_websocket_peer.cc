@@ -66,20 +66,21 @@ Error NativeWebSocketPeer::connect_to_url(const std::string& url,
   reset_connection_state();
   begin_session();
   is_server_ = false;
-  url_ = std::move(parsed);
-  tls_options_ = std::move(tls_client_options);
+  handshake_ = std::make_unique<HandshakeState>();
+  handshake_->url = std::move(parsed);
+  handshake_->tls_options = std::move(tls_client_options);
   requested_url_ = url;
   state_ = STATE_CONNECTING;
   handshake_deadline_ = after(Clock::now(), handshake_timeout_);
 
   sockaddr_storage literal;
   socklen_t length;
-  if (native::parse_ip_literal(url_.host, url_.port, &literal, &length)) {
-    addresses_ = {literal};
+  if (native::parse_ip_literal(handshake_->url.host, handshake_->url.port, &literal, &length)) {
+    handshake_->addresses = {literal};
     try_next_address();
     if (state_ == STATE_CLOSED) return FAILED;  // every address failed at once
   } else {
-    resolve_job_ = native::ResolveJob::start(url_.host, url_.port);
+    handshake_->resolve_job = native::ResolveJob::start(handshake_->url.host, handshake_->url.port);
     phase_ = Phase::kResolving;
   }
   return OK;
@@ -99,35 +100,24 @@ Error NativeWebSocketPeer::accept_stream(std::shared_ptr<StreamPeer> stream,
   reset_connection_state();
   begin_session();
   is_server_ = true;
+  handshake_ = std::make_unique<HandshakeState>();
   stream_ = std::move(stream);
   tcp_ = std::dynamic_pointer_cast<StreamPeerTCP>(stream_);
   stream_->set_no_delay(no_delay_);
   state_ = STATE_CONNECTING;
   handshake_deadline_ = after(Clock::now(), handshake_timeout_);
-  head_reader_ = HttpHeadReader(kMaxHandshakeHeadSize);
   phase_ = status == StreamPeer::STATUS_CONNECTING ? Phase::kTlsHandshake : Phase::kReadRequest;
   if (!pre_read.empty()) {
     const auto* bytes = reinterpret_cast<const uint8_t*>(pre_read.data());
-    const size_t used = head_reader_.feed(bytes, pre_read.size());
-    early_bytes_.append(bytes + used, pre_read.size() - used);
+    const size_t used = handshake_->head_reader.feed(bytes, pre_read.size());
+    handshake_->early_bytes.append(bytes + used, pre_read.size() - used);
   }
   return OK;
 }
 
 void NativeWebSocketPeer::reset_connection_state() {
   phase_ = Phase::kIdle;
-  url_ = WsUrl();
-  tls_options_.reset();
-  resolve_job_.reset();
-  addresses_.clear();
-  next_address_ = 0;
-  last_connect_error_.clear();
-  handshake_key_.clear();
-  handshake_out_.clear();
-  handshake_written_ = 0;
-  head_reader_ = HttpHeadReader(0);
-  early_bytes_.clear();
-  early_bytes_.release_if_empty();
+  handshake_.reset();
   protocol_.reset();
   heartbeat_.stop();
   close_deadline_ = Clock::time_point::max();
@@ -157,22 +147,22 @@ void NativeWebSocketPeer::poll() {
 void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
   if (phase_ == Phase::kResolving) {
     native::ResolveResult result;
-    if (!resolve_job_->done(&result)) return;
-    resolve_job_.reset();
+    if (!handshake_->resolve_job->done(&result)) return;
+    handshake_->resolve_job.reset();
     if (!result.error.empty()) {
       fail_handshake(result.error);
       return;
     }
-    addresses_ = std::move(result.addresses);
-    next_address_ = 0;
+    handshake_->addresses = std::move(result.addresses);
+    handshake_->next_address = 0;
     try_next_address();
   }
   if (phase_ == Phase::kConnecting) {
     tcp_->poll();
     if (tcp_->get_status() == StreamPeer::STATUS_CONNECTING) return;
     if (tcp_->get_status() != StreamPeer::STATUS_CONNECTED) {
-      last_connect_error_ = tcp_->get_last_error();
-      ++next_address_;
+      handshake_->last_connect_error = tcp_->get_last_error();
+      ++handshake_->next_address;
       try_next_address();
       return;
     }
@@ -218,28 +208,29 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
 }
 
 void NativeWebSocketPeer::try_next_address() {
-  while (next_address_ < addresses_.size()) {
+  while (handshake_->next_address < handshake_->addresses.size()) {
     tcp_ = std::make_shared<StreamPeerTCP>();
-    if (tcp_->connect_to_address(addresses_[next_address_]) == OK) {
+    if (tcp_->connect_to_address(handshake_->addresses[handshake_->next_address]) == OK) {
       stream_ = tcp_;
       phase_ = Phase::kConnecting;
       return;
     }
-    last_connect_error_ = tcp_->get_last_error();
-    ++next_address_;
+    handshake_->last_connect_error = tcp_->get_last_error();
+    ++handshake_->next_address;
   }
-  std::string message = last_connect_error_.empty() ? "Cannot connect." : last_connect_error_;
-  if (addresses_.size() > 1) {
-    message += " (tried " + std::to_string(addresses_.size()) + " addresses)";
+  std::string message =
+      handshake_->last_connect_error.empty() ? "Cannot connect." : handshake_->last_connect_error;
+  if (handshake_->addresses.size() > 1) {
+    message += " (tried " + std::to_string(handshake_->addresses.size()) + " addresses)";
   }
   fail_handshake(message);
 }
 
 void NativeWebSocketPeer::start_tls_or_request() {
   stream_ = tcp_;
-  if (url_.secure) {
+  if (handshake_->url.secure) {
     auto tls = std::make_shared<StreamPeerTLS>();
-    if (tls->connect_to_stream(tcp_, url_.host, tls_options_) != OK) {
+    if (tls->connect_to_stream(tcp_, handshake_->url.host, handshake_->tls_options) != OK) {
       fail_handshake(tls->get_last_error());
       return;
     }
@@ -248,31 +239,32 @@ void NativeWebSocketPeer::start_tls_or_request() {
   } else {
     phase_ = Phase::kSendRequest;
   }
-  handshake_key_ = make_handshake_key();
-  handshake_out_ =
-      build_client_request(url_, handshake_key_, supported_protocols_, handshake_headers_);
-  handshake_written_ = 0;
-  head_reader_ = HttpHeadReader(kMaxHandshakeHeadSize);
+  handshake_->key = make_handshake_key();
+  handshake_->out = build_client_request(handshake_->url, handshake_->key, supported_protocols_,
+                                         handshake_headers_);
+  handshake_->written = 0;
+  handshake_->head_reader = HttpHeadReader(kMaxHandshakeHeadSize);
 }
 
 bool NativeWebSocketPeer::write_handshake_bytes() {
-  while (handshake_written_ < handshake_out_.size()) {
+  while (handshake_->written < handshake_->out.size()) {
     int sent = 0;
-    const auto* data = reinterpret_cast<const uint8_t*>(handshake_out_.data()) + handshake_written_;
-    const int size = static_cast<int>(handshake_out_.size() - handshake_written_);
+    const auto* data =
+        reinterpret_cast<const uint8_t*>(handshake_->out.data()) + handshake_->written;
+    const int size = static_cast<int>(handshake_->out.size() - handshake_->written);
     if (stream_->put_partial_data(data, size, &sent) != OK) {
       fail_handshake("Connection lost during the handshake: " + stream_->get_last_error());
       return false;
     }
     if (sent == 0) return false;
-    handshake_written_ += static_cast<size_t>(sent);
+    handshake_->written += static_cast<size_t>(sent);
   }
   return true;
 }
 
 bool NativeWebSocketPeer::read_handshake_head() {
   uint8_t* buffer = read_buffer();
-  while (!head_reader_.complete() && !head_reader_.too_large()) {
+  while (!handshake_->head_reader.complete() && !handshake_->head_reader.too_large()) {
     int received = 0;
     const Error error = stream_->get_partial_data(buffer, static_cast<int>(kMinRead), &received);
     if (error != OK) {
@@ -283,22 +275,22 @@ bool NativeWebSocketPeer::read_handshake_head() {
       return false;
     }
     if (received == 0) return false;
-    const size_t used = head_reader_.feed(buffer, static_cast<size_t>(received));
-    early_bytes_.append(buffer + used, static_cast<size_t>(received) - used);
+    const size_t used = handshake_->head_reader.feed(buffer, static_cast<size_t>(received));
+    handshake_->early_bytes.append(buffer + used, static_cast<size_t>(received) - used);
   }
   return true;
 }
 
 void NativeWebSocketPeer::finish_client_handshake() {
-  if (head_reader_.too_large()) {
+  if (handshake_->head_reader.too_large()) {
     fail_handshake("Handshake response headers exceed " + std::to_string(kMaxHandshakeHeadSize) +
                    " bytes.");
     return;
   }
   ClientHandshakeResult result =
-      check_server_response(head_reader_.head(), handshake_key_, supported_protocols_);
+      check_server_response(handshake_->head_reader.head(), handshake_->key, supported_protocols_);
   handshake_status_ = result.status;
-  response_headers_ = std::move(result.headers);
+  set_received_head(handshake_->head_reader.head(), /*is_request=*/false);
   if (!result.ok) {
     fail_handshake(result.error);
     return;
@@ -307,21 +299,21 @@ void NativeWebSocketPeer::finish_client_handshake() {
 }
 
 void NativeWebSocketPeer::finish_server_handshake() {
-  handshake_written_ = 0;
-  if (head_reader_.too_large()) {
+  handshake_->written = 0;
+  if (handshake_->head_reader.too_large()) {
     handshake_status_ = 431;
     set_last_error("Refused handshake: request headers exceed " +
                    std::to_string(kMaxHandshakeHeadSize) + " bytes (HTTP 431).");
-    handshake_out_ = build_http_error_response(431, "Request headers too large.\n");
+    handshake_->out = build_http_error_response(431, "Request headers too large.\n");
     phase_ = Phase::kWriteRefusal;
     return;
   }
-  ServerHandshakeResult result =
-      answer_client_request(head_reader_.head(), supported_protocols_, handshake_headers_);
+  ServerHandshakeResult result = answer_client_request(handshake_->head_reader.head(),
+                                                       supported_protocols_, handshake_headers_);
   handshake_status_ = result.status;
   request_path_ = std::move(result.path);
-  request_headers_ = std::move(result.headers);
-  handshake_out_ = std::move(result.response);
+  set_received_head(handshake_->head_reader.head(), /*is_request=*/true);
+  handshake_->out = std::move(result.response);
   if (result.status != 101) {
     set_last_error("Refused handshake with HTTP " + std::to_string(result.status) + ": " +
                    result.error);
@@ -338,16 +330,11 @@ void NativeWebSocketPeer::enter_open(Clock::time_point now) {
   phase_ = Phase::kOpen;
   state_ = STATE_OPEN;
   last_activity_ = now;
-  handshake_out_.clear();
-  handshake_out_.shrink_to_fit();
-  head_reader_ = HttpHeadReader(0);
   protocol_ = std::make_unique<Protocol>(is_server_ ? Role::kServer : Role::kClient, &inbound_);
   heartbeat_.start(heartbeat_interval_, now);
-  if (!early_bytes_.empty()) {
-    protocol_->receive(early_bytes_.data(), early_bytes_.size());
-    early_bytes_.clear();
-  }
-  early_bytes_.release_if_empty();
+  const ByteBuffer& early = handshake_->early_bytes;
+  if (!early.empty()) protocol_->receive(early.data(), early.size());
+  handshake_.reset();  // the handshake's buffers and strings are not needed any more
 }
 
 void NativeWebSocketPeer::fail_handshake(std::string message) {
@@ -532,7 +519,8 @@ void NativeWebSocketPeer::finish() {
 // Sending and closing
 
 Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool is_text) {
-  if (!protocol_->can_send()) return fail_call(FAILED, "Cannot send: a close frame was already sent.");
+  if (!protocol_->can_send())
+    return fail_call(FAILED, "Cannot send: a close frame was already sent.");
   last_activity_ = Clock::now();
   // A server's frames are not masked, so with nothing queued and no batch in progress the frame
   // goes to the kernel straight from the caller's buffer: header and payload in one write, and
@@ -590,7 +578,7 @@ void NativeWebSocketPeer::release_transport() {
   stream_.reset();
   if (tcp_) tcp_->disconnect();
   tcp_.reset();
-  resolve_job_.reset();
+  if (handshake_) handshake_->resolve_job.reset();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -634,7 +622,7 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
         break;
       default:
         interest.want_read = true;
-        interest.poll_now = !early_bytes_.empty() || head_reader_.complete();
+        interest.poll_now = !handshake_->early_bytes.empty() || handshake_->head_reader.complete();
         break;
     }
     return interest;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/byte_buffer.h"
+#include "core/handshake.h"
 #include "core/heartbeat.h"
 #include "core/http.h"
 #include "core/protocol.h"
@@ -84,23 +85,28 @@ class NativeWebSocketPeer : public WebSocketPeer {
   void release_transport();
   void reset_connection_state();
 
+  // Everything only the opening handshake needs; freed when the connection opens, so an open
+  // connection carries none of it.
+  struct HandshakeState {
+    WsUrl url;
+    std::shared_ptr<const TLSOptions> tls_options;
+    std::shared_ptr<native::ResolveJob> resolve_job;
+    std::vector<sockaddr_storage> addresses;
+    size_t next_address = 0;
+    std::string last_connect_error;
+    std::string key;
+    std::string out;  // request or response bytes to write
+    size_t written = 0;
+    HttpHeadReader head_reader{kMaxHandshakeHeadSize};
+    ByteBuffer early_bytes;  // bytes that followed the HTTP head in the same read
+  };
+
   Phase phase_ = Phase::kIdle;
   bool is_server_ = false;
   bool no_delay_ = true;
-  WsUrl url_;
-  std::shared_ptr<const TLSOptions> tls_options_;
-  std::shared_ptr<native::ResolveJob> resolve_job_;
-  std::vector<sockaddr_storage> addresses_;
-  size_t next_address_ = 0;
-  std::string last_connect_error_;
+  std::unique_ptr<HandshakeState> handshake_;
   std::shared_ptr<StreamPeerTCP> tcp_;
   std::shared_ptr<StreamPeer> stream_;  // tcp_, a TLS stream over it, or the accepted stream
-
-  std::string handshake_key_;
-  std::string handshake_out_;
-  size_t handshake_written_ = 0;
-  HttpHeadReader head_reader_{0};
-  ByteBuffer early_bytes_;  // bytes that followed the HTTP head in the same read
 
   std::unique_ptr<Protocol> protocol_;
   Heartbeat heartbeat_;

@@ -24,7 +24,7 @@ std::shared_ptr<StreamPeerTCP> StreamPeerTCP::from_accepted(int fd,
   auto stream = std::make_shared<StreamPeerTCP>();
   native::set_nonblocking(fd);
   stream->fd_ = fd;
-  stream->remote_ = remote;
+  stream->set_remote(remote);
   stream->status_ = STATUS_CONNECTED;
   return stream;
 }
@@ -42,7 +42,7 @@ Error StreamPeerTCP::connect_to_host(const std::string& ip, int port) {
 Error StreamPeerTCP::connect_to_address(const sockaddr_storage& address) {
   disconnect();
   last_error_.clear();
-  remote_ = address;
+  set_remote(address);
   fd_ = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd_ < 0) {
     fail("Cannot create a socket: " + errno_text(errno) + ".");
@@ -71,7 +71,7 @@ void StreamPeerTCP::poll() {
   if (error == 0) {
     status_ = STATUS_CONNECTED;
   } else {
-    fail("Cannot connect to " + address_text(remote_) + ": " + errno_text(error) + ".");
+    fail("Cannot connect to " + address_text(remote()) + ": " + errno_text(error) + ".");
   }
 }
 
@@ -85,7 +85,7 @@ Error StreamPeerTCP::put_partial_data(const uint8_t* data, int size, int* sent) 
     return OK;
   }
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return OK;
-  fail("Connection to " + address_text(remote_) + " failed while sending: " + errno_text(errno) +
+  fail("Connection to " + address_text(remote()) + " failed while sending: " + errno_text(errno) +
        ".");
   return ERR_CONNECTION_ERROR;
 }
@@ -105,7 +105,8 @@ Error StreamPeerTCP::put_partial_data_v(const ConstBuffer* parts, int count, siz
     return OK;
   }
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return OK;
-  fail("Connection to " + address_text(remote_) + " failed while sending: " + errno_text(errno) + ".");
+  fail("Connection to " + address_text(remote()) + " failed while sending: " + errno_text(errno) +
+       ".");
   return ERR_CONNECTION_ERROR;
 }
 
@@ -119,11 +120,11 @@ Error StreamPeerTCP::get_partial_data(uint8_t* buffer, int size, int* received) 
     return OK;
   }
   if (n == 0) {
-    last_error_ = "Connection closed by " + address_text(remote_) + ".";
+    last_error_ = "Connection closed by " + address_text(remote()) + ".";
     return ERR_FILE_EOF;
   }
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return OK;
-  fail("Connection to " + address_text(remote_) + " failed while receiving: " + errno_text(errno) +
+  fail("Connection to " + address_text(remote()) + " failed while receiving: " + errno_text(errno) +
        ".");
   return ERR_CONNECTION_ERROR;
 }
@@ -149,13 +150,23 @@ void StreamPeerTCP::shutdown_write() {
 }
 
 std::string StreamPeerTCP::get_connected_host() const {
-  return fd_ >= 0 ? address_host(remote_) : std::string();
+  return fd_ >= 0 ? address_host(remote()) : std::string();
 }
 
-int StreamPeerTCP::get_connected_port() const { return fd_ >= 0 ? address_port(remote_) : 0; }
+int StreamPeerTCP::get_connected_port() const { return fd_ >= 0 ? address_port(remote()) : 0; }
 
 void StreamPeerTCP::set_no_delay(bool enabled) {
   if (fd_ >= 0) native::set_tcp_nodelay(fd_, enabled);
+}
+
+void StreamPeerTCP::set_remote(const sockaddr_storage& address) {
+  std::memcpy(&remote_, &address, native::address_length(address));
+}
+
+sockaddr_storage StreamPeerTCP::remote() const {
+  sockaddr_storage address{};
+  std::memcpy(&address, &remote_, sizeof(remote_));
+  return address;
 }
 
 void StreamPeerTCP::fail(std::string message) {

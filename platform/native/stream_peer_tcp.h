@@ -1,6 +1,7 @@
 // StreamPeerTCP: a non-blocking TCP stream (Godot's StreamPeerTCP).
 #pragma once
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <memory>
@@ -43,10 +44,12 @@ class StreamPeerTCP : public StreamPeer {
 
  private:
   void fail(std::string message);
+  void set_remote(const sockaddr_storage& address);
+  sockaddr_storage remote() const;
 
   int fd_ = -1;
   Status status_ = STATUS_NONE;
-  sockaddr_storage remote_{};
+  sockaddr_in6 remote_{};  // large enough for IPv4 and IPv6 (not the 128-byte sockaddr_storage)
   std::string last_error_;
 };
 

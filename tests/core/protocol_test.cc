@@ -448,10 +448,11 @@ TEST(Protocol, DirectReceiveGivesTheSameMessagesAsCopying) {
     const bool to_server = role == Role::kServer;
     Bytes text(100000, 'a');
     for (size_t i = 0; i < text.size(); i += 7) text[i] = "xyz"[i % 3];
-    const Bytes wire = concat({encode(frame(OPCODE_TEXT, text, true, to_server)),
-                               encode(frame(OPCODE_BINARY, Bytes(20000, 0xEE), false, to_server)),
-                               encode(frame(OPCODE_PING, bytes("p"), true, to_server)),
-                               encode(frame(OPCODE_CONTINUATION, Bytes(50000, 0x11), true, to_server))});
+    const Bytes wire =
+        concat({encode(frame(OPCODE_TEXT, text, true, to_server)),
+                encode(frame(OPCODE_BINARY, Bytes(20000, 0xEE), false, to_server)),
+                encode(frame(OPCODE_PING, bytes("p"), true, to_server)),
+                encode(frame(OPCODE_CONTINUATION, Bytes(50000, 0x11), true, to_server))});
     for (size_t piece : {1000u, 4096u, 65536u, 1000000u}) {
       Endpoint direct(role);
       feed_direct(direct, wire, piece);

@@ -118,7 +118,8 @@ TEST(MemoryStream, DirectWritesQueueWhatTheTransportDidNotTake) {
   auto peer = WebSocketPeer::create();
   ASSERT_EQ(peer->accept_stream(stream), OK);
   stream->deliver(test::upgrade_request());
-  for (int i = 0; i < 100 && peer->get_ready_state() != WebSocketPeer::STATE_OPEN; ++i) peer->poll();
+  for (int i = 0; i < 100 && peer->get_ready_state() != WebSocketPeer::STATE_OPEN; ++i)
+    peer->poll();
   ASSERT_EQ(peer->get_ready_state(), WebSocketPeer::STATE_OPEN);
   const std::string big(1000, 'q');
   ASSERT_EQ(peer->send_text(big), OK);  // 5 bytes go out directly, the rest is queued
