@@ -179,19 +179,29 @@ bool parse_response_head(std::string_view head, HttpResponseHead* response, std:
 }
 
 size_t HttpHeadReader::feed(const uint8_t* data, size_t size) {
+  if (complete_ || too_large_) return 0;
   size_t used = 0;
-  while (used < size && !complete_ && !too_large_) {
-    const char c = static_cast<char>(data[used]);
-    ++used;
-    if (buffer_.size() >= limit_) {
-      too_large_ = true;
-      break;
+  while (used < size) {
+    // Copy up to the next line end in one go; only line ends need a closer look.
+    const auto* newline = static_cast<const uint8_t*>(std::memchr(data + used, '\n', size - used));
+    const size_t end = newline ? static_cast<size_t>(newline - data) + 1 : size;
+    for (size_t i = used; i < end - (newline ? 1 : 0); ++i) {
+      if (data[i] != '\r') {
+        newlines_ = 0;
+        break;
+      }
     }
-    buffer_.push_back(c);
-    if (c == '\n') {
-      if (++newlines_ == 2) complete_ = true;
-    } else if (c != '\r') {
-      newlines_ = 0;
+    const size_t room = limit_ - buffer_.size();
+    if (end - used > room) {
+      buffer_.append(reinterpret_cast<const char*>(data + used), room);
+      too_large_ = true;
+      return used + room + 1 > size ? size : used + room + 1;
+    }
+    buffer_.append(reinterpret_cast<const char*>(data + used), end - used);
+    used = end;
+    if (newline && ++newlines_ == 2) {
+      complete_ = true;
+      break;
     }
   }
   return used;

@@ -49,12 +49,16 @@ bool Room::service(WebSocketPeer* peer) {
              std::string_view(reinterpret_cast<const char*>(data), static_cast<size_t>(size)));
     }
   }
-  if (peer->get_ready_state() != WebSocketPeer::STATE_CLOSED) return true;
-  const bool was_joined = member.joined;
-  const int id = member.id;
+  return peer->get_ready_state() != WebSocketPeer::STATE_CLOSED;
+}
+
+void Room::remove(WebSocketPeer* peer) {
+  auto found = members_.find(peer);
+  if (found == members_.end()) return;
+  const bool was_joined = found->second.joined;
+  const int id = found->second.id;
   members_.erase(found);
   if (was_joined) broadcast("leave " + std::to_string(id));
-  return false;
 }
 
 void Room::handle(Member& member, std::string_view message) {

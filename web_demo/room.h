@@ -16,8 +16,10 @@ class Room {
   // Takes a peer that accept_stream() started; it joins once it says hello.
   void admit(std::unique_ptr<WebSocketPeer> peer);
   // Reads and answers the messages of one peer (after its poll()). Returns false once the peer
-  // is closed and has been removed.
+  // is closed; then remove() it.
   bool service(WebSocketPeer* peer);
+  // Forgets a closed peer (destroying it) and tells the others it left.
+  void remove(WebSocketPeer* peer);
   // Sends the positions that changed since the last tick to everyone.
   void tick();
   void close_all(int code, const std::string& reason);

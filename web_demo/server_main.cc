@@ -184,7 +184,10 @@ int main(int argc, char** argv) {
 
     for (WebSocketPeer* peer : ready) {
       peer->poll();
-      if (!room.service(peer)) poller.remove(peer);
+      if (!room.service(peer)) {
+        poller.remove(peer);
+        room.remove(peer);
+      }
     }
     if (Clock::now() >= next_tick) {
       next_tick = Clock::now() + std::chrono::milliseconds(demo::kTickMilliseconds);

@@ -36,7 +36,15 @@ void PeerPoller::add(WebSocketPeer* peer) {
 void PeerPoller::remove(WebSocketPeer* peer) {
   auto found = entries_.find(peer);
   if (found == entries_.end()) return;
-  unregister(found->second.get());
+  Entry* entry = found->second.get();
+  // A socket the peer already closed left epoll by itself, and its number may belong to a new
+  // connection by now: only a socket that is still the peer's is unregistered.
+  const PollInterest interest = entry->peer->get_poll_interest();
+  if (entry->fd >= 0 && interest.fd == entry->fd && interest.stream == entry->stream) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, entry->fd, nullptr);
+  }
+  entry->fd = -1;
+  unregister(entry);
   entries_.erase(found);
 }
 
@@ -63,8 +71,6 @@ void PeerPoller::remove_server(TCPServer* server) {
 }
 
 void PeerPoller::unregister(Entry* entry) {
-  if (entry->fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, entry->fd, nullptr);
-  entry->fd = -1;
   if (entry->has_timer) timers_.erase(entry->timer);
   entry->has_timer = false;
 }
@@ -78,10 +84,10 @@ void PeerPoller::make_ready(Entry* entry) {
 void PeerPoller::refresh(Entry* entry) {
   const PollInterest interest = entry->peer->get_poll_interest();
   if (interest.fd != entry->fd || interest.stream != entry->stream) {
-    // A new transport (next address, TLS over TCP keeps the fd): register the socket afresh.
-    // Edge-triggered on both directions: a peer is woken when its socket changes, and its own
-    // interest decides what poll() does.
-    if (entry->fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, entry->fd, nullptr);
+    // A new transport (next address; TLS over TCP keeps the fd): register the socket afresh.
+    // A socket the peer replaced was closed, which removed it from epoll already (unregistering
+    // its number could hit a new connection that reuses it). Edge-triggered on both
+    // directions: a peer is woken when its socket changes; its interest decides what poll() does.
     entry->fd = interest.fd;
     entry->stream = interest.stream;
     if (entry->fd >= 0) {

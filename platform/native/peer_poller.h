@@ -30,6 +30,7 @@ class PeerPoller {
 
   // Starts watching a peer made by WebSocketPeer::create() in a native build.
   void add(WebSocketPeer* peer);
+  // Stops watching a peer; call it before the peer is destroyed.
   void remove(WebSocketPeer* peer);
   void update(WebSocketPeer* peer);
   void add_server(TCPServer* server);

@@ -185,7 +185,10 @@ uint8_t* WebWebSocketPeer::reserve_message(size_t size, bool is_text) {
   return target ? target : &empty_target;
 }
 
-void WebWebSocketPeer::commit_message(bool is_text) { inbound_.commit_partial(is_text); }
+void WebWebSocketPeer::commit_message(bool is_text) {
+  inbound_.commit_partial(is_text);
+  if (message_handler_) message_handler_();
+}
 
 void WebWebSocketPeer::fail_with_1009(std::string reason) {
   limit_failure_ = true;

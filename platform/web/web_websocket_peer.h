@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,10 @@ class WebWebSocketPeer : public WebSocketPeer {
   int64_t get_current_outbound_buffered_amount() const override;
   void set_no_delay(bool enabled) override;
 
+  // Web only: called from the browser event that delivered a message, right after it was
+  // queued. Event-driven code can read it at once instead of waiting for its next poll().
+  void set_message_handler(std::function<void()> handler) { message_handler_ = std::move(handler); }
+
   // Called from JavaScript.
   char* scratch(size_t size);
   void on_open(const char* protocol);
@@ -47,6 +52,7 @@ class WebWebSocketPeer : public WebSocketPeer {
   void fail_with_1009(std::string reason);
 
   int socket_ = 0;
+  std::function<void()> message_handler_;
   std::string scratch_;         // strings passed from JavaScript (close reason, protocol)
   bool limit_failure_ = false;  // we are closing because a message broke a limit
   std::string limit_reason_;

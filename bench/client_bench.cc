@@ -1,0 +1,75 @@
+// The client side of the comparison: a wspeer client echoing messages through a server for a
+// fixed time, K messages in flight. Usage: client_bench --port P [--payload B] [--inflight K]
+// [--duration S]. Prints one JSON line.
+#include <poll.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/websocket_peer.h"
+#include "platform/native/native_websocket_peer.h"
+
+int main(int argc, char** argv) {
+  int port = 0, inflight = 1;
+  size_t payload = 16;
+  double duration = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--port")) port = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--payload")) payload = std::strtoull(argv[i + 1], nullptr, 10);
+    if (!std::strcmp(argv[i], "--inflight")) inflight = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--duration")) duration = std::atof(argv[i + 1]);
+  }
+  auto peer = wsp::WebSocketPeer::create();
+  peer->set_inbound_buffer_size(static_cast<int>(payload) + 1024);
+  peer->set_outbound_buffer_size(0);
+  if (peer->connect_to_url("ws://127.0.0.1:" + std::to_string(port) + "/") != wsp::OK) return 1;
+  auto* native = static_cast<wsp::NativeWebSocketPeer*>(peer.get());
+  const std::vector<uint8_t> message(payload, 'c');
+  using Clock = std::chrono::steady_clock;
+  auto wait = [&] {
+    const wsp::PollInterest interest = native->get_poll_interest();
+    if (interest.fd < 0 || interest.poll_now) return;
+    pollfd entry{
+        interest.fd,
+        static_cast<short>((interest.want_read ? POLLIN : 0) | (interest.want_write ? POLLOUT : 0)),
+        0};
+    ::poll(&entry, 1, 100);
+  };
+  while (peer->get_ready_state() == wsp::WebSocketPeer::STATE_CONNECTING) {
+    peer->poll();
+    wait();
+  }
+  if (peer->get_ready_state() != wsp::WebSocketPeer::STATE_OPEN) return 1;
+  for (int i = 0; i < inflight; ++i) peer->send(message);
+  uint64_t echoes = 0;
+  const auto start = Clock::now();
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
+  while (Clock::now() < end) {
+    peer->poll();
+    while (peer->get_available_packet_count() > 0) {
+      const uint8_t* data;
+      int size;
+      peer->get_packet(&data, &size);
+      if (static_cast<size_t>(size) != payload) return 1;
+      ++echoes;
+      peer->send(message);
+    }
+    wait();
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf(
+      "{\"client\":\"wspeer\",\"payload\":%zu,\"inflight\":%d,\"messages_per_second\":%.1f,"
+      "\"mb_per_second\":%.2f}\n",
+      payload, inflight, echoes / seconds, echoes * payload / seconds / 1e6);
+  peer->close();
+  for (int i = 0; i < 100 && peer->get_ready_state() != wsp::WebSocketPeer::STATE_CLOSED; ++i) {
+    peer->poll();
+    wait();
+  }
+  return 0;
+}

@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+"""wspeer's benchmark suite: every echo server on the same machine, in one run.
+
+  run_bench.py --bin BAZEL_BIN [--rounds 3] [--seconds 3] [--quick] [--out docs]
+
+Servers: wspeer (wsp echo-server), Boost.Beast and websocketpp (small servers of our own in
+bench/), Node `ws` and Python `websockets`. The load generator (bench/loadgen.cc: epoll, raw
+frames, no WebSocket library) runs on CPU 0, the server under test on CPU 1. Servers take turns
+within each round, so machine drift affects all alike; each figure is the median of the rounds.
+Writes <out>/benchmarks.md, <out>/benchmarks.json and <out>/images/benchmarks.svg.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+SCENARIOS = [
+    # id, label, loadgen arguments
+    ("small_1c_1f", "16 B echo, 1 connection, 1 in flight", ["--connections", "1", "--payload", "16"]),
+    ("small_100c_1f", "16 B echo, 100 connections, 1 in flight", ["--connections", "100", "--payload", "16"]),
+    ("small_1c_16f", "16 B echo, 1 connection, 16 in flight", ["--connections", "1", "--payload", "16", "--inflight", "16"]),
+    ("small_100c_16f", "16 B echo, 100 connections, 16 in flight",
+     ["--connections", "100", "--payload", "16", "--inflight", "16"]),
+    ("large_64k", "64 KiB binary echo, 1 connection", ["--connections", "1", "--payload", "65536"]),
+    ("large_1m", "1 MiB binary echo, 1 connection", ["--connections", "1", "--payload", "1048576"]),
+]
+
+# Targets from the performance issue, as ratios wspeer / Beast measured in the same run.
+TARGETS = {"small_100c_1f": 1.8, "small_100c_16f": 13.0, "large_64k": 1.5, "large_1m": 1.5}
+
+
+def servers(bin_dir):
+    node_modules = os.path.join(ROOT, "tests", "js", "node_modules")
+    return [
+        ("wspeer", [os.path.join(bin_dir, "tools", "wsp"), "echo-server", "--host", "127.0.0.1", "--port", "0",
+                    "--quiet"], {}),
+        ("Beast", [os.path.join(bin_dir, "bench", "beast_echo_server"), "0"], {}),
+        ("websocketpp", [os.path.join(bin_dir, "bench", "websocketpp_echo_server"), "0"], {}),
+        ("Node ws", ["node", os.path.join(HERE, "node_echo_server.js")], {"NODE_PATH": node_modules}),
+        ("Python websockets", ["/usr/bin/python3", os.path.join(HERE, "python_echo_server.py")], {}),
+    ]
+
+
+class Server:
+    def __init__(self, name, command, env):
+        self.name = name
+        self.process = subprocess.Popen(["taskset", "-c", "1"] + command, stdout=subprocess.PIPE, text=True,
+                                        env={**os.environ, **env})
+        line = self.process.stdout.readline()
+        match = re.search(r"listening on port (\d+)", line)
+        if not match:
+            raise RuntimeError("%s did not start: %r" % (name, line))
+        self.port = int(match.group(1))
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+
+
+def loadgen(bin_dir, port, arguments, seconds, server_pid=None):
+    command = ["taskset", "-c", "0", os.path.join(bin_dir, "bench", "loadgen"), "--port", str(port), "--json"]
+    command += arguments
+    if "--mode" not in arguments:
+        command += ["--duration", str(seconds), "--warmup", "0.5"]
+    if server_pid:
+        command += ["--server-pid", str(server_pid)]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=300).stdout.strip().splitlines()
+    return json.loads(output[-1]) if output else {}
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def run_server_scenarios(bin_dir, rounds, seconds, quick):
+    results = {}  # scenario -> server -> [values]
+    for round_index in range(rounds):
+        order = servers(bin_dir)
+        if round_index % 2:
+            order = order[1:] + order[:1]  # alternate who goes first
+        for name, command, env in order:
+            server = Server(name, command, env)
+            try:
+                for scenario, _, arguments in SCENARIOS:
+                    result = loadgen(bin_dir, server.port, arguments, seconds)
+                    value = result.get("messages_per_second") if not result.get("errors") else None
+                    results.setdefault(scenario, {}).setdefault(name, []).append(value)
+                    print("round %d %-18s %-16s %s" % (round_index + 1, name, scenario, value), flush=True)
+                result = loadgen(bin_dir, server.port, ["--mode", "handshakes", "--connections", "50",
+                                                        "--duration", str(seconds)], seconds)
+                results.setdefault("handshakes", {}).setdefault(name, []).append(result.get("handshakes_per_second"))
+                print("round %d %-18s handshakes       %s" % (round_index + 1, name,
+                                                              result.get("handshakes_per_second")), flush=True)
+            finally:
+                server.stop()
+    # Idle memory: once per server (fresh process), 10,000 connections.
+    idle = {}
+    for name, command, env in servers(bin_dir):
+        server = Server(name, command, env)
+        try:
+            count = "2000" if quick else "10000"
+            result = loadgen(bin_dir, server.port, ["--mode", "idle", "--connections", count, "--hold", "2"], seconds,
+                             server_pid=server.process.pid)
+            idle[name] = result
+            print("idle %-18s %s" % (name, result), flush=True)
+        finally:
+            server.stop()
+    return results, idle
+
+
+def client_side(bin_dir, rounds, seconds):
+    server = Server("wspeer", servers(bin_dir)[0][1], {})
+    results = {}
+    try:
+        for _ in range(rounds):
+            for payload, inflight in ((16, 1), (16, 16), (65536, 1)):
+                for client in ("client_bench", "beast_client_bench"):
+                    command = ["taskset", "-c", "0", os.path.join(bin_dir, "bench", client), "--port",
+                               str(server.port), "--payload", str(payload), "--inflight", str(inflight),
+                               "--duration", str(seconds)]
+                    out = subprocess.run(command, capture_output=True, text=True, timeout=120).stdout.strip()
+                    value = json.loads(out)["messages_per_second"] if out else None
+                    key = "%d B, %d in flight" % (payload, inflight)
+                    results.setdefault(key, {}).setdefault("wspeer" if client == "client_bench" else "Beast",
+                                                           []).append(value)
+    finally:
+        server.stop()
+    return {key: {name: median(values) for name, values in by.items()} for key, by in results.items()}
+
+
+def micro_benchmarks(bin_dir):
+    out = subprocess.run(["taskset", "-c", "1", os.path.join(bin_dir, "bench", "core_bench"),
+                          "--benchmark_format=json", "--benchmark_min_time=0.3"],
+                         capture_output=True, text=True, timeout=600).stdout
+    data = json.loads(out)
+    return [{"name": b["name"], "gb_per_second": b["bytes_per_second"] / 1e9, "ns": b["real_time"]}
+            for b in data["benchmarks"]]
+
+
+def web_benchmark(bin_dir, seconds):
+    env = {**os.environ, "NODE_PATH": os.path.join(ROOT, "tests", "js", "node_modules")}
+    command = ["node", os.path.join(HERE, "web", "run_web_bench.js"), os.path.join(bin_dir, "tools", "wsp"),
+               os.path.join(bin_dir, "bench", "web", "web_bench_wasm"), os.path.join(HERE, "web", "web_bench.html"),
+               str(seconds)]
+    out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    lines = out.stdout.strip().splitlines()
+    return json.loads(lines[-1]) if lines else []
+
+
+def versions():
+    def run(command):
+        try:
+            return subprocess.run(command, capture_output=True, text=True, shell=True, timeout=20).stdout.strip()
+        except Exception:
+            return "?"
+    return {
+        "cpu": run("lscpu | sed -n 's/^Model name: *//p'"),
+        "cores": run("nproc"),
+        "kernel": platform.release(),
+        "gcc": run("gcc --version | head -1"),
+        "boost": run("dpkg-query -W -f='${Version}' libboost1.74-dev"),
+        "websocketpp": run("dpkg-query -W -f='${Version}' libwebsocketpp-dev"),
+        "node": run("node --version"),
+        "node_ws": run("node -p \"require('%s/tests/js/node_modules/ws/package.json').version\"" % ROOT),
+        "python_websockets": run("/usr/bin/python3 -c 'import websockets; print(websockets.version.version)'"),
+        "chromium": run("chromium --version 2>/dev/null | head -1"),
+        "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def svg_chart(path, table):
+    """Horizontal bars: each server's throughput relative to wspeer, per scenario."""
+    names = ["wspeer", "Beast", "websocketpp", "Node ws", "Python websockets"]
+    colors = {"wspeer": "#4363d8", "Beast": "#f58231", "websocketpp": "#3cb44b", "Node ws": "#911eb4",
+              "Python websockets": "#a9a9a9"}
+    rows = [(label, table.get(key, {})) for key, label, _ in SCENARIOS] + [("handshakes per second",
+                                                                             table.get("handshakes", {}))]
+    bar, gap, left, width = 11, 16, 290, 420
+    height = 60 + len(rows) * (len(names) * bar + gap) + 40
+    scale_max = 1.0
+    for _, values in rows:
+        base = values.get("wspeer")
+        for name in names:
+            if base and values.get(name):
+                scale_max = max(scale_max, values[name] / base)
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">'
+             % (left + width + 110, height),
+             '<rect width="100%" height="100%" fill="white"/>',
+             '<text x="10" y="22" font-size="15" font-weight="bold">Echo throughput relative to wspeer '
+             '(wspeer = 1.0; higher is faster)</text>']
+    y = 45
+    for label, values in rows:
+        parts.append('<text x="10" y="%d" font-weight="bold">%s</text>' % (y + bar, label))
+        base = values.get("wspeer")
+        for name in names:
+            value = values.get(name)
+            ratio = value / base if base and value else 0
+            w = width * ratio / scale_max
+            parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (left, y, w, bar - 2, colors[name]))
+            parts.append('<text x="%.1f" y="%d" font-size="10">%s %s</text>' % (
+                left + w + 4, y + bar - 3, name, ("%.2f×" % ratio) if ratio else "n/a"))
+            y += bar
+        y += gap
+    x1 = left + width / scale_max
+    parts.append('<line x1="%.1f" y1="40" x2="%.1f" y2="%d" stroke="#444" stroke-dasharray="3,3"/>' % (x1, x1, y))
+    parts.append('</svg>')
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as out:
+        out.write("\n".join(parts) + "\n")
+
+
+def fmt(value, unit=""):
+    if value is None:
+        return "n/a"
+    if value >= 1e6:
+        return "%.2f M%s" % (value / 1e6, unit)
+    if value >= 1e3:
+        return "%.1f k%s" % (value / 1e3, unit)
+    return "%.0f%s" % (value, unit)
+
+
+def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed):
+    names = ["wspeer", "Beast", "websocketpp", "Node ws", "Python websockets"]
+    lines = ["# Benchmarks", "",
+             "Measured by `./run bench` (`bench/run_bench.py`) on %s; the whole run took %.0f minutes." % (
+                 info["date"], elapsed / 60), "",
+             "## Machine and versions", "",
+             "- CPU: %s, %s cores (VM); Linux %s" % (info["cpu"], info["cores"], info["kernel"]),
+             "- %s; Boost %s (Beast); websocketpp %s; Node %s with ws %s; Python websockets %s; %s" % (
+                 info["gcc"], info["boost"], info["websocketpp"], info["node"], info["node_ws"],
+                 info["python_websockets"], info["chromium"]),
+             "- Everything on loopback. The load generator (`bench/loadgen.cc`: one thread, epoll, raw frames, "
+             "no WebSocket library) runs on CPU 0, the server under test alone on CPU 1 (`taskset`). "
+             "All servers are single-threaded and echo each message with its type.",
+             "- %d rounds of %g s per measurement (plus 0.5 s warm-up); servers take turns within a round; "
+             "figures are medians over the rounds. Ratios are wspeer / other, from the same run." % (
+                 args.rounds, args.seconds), "",
+             "![Relative throughput](images/benchmarks.svg)", "",
+             "## Server echo throughput (messages per second)", "",
+             "| scenario | " + " | ".join(names) + " | wspeer / Beast |", "|---|" + "---|" * (len(names) + 1)]
+    for key, label, _ in SCENARIOS + [("handshakes", "handshakes per second (50 concurrent)", [])]:
+        values = table.get(key, {})
+        base, beast = values.get("wspeer"), values.get("Beast")
+        ratio = "%.2f×" % (base / beast) if base and beast else "n/a"
+        target = TARGETS.get(key)
+        if target:
+            ratio += " (target %.1f×: %s)" % (target, "met" if base and beast and base / beast >= target else "missed")
+        lines.append("| %s | %s | %s |" % (label, " | ".join(fmt(values.get(n)) for n in names), ratio))
+    lines += ["", "Throughput in MB/s for the large messages: " + "; ".join(
+        "%s %s" % (label, ", ".join("%s %.0f MB/s" % (n, table.get(key, {}).get(n, 0) * size / 1e6) for n in names
+                                     if table.get(key, {}).get(n)))
+        for key, label, size in (("large_64k", "64 KiB:", 65536), ("large_1m", "1 MiB:", 1048576))) + ".", ""]
+    lines += ["## Idle connections (memory per connection)", "",
+              "| server | connections | all echoed | server RSS before → after | user-space bytes per connection |",
+              "|---|---|---|---|---|"]
+    for name in names:
+        r = idle.get(name, {})
+        lines.append("| %s | %s | %s | %s KiB → %s KiB | %s |" % (
+            name, r.get("connections", "n/a"), "yes" if r.get("echoed") == r.get("connections") else "no",
+            r.get("server_rss_before_kib", "?"), r.get("server_rss_after_kib", "?"),
+            "%.0f" % r["bytes_per_connection"] if r.get("bytes_per_connection") else "n/a"))
+    lines += ["", "Each connection completed the handshake and echoed one 16-byte message, then stayed idle; "
+              "the figure is the growth of the server's RSS divided by the number of connections "
+              "(wspeer target: at most 2048 bytes).", ""]
+    lines += ["## Client side (wspeer client vs Beast client, same wspeer server)", "",
+              "| messages | wspeer client | Beast client | ratio |", "|---|---|---|---|"]
+    for key, values in client.items():
+        w, b = values.get("wspeer"), values.get("Beast")
+        lines.append("| %s | %s msg/s | %s msg/s | %s |" % (key, fmt(w), fmt(b), "%.2f×" % (w / b) if w and b else "n/a"))
+    lines += ["", "The Beast client uses its synchronous API (blocking read and write), the shortest path it has.", ""]
+    lines += ["## Core micro-benchmarks (one core, data in cache)", "",
+              "| benchmark | GB/s | ns per call |", "|---|---|---|"]
+    for m in micro:
+        lines.append("| %s | %.2f | %.1f |" % (m["name"], m["gb_per_second"], m["ns"]))
+    memcpy_1m = next((m["gb_per_second"] for m in micro if m["name"] == "BM_Memcpy/1048576"), None)
+    text_1m = next((m["gb_per_second"] for m in micro if m["name"] == "BM_ReceiveTextFrameAscii/1048576"), None)
+    if memcpy_1m and text_1m:
+        lines += ["", "Receiving a 1 MiB masked ASCII text frame (parse, unmask into the message buffer, UTF-8 "
+                  "validation) runs at %.1f GB/s, %.0f%% of memcpy of the same bytes (targets: at least 5 GB/s and "
+                  "50%%)." % (text_1m, 100 * text_1m / memcpy_1m)]
+    lines += ["", "## In the browser (headless Chromium, wasm build against the native server)", "",
+              "| scenario | raw JavaScript WebSocket | wspeer (C++ → wasm) | wspeer / raw |", "|---|---|---|---|"]
+    for row in web:
+        ratio = row["wspeer"] / row["raw_js"] if row.get("raw_js") else 0
+        lines.append("| %d B, %d in flight | %s msg/s | %s msg/s | %.0f%% (target 90%%) |" % (
+            row["payload"], row["inflight"], fmt(row["raw_js"]), fmt(row["wspeer"]), 100 * ratio))
+    lines += ["", "Both loops answer each message from the browser's message event; medians of 5 alternating "
+              "rounds. Chromium's own message path (network process to renderer) dominates, so small "
+              "differences are within the noise of a run.", ""]
+    lines += ["## Reproducing", "", "```sh", "./run bench            # builds with -c opt, runs everything, rewrites this page",
+              "bazel build -c opt //bench:loadgen //tools:wsp",
+              "bazel-bin/tools/wsp echo-server --port 9000 &",
+              "bazel-bin/bench/loadgen --port 9000 --connections 100 --payload 16 --inflight 16 --duration 5",
+              "bazel-bin/bench/core_bench", "```", ""]
+    with open(os.path.join(out_dir, "benchmarks.md"), "w") as out:
+        out.write("\n".join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", required=True, help="bazel-bin of an opt build")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs"))
+    args = parser.parse_args()
+    started = time.time()
+    info = versions()
+    raw, idle = run_server_scenarios(args.bin, args.rounds, args.seconds, args.quick)
+    table = {key: {name: median(values) for name, values in by.items()} for key, by in raw.items()}
+    client = client_side(args.bin, args.rounds, args.seconds)
+    micro = micro_benchmarks(args.bin)
+    web = web_benchmark(args.bin, 2 if args.quick else args.seconds)
+    elapsed = time.time() - started
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "benchmarks.json"), "w") as out:
+        json.dump({"info": info, "rounds": raw, "medians": table, "idle": idle, "client": client,
+                   "micro": micro, "web": web}, out, indent=1)
+    svg_chart(os.path.join(args.out, "images", "benchmarks.svg"), table)
+    write_report(args.out, info, table, idle, client, micro, web, args, elapsed)
+    print("wrote %s/benchmarks.md" % args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+// Runs web_bench.html in headless Chromium against a native wsp echo-server and prints the
+// results as JSON. Usage: node run_web_bench.js WSP_BINARY WASM_DIR HTML [SECONDS]
+'use strict';
+const { spawn } = require('child_process');
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const [wsp, wasmDir, html, seconds = '3'] = process.argv.slice(2);
+
+async function main() {
+  const server = spawn('taskset', ['-c', '1', wsp, 'echo-server', '--host', '127.0.0.1', '--port', '0', '--quiet'],
+                       { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve) => {
+    let out = '';
+    server.stdout.on('data', (d) => { out += d; const m = out.match(/listening on port (\d+)/); if (m) resolve(Number(m[1])); });
+  });
+  const files = http.createServer((request, response) => {
+    const name = request.url.split('?')[0];
+    let file = name === '/' ? html : path.join(wasmDir, path.basename(name));
+    if (!fs.existsSync(file)) { response.writeHead(404); return response.end(); }
+    response.writeHead(200, { 'Content-Type': file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.html') ? 'text/html' : 'text/javascript' });
+    fs.createReadStream(file).pipe(response);
+  }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => files.on('listening', resolve));
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+           '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+  const result = new Promise((resolve, reject) => {
+    page.on('console', (message) => {
+      const text = message.text();
+      if (process.env.WEB_BENCH_VERBOSE) console.error(text);
+      if (text.startsWith('WEB_BENCH ')) resolve(JSON.parse(text.slice(10)));
+      if (text.startsWith('WEB_BENCH_ERROR ')) reject(new Error(text));
+    });
+  });
+  const bench = `http://127.0.0.1:${files.address().port}/?url=${encodeURIComponent(`ws://127.0.0.1:${port}/`)}&seconds=${seconds}`;
+  // The page fetches web_bench_wasm/web_bench.js: serve it from the wasm directory.
+  await page.goto(bench);
+  const results = await Promise.race([result, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 180000))]);
+  console.log(JSON.stringify(results));
+  await browser.close();
+  files.close();
+  server.kill();
+}
+
+main().catch((error) => { console.error(error); process.exit(1); });
