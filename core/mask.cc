@@ -35,4 +35,38 @@ void mask_copy(uint8_t* dst, const uint8_t* src, size_t size, const uint8_t key[
   for (; i < size; ++i) dst[i] = src[i] ^ rotated[i & 3];
 }
 
+size_t mask_copy_ascii(uint8_t* dst, const uint8_t* src, size_t size, const uint8_t key[4],
+                       size_t phase) {
+  uint8_t rotated[8];
+  for (int i = 0; i < 8; ++i) rotated[i] = key[(phase + i) & 3];
+  uint64_t key64;
+  std::memcpy(&key64, rotated, 8);
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i key128 = _mm_set1_epi64x(static_cast<long long>(key64));
+  for (; i + 32 <= size; i += 32) {
+    const __m128i a =
+        _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)), key128);
+    const __m128i b =
+        _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 16)), key128);
+    if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0) break;  // not ASCII: leave it to the caller
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), a);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 16), b);
+  }
+#else
+  for (; i + 32 <= size; i += 32) {
+    uint64_t words[4];
+    std::memcpy(words, src + i, 32);
+    uint64_t any = 0;
+    for (uint64_t& word : words) {
+      word ^= key64;
+      any |= word;
+    }
+    if (any & 0x8080808080808080ULL) break;
+    std::memcpy(dst + i, words, 32);
+  }
+#endif
+  return i;
+}
+
 }  // namespace wsp

@@ -97,6 +97,9 @@ class Protocol {
   size_t process(const uint8_t* data, size_t size, bool ignore_limits = false);
   bool begin_frame(const FrameHeader& header);
   void payload_chunk(const uint8_t* data, size_t size);
+  // Copies (or unmasks in place when out == in) payload bytes and validates text; false on
+  // invalid UTF-8.
+  bool unmask_and_check(uint8_t* out, const uint8_t* in, size_t size);
   void end_frame();
   void handle_close_frame();
   void fail(int code, std::string reason, std::string detail = {});

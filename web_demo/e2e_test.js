@@ -3,7 +3,7 @@
 // desktop-sized and a phone-sized page are saved as test artifacts.
 //   node e2e_test.js SERVER_BINARY BOT_BINARY
 'use strict';
-const { spawn } = require('child_process');
+const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { chromium } = require('playwright-core');
@@ -163,6 +163,30 @@ async function main() {
     await ann.screenshot({ path: path.join(artifacts, 'demo-closed.png') });
   });
   await browser.close();
+  await step('the server also serves the page over https and the room over wss', async () => {
+    const dir = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || '/tmp', 'demo-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem',
+      '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+      { cwd: dir, stdio: 'ignore' });
+    const spki = execFileSync('sh', ['-c', 'openssl x509 -in cert.pem -pubkey -noout | openssl pkey -pubin -outform der | ' +
+      'openssl dgst -sha256 -binary | base64'], { cwd: dir }).toString().trim();
+    const { match: tlsMatch } = await start(serverBinary, ['--port', '0', '--tls-cert', path.join(dir, 'cert.pem'),
+      '--tls-key', path.join(dir, 'key.pem')], /listening on port (\d+)/);
+    const secureBrowser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+             '--no-first-run', `--ignore-certificate-errors-spki-list=${spki}`],
+    });
+    try {
+      const page = await secureBrowser.newPage();
+      await page.goto(`https://localhost:${tlsMatch[1]}/?name=Secure`);
+      const s = await waitFor(page, (x) => x.state === 'OPEN' && x.participants.some((p) => p.name === 'Secure'),
+        'the wss connection');
+      assert(s.ownId > 0, 'joined the room');
+    } finally {
+      await secureBrowser.close();
+    }
+  });
   finish();
 }
 

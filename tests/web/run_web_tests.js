@@ -182,9 +182,12 @@ async function main() {
   ];
   let output;
   if (mode === 'node') {
+    // Node 20 needs both flags (no fetch() of the .wasm, a global WebSocket); other versions may
+    // not know them, and throwing_websocket.js falls back to the npm ws package.
+    const flags = ['--no-experimental-fetch', '--experimental-websocket']
+      .filter((flag) => process.allowedNodeEnvironmentFlags.has(flag));
     output = await runProcess(process.execPath,
-      ['--no-experimental-fetch', '--experimental-websocket', path.join(__dirname, 'node_harness.js'),
-       options['wasm-js'], ...testArgs],
+      [...flags, path.join(__dirname, 'node_harness.js'), options['wasm-js'], ...testArgs],
       { NODE_EXTRA_CA_CERTS: certs.ca });
   } else if (mode === 'chromium') {
     output = await runChromium(testArgs, certs);
