@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <vector>
 
 #include "core/close_code.h"
 #include "core/frame.h"
@@ -22,8 +23,9 @@ constexpr auto kIdleRelease = std::chrono::seconds(1);
 
 // One receive buffer per thread, shared by every peer on it: an idle peer owns none.
 uint8_t* read_buffer() {
-  thread_local std::unique_ptr<uint8_t[]> buffer(new uint8_t[kMaxRead]);
-  return buffer.get();
+  thread_local std::vector<uint8_t> buffer;
+  if (buffer.empty()) buffer.resize(kMaxRead);
+  return buffer.data();
 }
 
 std::string describe_seconds(double seconds) {

@@ -17,7 +17,7 @@ using native::address_port;
 using native::address_text;
 using native::errno_text;
 
-StreamPeerTCP::~StreamPeerTCP() { disconnect(); }
+StreamPeerTCP::~StreamPeerTCP() { StreamPeerTCP::disconnect(); }
 
 std::shared_ptr<StreamPeerTCP> StreamPeerTCP::from_accepted(int fd,
                                                             const sockaddr_storage& remote) {
