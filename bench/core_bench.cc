@@ -37,10 +37,11 @@ void BM_Memcpy(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
 }
 
-// A server receiving one masked binary message: header parse, unmask-copy into the queue, pop.
-void BM_ReceiveBinaryFrame(benchmark::State& state) {
+// A server receiving one masked message: header parse, unmask-copy into the queue (and UTF-8
+// validation for text), pop.
+void receive_frames(benchmark::State& state, uint8_t opcode) {
   const size_t size = static_cast<size_t>(state.range(0));
-  const std::vector<uint8_t> frame = masked_frame(size, wsp::OPCODE_BINARY, 'a');
+  const std::vector<uint8_t> frame = masked_frame(size, opcode, 'a');
   wsp::InboundQueue queue;
   queue.configure(size + 1, 16);
   wsp::Protocol protocol(wsp::Role::kServer, &queue);
@@ -55,23 +56,8 @@ void BM_ReceiveBinaryFrame(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
 }
 
-// The same with a text frame: unmask + UTF-8 validation (ASCII).
-void BM_ReceiveTextFrameAscii(benchmark::State& state) {
-  const size_t size = static_cast<size_t>(state.range(0));
-  const std::vector<uint8_t> frame = masked_frame(size, wsp::OPCODE_TEXT, 'a');
-  wsp::InboundQueue queue;
-  queue.configure(size + 1, 16);
-  wsp::Protocol protocol(wsp::Role::kServer, &queue);
-  for (auto _ : state) {
-    protocol.receive(frame.data(), frame.size());
-    const uint8_t* data;
-    size_t length;
-    bool text;
-    queue.pop(&data, &length, &text);
-    benchmark::DoNotOptimize(data);
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
-}
+void BM_ReceiveBinaryFrame(benchmark::State& state) { receive_frames(state, wsp::OPCODE_BINARY); }
+void BM_ReceiveTextFrameAscii(benchmark::State& state) { receive_frames(state, wsp::OPCODE_TEXT); }
 
 // A client sending: mask + serialize into the outbound queue, then hand it to the "socket".
 void BM_SendMaskedFrame(benchmark::State& state) {

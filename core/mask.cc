@@ -7,13 +7,22 @@
 #endif
 
 namespace wsp {
+namespace {
 
-void mask_copy(uint8_t* dst, const uint8_t* src, size_t size, const uint8_t key[4], size_t phase) {
-  // Rotate the key so that byte i of the run is XORed with rotated[i % 4].
-  uint8_t rotated[8];
+// The key as a 64-bit word lined up so that byte i of a run starting at `phase` meets
+// key[(phase + i) % 4]; also returns the rotated bytes for the tail.
+uint64_t rotated_key(const uint8_t key[4], size_t phase, uint8_t rotated[8]) {
   for (int i = 0; i < 8; ++i) rotated[i] = key[(phase + i) & 3];
   uint64_t key64;
   std::memcpy(&key64, rotated, 8);
+  return key64;
+}
+
+}  // namespace
+
+void mask_copy(uint8_t* dst, const uint8_t* src, size_t size, const uint8_t key[4], size_t phase) {
+  uint8_t rotated[8];
+  const uint64_t key64 = rotated_key(key, phase, rotated);
 
   size_t i = 0;
 #if defined(__SSE2__)
@@ -38,9 +47,7 @@ void mask_copy(uint8_t* dst, const uint8_t* src, size_t size, const uint8_t key[
 size_t mask_copy_ascii(uint8_t* dst, const uint8_t* src, size_t size, const uint8_t key[4],
                        size_t phase) {
   uint8_t rotated[8];
-  for (int i = 0; i < 8; ++i) rotated[i] = key[(phase + i) & 3];
-  uint64_t key64;
-  std::memcpy(&key64, rotated, 8);
+  const uint64_t key64 = rotated_key(key, phase, rotated);
   size_t i = 0;
 #if defined(__SSE2__)
   const __m128i key128 = _mm_set1_epi64x(static_cast<long long>(key64));

@@ -179,6 +179,21 @@ Error WebSocketPeer::set_close_timeout(double seconds) {
   return OK;
 }
 
+Error WebSocketPeer::check_connect_arguments(const std::string& url, const TLSOptions* tls,
+                                             WsUrl* parsed) {
+  if (url.empty()) return fail_call(ERR_INVALID_PARAMETER, "connect_to_url: the URL is empty.");
+  if (tls && tls->is_server()) {
+    return fail_call(ERR_INVALID_PARAMETER,
+                     "connect_to_url: TLS options are server options; use TLSOptions::client().");
+  }
+  if (state_ == STATE_CONNECTING || state_ == STATE_OPEN) {
+    return fail_call(ERR_ALREADY_IN_USE, "connect_to_url: the peer is already connecting or open.");
+  }
+  std::string error;
+  if (parse_ws_url(url, parsed, &error) != OK) return fail_call(ERR_INVALID_PARAMETER, error);
+  return OK;
+}
+
 Error WebSocketPeer::fail_call(Error error, std::string message) {
   set_last_error(std::move(message));
   return error;

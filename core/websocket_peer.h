@@ -23,6 +23,7 @@
 #include "core/packet_peer.h"
 #include "core/stream_peer.h"
 #include "core/tls_options.h"
+#include "core/url.h"
 
 namespace wsp {
 
@@ -183,6 +184,10 @@ class WebSocketPeer : public PacketPeer {
   virtual bool close_code_allowed(int code) const;
 
   // ---- shared helpers for backends ----
+  // The checks connect_to_url() makes before anything changes (Godot's order): an empty URL or
+  // server TLS options give ERR_INVALID_PARAMETER, a connecting or open peer ERR_ALREADY_IN_USE,
+  // then the URL is parsed into `*parsed`.
+  Error check_connect_arguments(const std::string& url, const TLSOptions* tls, WsUrl* parsed);
   Error fail_call(Error error, std::string message);  // records last_error, returns `error`
   void set_last_error(std::string message);
   // Clears the previous session (close code, messages, handshake data) and captures the inbound

@@ -76,18 +76,11 @@ void StreamPeerTCP::poll() {
 }
 
 Error StreamPeerTCP::put_partial_data(const uint8_t* data, int size, int* sent) {
-  *sent = 0;
-  if (status_ != STATUS_CONNECTED) return status_ == STATUS_CONNECTING ? OK : ERR_CONNECTION_ERROR;
-  if (size <= 0) return OK;
-  const ssize_t n = ::send(fd_, data, static_cast<size_t>(size), MSG_NOSIGNAL);
-  if (n >= 0) {
-    *sent = static_cast<int>(n);
-    return OK;
-  }
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return OK;
-  fail("Connection to " + address_text(remote()) + " failed while sending: " + errno_text(errno) +
-       ".");
-  return ERR_CONNECTION_ERROR;
+  const ConstBuffer part{data, size > 0 ? static_cast<size_t>(size) : 0};
+  size_t taken = 0;
+  const Error error = put_partial_data_v(&part, 1, &taken);
+  *sent = static_cast<int>(taken);
+  return error;
 }
 
 Error StreamPeerTCP::put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent) {

@@ -44,17 +44,10 @@ WebWebSocketPeer::~WebWebSocketPeer() { release_socket(); }
 
 Error WebWebSocketPeer::connect_to_url(const std::string& url,
                                        std::shared_ptr<const TLSOptions> tls_client_options) {
-  if (url.empty()) return fail_call(ERR_INVALID_PARAMETER, "connect_to_url: the URL is empty.");
-  if (tls_client_options && tls_client_options->is_server()) {
-    return fail_call(ERR_INVALID_PARAMETER,
-                     "connect_to_url: TLS options are server options; use TLSOptions::client().");
-  }
-  if (state_ == STATE_CONNECTING || state_ == STATE_OPEN) {
-    return fail_call(ERR_ALREADY_IN_USE, "connect_to_url: the peer is already connecting or open.");
-  }
   WsUrl parsed;
-  std::string error;
-  if (parse_ws_url(url, &parsed, &error) != OK) return fail_call(ERR_INVALID_PARAMETER, error);
+  if (Error error = check_connect_arguments(url, tls_client_options.get(), &parsed); error != OK) {
+    return error;
+  }
 
   release_socket();
   begin_session();
