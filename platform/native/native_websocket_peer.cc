@@ -343,6 +343,12 @@ void NativeWebSocketPeer::fail_handshake(std::string message) {
 // OPEN and CLOSING
 
 void NativeWebSocketPeer::service_open(Clock::time_point now) {
+  protocol_->resume();
+  if (!transport_closed_) read_frames();
+
+  const ProtocolEvents events = protocol_->take_events();
+  if (events.pongs > 0) heartbeat_.pong_received();
+  // The heartbeat runs after reading, so a pong that already arrived is counted.
   if (state_ == STATE_OPEN) {
     const bool input_paused = !protocol_->wants_input() && !protocol_->input_finished();
     switch (heartbeat_.tick(now, input_paused)) {
@@ -360,11 +366,6 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
     }
   }
 
-  protocol_->resume();
-  if (!transport_closed_) read_frames();
-
-  const ProtocolEvents events = protocol_->take_events();
-  if (events.pongs > 0) heartbeat_.pong_received();
   if (events.failed) {
     const std::string& detail = protocol_->failure_detail();
     set_last_error("Protocol error: " + protocol_->failure_reason() + " (closing with code " +

@@ -217,7 +217,7 @@ def perform(case, end, obs, peer_should_mask):
             time.sleep(action[1])
         elif kind == "mark":
             # Fail fast: by now the peer must have closed, before the rest is sent.
-            collect(end, obs, peer_should_mask, time.monotonic() + 0.5, lambda o: o.closed or o.eof)
+            collect(end, obs, peer_should_mask, time.monotonic() + 1.0, lambda o: o.closed or o.eof)
             obs.fast = obs.closed or obs.eof
         elif kind == "raw_masked_split":
             _, header, whole, cuts = action
@@ -227,7 +227,7 @@ def perform(case, end, obs, peer_should_mask):
             end.send(head + body[:cuts[0]])
             time.sleep(0.3)
             end.send(body[cuts[0]:cuts[1]])
-            collect(end, obs, peer_should_mask, time.monotonic() + 0.5, lambda o: o.closed or o.eof)
+            collect(end, obs, peer_should_mask, time.monotonic() + 1.0, lambda o: o.closed or o.eof)
             obs.fast = obs.closed or obs.eof
             end.send(body[cuts[1]:])
         elif kind in ("masked", "unmasked"):

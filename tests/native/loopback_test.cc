@@ -196,12 +196,13 @@ TEST(Loopback, ConnectionRefusedAndUnknownHostExplainThemselves) {
       << refused->get_last_error();
 
   auto unknown = WebSocketPeer::create();
+  unknown->set_handshake_timeout(20);  // a machine without DNS servers may take long to say no
   ASSERT_EQ(unknown->connect_to_url("ws://host.invalid/"), OK);
   poll_until(
       {unknown.get()}, [&] { return unknown->get_ready_state() == WebSocketPeer::STATE_CLOSED; },
-      10);
+      15);
   EXPECT_EQ(unknown->get_ready_state(), WebSocketPeer::STATE_CLOSED);
-  EXPECT_NE(unknown->get_last_error().find("Cannot resolve"), std::string::npos)
+  EXPECT_NE(unknown->get_last_error().find("resolve"), std::string::npos)
       << unknown->get_last_error();
 }
 
