@@ -1,6 +1,6 @@
 """A C++ toolchain that drives Debian's Emscripten (emcc 3.1.6) for wasm32."""
 
-load("@bazel_tools//tools/build_defs/cc:action_names.bzl", "ACTION_NAMES")
+load(":common.bzl", "BASE_COMPILE_FLAGS", "COMPILE_ACTIONS", "CXX_ACTIONS", "LINK_ACTIONS")
 load(
     "@bazel_tools//tools/cpp:cc_toolchain_config_lib.bzl",
     "feature",
@@ -10,20 +10,6 @@ load(
     "with_feature_set",
 )
 
-_COMPILE = [
-    ACTION_NAMES.c_compile,
-    ACTION_NAMES.cpp_compile,
-    ACTION_NAMES.cpp_header_parsing,
-    ACTION_NAMES.cpp_module_compile,
-    ACTION_NAMES.assemble,
-    ACTION_NAMES.preprocess_assemble,
-]
-_CXX = [ACTION_NAMES.cpp_compile, ACTION_NAMES.cpp_header_parsing, ACTION_NAMES.cpp_module_compile]
-_LINK = [
-    ACTION_NAMES.cpp_link_executable,
-    ACTION_NAMES.cpp_link_dynamic_library,
-    ACTION_NAMES.cpp_link_nodeps_dynamic_library,
-]
 
 def _impl(ctx):
     tool_paths = [
@@ -43,15 +29,8 @@ def _impl(ctx):
             name = "default_compile_flags",
             enabled = True,
             flag_sets = [
-                flag_set(actions = _COMPILE, flag_groups = [flag_group(flags = [
-                    "-Wall",
-                    "-no-canonical-prefixes",
-                    "-Wno-builtin-macro-redefined",
-                    "-D__DATE__=\"redacted\"",
-                    "-D__TIMESTAMP__=\"redacted\"",
-                    "-D__TIME__=\"redacted\"",
-                ])]),
-                flag_set(actions = _CXX, flag_groups = [flag_group(flags = ["-std=c++20"])]),
+                flag_set(actions = COMPILE_ACTIONS, flag_groups = [flag_group(flags = BASE_COMPILE_FLAGS)]),
+                flag_set(actions = CXX_ACTIONS, flag_groups = [flag_group(flags = ["-std=c++20"])]),
             ],
         ),
         feature(
@@ -59,17 +38,17 @@ def _impl(ctx):
             enabled = True,
             flag_sets = [
                 flag_set(
-                    actions = _COMPILE + _LINK,
+                    actions = COMPILE_ACTIONS + LINK_ACTIONS,
                     flag_groups = [flag_group(flags = ["-g"])],
                     with_features = [with_feature_set(features = ["dbg"])],
                 ),
                 flag_set(
-                    actions = _COMPILE + _LINK,
+                    actions = COMPILE_ACTIONS + LINK_ACTIONS,
                     flag_groups = [flag_group(flags = ["-O2", "-DNDEBUG"])],
                     with_features = [with_feature_set(features = ["opt"])],
                 ),
                 flag_set(
-                    actions = _COMPILE + _LINK,
+                    actions = COMPILE_ACTIONS + LINK_ACTIONS,
                     flag_groups = [flag_group(flags = ["-O1"])],
                     with_features = [with_feature_set(not_features = ["dbg", "opt"])],
                 ),
@@ -78,7 +57,7 @@ def _impl(ctx):
         feature(
             name = "default_link_flags",
             enabled = True,
-            flag_sets = [flag_set(actions = _LINK, flag_groups = [flag_group(flags = [
+            flag_sets = [flag_set(actions = LINK_ACTIONS, flag_groups = [flag_group(flags = [
                 "-sALLOW_MEMORY_GROWTH=1",
                 "-sENVIRONMENT=web,node",
             ])])],

@@ -1,7 +1,7 @@
 """A C++ toolchain for Debian's clang 14 with libFuzzer, ASan and UBSan, used only for the fuzz
 targets (selected by the //toolchain:fuzz platform through a transition, see fuzz.bzl)."""
 
-load("@bazel_tools//tools/build_defs/cc:action_names.bzl", "ACTION_NAMES")
+load(":common.bzl", "BASE_COMPILE_FLAGS", "COMPILE_ACTIONS", "CXX_ACTIONS", "LINK_ACTIONS")
 load(
     "@bazel_tools//tools/cpp:cc_toolchain_config_lib.bzl",
     "feature",
@@ -10,18 +10,6 @@ load(
     "tool_path",
 )
 
-_COMPILE = [
-    ACTION_NAMES.c_compile,
-    ACTION_NAMES.cpp_compile,
-    ACTION_NAMES.cpp_header_parsing,
-    ACTION_NAMES.cpp_module_compile,
-]
-_CXX = [ACTION_NAMES.cpp_compile, ACTION_NAMES.cpp_header_parsing, ACTION_NAMES.cpp_module_compile]
-_LINK = [
-    ACTION_NAMES.cpp_link_executable,
-    ACTION_NAMES.cpp_link_dynamic_library,
-    ACTION_NAMES.cpp_link_nodeps_dynamic_library,
-]
 _SANITIZE = "-fsanitize=fuzzer-no-link,address,undefined"
 
 def _impl(ctx):
@@ -42,21 +30,15 @@ def _impl(ctx):
             name = "fuzz_flags",
             enabled = True,
             flag_sets = [
-                flag_set(actions = _COMPILE, flag_groups = [flag_group(flags = [
-                    "-Wall",
-                    "-no-canonical-prefixes",
-                    "-Wno-builtin-macro-redefined",
-                    "-D__DATE__=\"redacted\"",
-                    "-D__TIMESTAMP__=\"redacted\"",
-                    "-D__TIME__=\"redacted\"",
+                flag_set(actions = COMPILE_ACTIONS, flag_groups = [flag_group(flags = BASE_COMPILE_FLAGS + [
                     "-g",
                     "-O1",
                     "-fno-omit-frame-pointer",
                     _SANITIZE,
                 ])]),
-                flag_set(actions = _CXX, flag_groups = [flag_group(flags = ["-std=c++20"])]),
+                flag_set(actions = CXX_ACTIONS, flag_groups = [flag_group(flags = ["-std=c++20"])]),
                 # The fuzz binaries get libFuzzer's main; libraries only the instrumentation.
-                flag_set(actions = _LINK, flag_groups = [flag_group(flags = [
+                flag_set(actions = LINK_ACTIONS, flag_groups = [flag_group(flags = [
                     "-fsanitize=fuzzer,address,undefined",
                     "-lstdc++",
                     "-lm",
