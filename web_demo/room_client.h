@@ -55,6 +55,8 @@ class RoomClient {
   const std::deque<ChatLine>& chat() const { return chat_; }
   const Stats& stats() const { return stats_; }
   const std::string& url() const { return url_; }
+  // The connection itself (for backend-specific tuning); null before connect().
+  WebSocketPeer* peer() const { return peer_.get(); }
   // Called for every chat line from someone else (the bot answers them).
   std::function<void(const Participant& from, const std::string& text)> on_chat;
 

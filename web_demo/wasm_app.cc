@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "platform/web/web_websocket_peer.h"
 #include "web_demo/room_client.h"
 
 namespace {
@@ -45,14 +46,25 @@ void append_json_string(std::string& out, const std::string& text) {
 
 extern "C" {
 
+// Messages are handled from the browser event that delivers them, not at the next frame, so the
+// round trip shown is the network's, not the frame rate's.
+void handle_messages_at_once() {
+  static_cast<wsp::WebWebSocketPeer*>(g_client->peer())->set_message_handler([] {
+    g_client->update(emscripten_get_now());
+  });
+}
+
 EMSCRIPTEN_KEEPALIVE void demo_start(const char* url, const char* name) {
   delete g_client;
   g_client = new wsp::demo::RoomClient(name);
   g_client->connect(url);
+  handle_messages_at_once();
 }
 
 EMSCRIPTEN_KEEPALIVE void demo_reconnect() {
-  if (g_client) g_client->connect(g_client->url());
+  if (!g_client) return;
+  g_client->connect(g_client->url());
+  handle_messages_at_once();
 }
 
 EMSCRIPTEN_KEEPALIVE void demo_frame(double now_ms) {

@@ -41,7 +41,7 @@ function start() {
 }
 
 function tick() {
-  Module._demo_frame(performance.now());
+  Module._demo_frame(performance.now());  // the same clock as emscripten_get_now()
   snapshot = JSON.parse(Module.UTF8ToString(Module._demo_snapshot()));
   updatePanel();
 }
