@@ -207,12 +207,5 @@ size_t HttpHeadReader::feed(const uint8_t* data, size_t size) {
   return used;
 }
 
-void HttpHeadReader::reset() {
-  buffer_.clear();
-  buffer_.shrink_to_fit();
-  newlines_ = 0;
-  complete_ = false;
-  too_large_ = false;
-}
 
 }  // namespace wsp

@@ -58,7 +58,6 @@ class HttpHeadReader {
   // The head grew past the limit without ending: the caller should refuse it (431).
   bool too_large() const { return too_large_; }
   std::string_view head() const { return buffer_; }
-  void reset();
 
  private:
   size_t limit_;
