@@ -207,5 +207,4 @@ size_t HttpHeadReader::feed(const uint8_t* data, size_t size) {
   return used;
 }
 
-
 }  // namespace wsp
