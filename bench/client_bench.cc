@@ -33,11 +33,8 @@ int main(int argc, char** argv) {
   auto wait = [&] {
     const wsp::PollInterest interest = native->get_poll_interest();
     if (interest.fd < 0 || interest.poll_now) return;
-    pollfd entry{
-        interest.fd,
-        static_cast<short>((interest.want_read ? POLLIN : 0) | (interest.want_write ? POLLOUT : 0)),
-        0};
-    ::poll(&entry, 1, 100);
+    pollfd entry{interest.fd, interest.poll_events(), 0};
+    ::poll(&entry, 1, interest.timeout_ms(100));
   };
   while (peer->get_ready_state() == wsp::WebSocketPeer::STATE_CONNECTING) {
     peer->poll();

@@ -155,21 +155,9 @@ int run_connect(int argc, char** argv) {
     const PollInterest interest = native->get_poll_interest();
     pollfd fds[2];
     nfds_t count = 0;
-    if (interest.fd >= 0) {
-      fds[count++] = {interest.fd,
-                      static_cast<short>((interest.want_read ? POLLIN : 0) |
-                                         (interest.want_write ? POLLOUT : 0)),
-                      0};
-    }
+    if (interest.fd >= 0) fds[count++] = {interest.fd, interest.poll_events(), 0};
     if (stdin_open) fds[count++] = {STDIN_FILENO, POLLIN, 0};
-    int timeout = stdin_open ? 200 : 20;
-    if (interest.poll_now) {
-      timeout = 0;
-    } else if (interest.deadline != Clock::time_point::max()) {
-      const auto ms =
-          std::chrono::ceil<std::chrono::milliseconds>(interest.deadline - Clock::now());
-      timeout = static_cast<int>(std::clamp<long long>(ms.count(), 0, timeout));
-    }
+    const int timeout = interest.timeout_ms(stdin_open ? 200 : 20);
     ::poll(fds, count, timeout);
     if (stdin_open && (fds[count - 1].revents & (POLLIN | POLLHUP | POLLERR))) {
       char buffer[65536];

@@ -68,16 +68,8 @@ int run_echo_client(int argc, char** argv) {
     echo_pending(*peer, max_buffered);
     const PollInterest interest = native->get_poll_interest();
     if (interest.fd < 0 || interest.poll_now) continue;
-    pollfd fd{
-        interest.fd,
-        static_cast<short>((interest.want_read ? POLLIN : 0) | (interest.want_write ? POLLOUT : 0)),
-        0};
-    int timeout = 1000;
-    if (interest.deadline != Clock::time_point::max()) {
-      const auto ms =
-          std::chrono::ceil<std::chrono::milliseconds>(interest.deadline - Clock::now());
-      timeout = static_cast<int>(std::clamp<long long>(ms.count(), 0, 1000));
-    }
+    pollfd fd{interest.fd, interest.poll_events(), 0};
+    const int timeout = interest.timeout_ms(1000);
     ::poll(&fd, 1, timeout);
   }
   const int code = peer->get_close_code();

@@ -1,5 +1,7 @@
 #include "platform/native/native_websocket_peer.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -591,6 +593,17 @@ int NativeWebSocketPeer::get_connected_port() const {
 void NativeWebSocketPeer::set_no_delay(bool enabled) {
   no_delay_ = enabled;
   if (stream_ && phase_ != Phase::kConnecting) stream_->set_no_delay(enabled);
+}
+
+short PollInterest::poll_events() const {
+  return static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0));
+}
+
+int PollInterest::timeout_ms(int max_ms) const {
+  if (poll_now) return 0;
+  if (deadline == Clock::time_point::max()) return max_ms;
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, max_ms));
 }
 
 PollInterest NativeWebSocketPeer::get_poll_interest() const {

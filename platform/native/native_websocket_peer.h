@@ -25,6 +25,11 @@ struct PollInterest {
   bool want_write = false;
   bool poll_now = false;  // work is possible without waiting (buffered input, EOF to finish)
   Clock::time_point deadline = Clock::time_point::max();  // poll() by then (timeouts, heartbeat)
+
+  // For poll(2): the events to wait for, and how long to wait at most (0 when work is waiting,
+  // otherwise until the deadline, capped at `max_ms`).
+  short poll_events() const;
+  int timeout_ms(int max_ms) const;
 };
 
 class NativeWebSocketPeer : public WebSocketPeer {

@@ -167,6 +167,36 @@ TEST(Loopback, ResolvesHostNamesWithoutBlocking) {
                          [&] { return client->get_ready_state() == WebSocketPeer::STATE_OPEN; }));
 }
 
+TEST(Loopback, StreamPeerTcpConnectsToAnIpAndRefusesNames) {
+  LoopbackServer listener;
+  StreamPeerTCP tcp;
+  EXPECT_EQ(tcp.connect_to_host("localhost", listener.port()), ERR_INVALID_PARAMETER)
+      << "connect_to_host takes IP addresses (names go through connect_to_url)";
+  EXPECT_EQ(tcp.connect_to_host("127.0.0.1", 0), ERR_INVALID_PARAMETER);
+  ASSERT_EQ(tcp.connect_to_host("127.0.0.1", listener.port()), OK);
+  ASSERT_TRUE(test::poll_until({}, [&] {
+    tcp.poll();
+    return tcp.get_status() != StreamPeer::STATUS_CONNECTING;
+  }));
+  EXPECT_EQ(tcp.get_status(), StreamPeer::STATUS_CONNECTED);
+  EXPECT_EQ(tcp.get_connected_host(), "127.0.0.1");
+  EXPECT_EQ(tcp.get_connected_port(), listener.port());
+  auto accepted = listener.take();
+  ASSERT_TRUE(accepted);
+  int sent = 0;
+  ASSERT_EQ(tcp.put_partial_data(reinterpret_cast<const uint8_t*>("ping"), 4, &sent), OK);
+  EXPECT_EQ(sent, 4);
+  uint8_t buffer[8];
+  int received = 0;
+  test::poll_until({}, [&] {
+    accepted->get_partial_data(buffer, sizeof(buffer), &received);
+    return received > 0;
+  });
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buffer), received), "ping");
+  tcp.disconnect();
+  EXPECT_EQ(tcp.get_status(), StreamPeer::STATUS_NONE);
+}
+
 TEST(Loopback, ConnectArgumentErrors) {
   auto peer = WebSocketPeer::create();
   EXPECT_EQ(peer->connect_to_url(""), ERR_INVALID_PARAMETER);
