@@ -1,8 +1,11 @@
 // Boost.Beast echo server for the comparison: asynchronous, single-threaded, echoing every
-// message with its type. Usage: beast_echo_server PORT   (prints "listening on port N")
+// message with its type. Usage: beast_echo_server PORT [BUSY_POLL_USECS]
+// (prints "listening on port N"). With BUSY_POLL_USECS, the loop keeps polling without sleeping
+// for that long after the last handler ran, like wspeer's PeerPoller::set_busy_poll.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -81,5 +84,19 @@ int main(int argc, char** argv) {
   listener->accept();
   std::printf("listening on port %d\n", listener->port());
   std::fflush(stdout);
-  context.run();
+  const std::chrono::microseconds busy_poll(argc > 2 ? std::atoi(argv[2]) : 0);
+  if (busy_poll.count() == 0) {
+    context.run();
+    return 0;
+  }
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point last_work = Clock::now();
+  for (;;) {
+    if (context.poll() > 0) {
+      last_work = Clock::now();
+    } else if (Clock::now() - last_work >= busy_poll) {
+      context.run_one();  // sleeps until something happens
+      last_work = Clock::now();
+    }
+  }
 }

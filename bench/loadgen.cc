@@ -3,12 +3,15 @@
 //
 //   loadgen --port P [--host 127.0.0.1] [--mode echo|idle|handshakes] [--connections N]
 //           [--payload BYTES] [--inflight K] [--text] [--duration S] [--warmup S]
-//           [--server-pid PID] [--hold S] [--json]
+//           [--server-pid PID] [--hold S] [--spin] [--json]
 //
 // echo:       every connection keeps K messages in flight; reports messages/s, MB/s, p50/p99.
 // idle:       opens N connections, checks one echo on each, then measures the server's RSS per
 //             connection (with --server-pid) while they sit idle.
 // handshakes: opens, upgrades and closes connections as fast as the server allows.
+// --spin:     poll without ever sleeping. A sleeping load generator makes the server pay for
+//             waking it with every reply (a costly cross-CPU interrupt in a virtual machine);
+//             spinning takes that cost, and the client's wake-up latency, out of the figures.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -46,6 +49,7 @@ struct Options {
   int server_pid = 0;
   double hold = 1;
   bool json = false;
+  bool spin = false;  // poll without sleeping, so a server's replies never pay to wake us up
 };
 
 const char kRequestTemplate[] =
@@ -299,8 +303,9 @@ class LoadGenerator {
     epoll_event events[1024];
     while (Clock::now() < until && !done()) {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
-      const int count =
-          epoll_wait(epoll_, events, 1024, static_cast<int>(std::clamp<long long>(left, 0, 50)));
+      const int timeout_ms =
+          options_.spin ? 0 : static_cast<int>(std::clamp<long long>(left, 0, 50));
+      const int count = epoll_wait(epoll_, events, 1024, timeout_ms);
       for (int i = 0; i < count; ++i) {
         Connection& c = *static_cast<Connection*>(events[i].data.ptr);
         if (c.fd < 0) continue;
@@ -510,6 +515,8 @@ int main(int argc, char** argv) {
       options.hold = std::atof(next().c_str());
     else if (arg == "--json")
       options.json = true;
+    else if (arg == "--spin")
+      options.spin = true;
     else {
       std::fprintf(stderr, "loadgen: unknown option %s\n", arg.c_str());
       return 2;

@@ -70,6 +70,32 @@ void PeerPoller::remove_server(TCPServer* server) {
   servers_.erase(std::remove(servers_.begin(), servers_.end(), server), servers_.end());
 }
 
+void PeerPoller::set_busy_poll(std::chrono::microseconds window) {
+  busy_poll_ = std::clamp(window, std::chrono::microseconds{0},
+                          std::chrono::microseconds{std::chrono::milliseconds{100}});
+}
+
+int PeerPoller::wait_for_events(epoll_event* events, int max_events, int timeout_ms) {
+  if (timeout_ms == 0 || busy_poll_.count() == 0) {
+    return epoll_wait(epoll_fd_, events, max_events, timeout_ms);
+  }
+  const Clock::time_point start = Clock::now();
+  Clock::time_point spin_until = start + busy_poll_;
+  if (timeout_ms > 0)
+    spin_until = std::min(spin_until, start + std::chrono::milliseconds(timeout_ms));
+  for (;;) {
+    const int count = epoll_wait(epoll_fd_, events, max_events, 0);
+    if (count != 0) return count;
+    if (Clock::now() >= spin_until) break;
+  }
+  // Nothing came while spinning: sleep for what is left of the timeout.
+  if (timeout_ms > 0) {
+    const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    timeout_ms = static_cast<int>(std::max<long long>(0, timeout_ms - spent.count()));
+  }
+  return epoll_wait(epoll_fd_, events, max_events, timeout_ms);
+}
+
 void PeerPoller::unregister(Entry* entry) {
   if (entry->has_timer) timers_.erase(entry->timer);
   entry->has_timer = false;
@@ -150,7 +176,7 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
   }
 
   epoll_event events[512];
-  const int count = epoll_wait(epoll_fd_, events, 512, timeout);
+  const int count = wait_for_events(events, 512, timeout);
   for (int i = 0; i < count; ++i) {
     const auto tag = reinterpret_cast<uintptr_t>(events[i].data.ptr);
     if (tag & 1) {

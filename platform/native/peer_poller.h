@@ -2,6 +2,7 @@
 // the peers that have work, not with all connected peers.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -11,6 +12,8 @@
 #include "core/websocket_peer.h"
 #include "platform/native/native_websocket_peer.h"
 #include "platform/native/tcp_server.h"
+
+struct epoll_event;
 
 namespace wsp {
 
@@ -39,6 +42,14 @@ class PeerPoller {
   // Blocks until some peers need poll(), a watched server has connections, or `timeout_ms`
   // passes (-1: no limit). The returned list is valid until the next wait().
   const std::vector<WebSocketPeer*>& wait(int timeout_ms);
+
+  // Busy polling (off by default): before wait() sleeps, it keeps checking without sleeping for
+  // up to `window`. Traffic that arrives meanwhile is handled without the cost of putting the
+  // thread to sleep and waking it, which dominates a request-reply round trip on many machines
+  // (virtual ones above all). The price is CPU: up to `window` of spinning each time the poller
+  // runs out of work, so it suits a server with a core to itself. Clamped to [0, 100 ms].
+  void set_busy_poll(std::chrono::microseconds window);
+  std::chrono::microseconds get_busy_poll() const { return busy_poll_; }
   const std::vector<TCPServer*>& ready_servers() const { return ready_servers_; }
   size_t size() const { return entries_.size(); }
 
@@ -58,8 +69,10 @@ class PeerPoller {
   void refresh(Entry* entry);
   void make_ready(Entry* entry);
   void unregister(Entry* entry);
+  int wait_for_events(epoll_event* events, int max_events, int timeout_ms);
 
   int epoll_fd_ = -1;
+  std::chrono::microseconds busy_poll_{0};
   std::unordered_map<WebSocketPeer*, std::unique_ptr<Entry>> entries_;
   std::multimap<Clock::time_point, Entry*> timers_;
   std::vector<WebSocketPeer*> recheck_;     // returned last round, added or updated

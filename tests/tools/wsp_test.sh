@@ -116,10 +116,17 @@ interrupt_closes_clients_with_1001() {
   grep -q "closed with code 1001, reason: server shutting down" err.txt || { cat err.txt; return 1; }
 }
 
+busy_poll_server_echoes() {
+  start_server --host 127.0.0.1 --quiet --busy-poll 200 || return 1
+  text_echo || return 1
+  ! "$WSP" echo-server --busy-poll 100001 2>/dev/null || { echo "accepted an oversized window"; return 1; }
+}
+
 help_texts() {
   "$WSP" --help | grep -q "echo-server" &&
     "$WSP" connect --help | grep -q "Examples" &&
     "$WSP" echo-server --help | grep -q -- "--max-message" &&
+    "$WSP" echo-server --help | grep -q -- "--busy-poll" &&
     "$WSP" echo-client --help | grep -q "Example" &&
     ! "$WSP" connect --bogus 2>/dev/null
 }
@@ -144,5 +151,6 @@ check "wss with an unknown CA fails with a reason" tls_unknown_ca_fails
 check "wss with --insecure" tls_insecure
 check "echo-client answers a Python websockets server" echo_client_role
 check "Ctrl-C closes clients with 1001" interrupt_closes_clients_with_1001
+check "--busy-poll serves like the default" busy_poll_server_echoes
 check "--help for every command" help_texts
 junit_finish wsp_e2e

@@ -1,0 +1,197 @@
+// PeerPoller: readiness of many peers through one epoll set, timeouts, servers, removal, and the
+// opt-in busy polling.
+#include "platform/native/peer_poller.h"
+
+#include <gtest/gtest.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/native/test_util.h"
+
+namespace wsp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using test::open_pair;
+using test::poll_until;
+
+bool contains(const std::vector<WebSocketPeer*>& peers, WebSocketPeer* peer) {
+  return std::find(peers.begin(), peers.end(), peer) != peers.end();
+}
+
+// CPU time this thread has used: tells spinning from sleeping.
+milliseconds thread_cpu_time() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return milliseconds(now.tv_sec * 1000 + now.tv_nsec / 1000000);
+}
+
+// Waits (up to `seconds`) until the poller reports `peer`; polls it each time.
+bool wait_for(PeerPoller& poller, WebSocketPeer* peer, double seconds = 5.0) {
+  const Clock::time_point until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                     std::chrono::duration<double>(seconds));
+  while (Clock::now() < until) {
+    bool seen = false;
+    for (WebSocketPeer* ready : poller.wait(100)) {
+      ready->poll();
+      seen = seen || ready == peer;
+    }
+    if (seen && peer->get_available_packet_count() > 0) return true;
+  }
+  return false;
+}
+
+// Lets the poller settle until a wait() comes back empty: nothing left to do.
+void settle(PeerPoller& poller) {
+  for (int i = 0; i < 50; ++i) {
+    const std::vector<WebSocketPeer*>& ready = poller.wait(20);
+    if (ready.empty()) return;
+    for (WebSocketPeer* peer : ready) peer->poll();
+  }
+}
+
+TEST(PeerPoller, ReportsThePeerAMessageArrivedFor) {
+  auto pair = open_pair();
+  auto other = open_pair();
+  PeerPoller poller;
+  poller.add(pair.server.get());
+  poller.add(other.server.get());
+  settle(poller);
+
+  ASSERT_EQ(pair.client->send_text("hello"), OK);
+  pair.client->poll();
+  ASSERT_TRUE(wait_for(poller, pair.server.get()));
+  EXPECT_EQ(test::drain_text(*pair.server), std::vector<std::string>{"hello"});
+  EXPECT_EQ(other.server->get_available_packet_count(), 0);
+  EXPECT_EQ(poller.size(), 2u);
+}
+
+TEST(PeerPoller, AnIdleWaitSleepsForItsTimeout) {
+  auto pair = open_pair();
+  PeerPoller poller;
+  poller.add(pair.server.get());
+  settle(poller);
+
+  const milliseconds cpu_before = thread_cpu_time();
+  const Clock::time_point start = Clock::now();
+  EXPECT_TRUE(poller.wait(150).empty());
+  const auto waited = Clock::now() - start;
+  EXPECT_GE(waited, milliseconds(140));
+  EXPECT_LT(waited, milliseconds(2000));
+  EXPECT_LT(thread_cpu_time() - cpu_before, milliseconds(40)) << "an idle wait must sleep";
+}
+
+TEST(PeerPoller, ReportsAServerWithAPendingConnection) {
+  test::LoopbackServer listener;
+  PeerPoller poller;
+  poller.add_server(&listener.server());
+  EXPECT_TRUE(poller.wait(0).empty());
+  EXPECT_TRUE(poller.ready_servers().empty());
+
+  auto client = WebSocketPeer::create();
+  ASSERT_EQ(client->connect_to_url(listener.url()), OK);
+  bool reported = false;
+  for (int i = 0; i < 100 && !reported; ++i) {
+    client->poll();
+    poller.wait(50);
+    reported = std::find(poller.ready_servers().begin(), poller.ready_servers().end(),
+                         &listener.server()) != poller.ready_servers().end();
+  }
+  ASSERT_TRUE(reported);
+  EXPECT_NE(listener.server().take_connection(), nullptr);
+  poller.remove_server(&listener.server());
+}
+
+TEST(PeerPoller, ARemovedPeerIsNoLongerReported) {
+  auto pair = open_pair();
+  PeerPoller poller;
+  poller.add(pair.server.get());
+  settle(poller);
+  poller.remove(pair.server.get());
+  EXPECT_EQ(poller.size(), 0u);
+
+  ASSERT_EQ(pair.client->send_text("after removal"), OK);
+  pair.client->poll();
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(contains(poller.wait(20), pair.server.get()));
+  // The peer itself still works: only the poller forgot it.
+  EXPECT_TRUE(poll_until({pair.server.get()},
+                         [&] { return pair.server->get_available_packet_count() == 1; }));
+}
+
+TEST(PeerPoller, BusyPollWindowIsOffByDefaultAndClamped) {
+  PeerPoller poller;
+  EXPECT_EQ(poller.get_busy_poll().count(), 0);
+  poller.set_busy_poll(std::chrono::microseconds(50));
+  EXPECT_EQ(poller.get_busy_poll().count(), 50);
+  poller.set_busy_poll(std::chrono::seconds(10));
+  EXPECT_EQ(poller.get_busy_poll(), std::chrono::microseconds(milliseconds(100)));
+  poller.set_busy_poll(std::chrono::microseconds(-5));
+  EXPECT_EQ(poller.get_busy_poll().count(), 0);
+}
+
+TEST(PeerPoller, BusyPollSpinsForItsWindowThenSleepsForTheRestOfTheTimeout) {
+  auto pair = open_pair();
+  PeerPoller poller;
+  poller.add(pair.server.get());
+  settle(poller);
+  poller.set_busy_poll(milliseconds(60));
+
+  const milliseconds cpu_before = thread_cpu_time();
+  const Clock::time_point start = Clock::now();
+  EXPECT_TRUE(poller.wait(300).empty());
+  const auto waited = Clock::now() - start;
+  const milliseconds cpu = thread_cpu_time() - cpu_before;
+  // The timeout covers the spin: not shortened, not extended by the window.
+  EXPECT_GE(waited, milliseconds(290));
+  EXPECT_LT(waited, milliseconds(300 + 60 + 500));
+  // Spinning costs CPU (the window, less whatever the scheduler took); the rest was sleep.
+  EXPECT_GE(cpu, milliseconds(15));
+  EXPECT_LT(cpu, milliseconds(200));
+}
+
+TEST(PeerPoller, BusyPollNeverOutlastsAShortTimeout) {
+  PeerPoller poller;
+  poller.set_busy_poll(milliseconds(100));
+  const Clock::time_point start = Clock::now();
+  EXPECT_TRUE(poller.wait(10).empty());
+  EXPECT_LT(Clock::now() - start, milliseconds(80));
+}
+
+TEST(PeerPoller, BusyPollDeliversTrafficThatArrivesWhileSpinning) {
+  auto pair = open_pair();
+  PeerPoller poller;
+  poller.add(pair.server.get());
+  settle(poller);
+  poller.set_busy_poll(milliseconds(100));
+
+  // The client belongs to this thread from here on; the test thread only touches the server.
+  std::atomic<bool> sent{false};
+  std::thread sender([&] {
+    std::this_thread::sleep_for(milliseconds(20));
+    pair.client->send_text("while spinning");
+    pair.client->poll();
+    sent = true;
+  });
+  const Clock::time_point start = Clock::now();
+  bool delivered = false;
+  while (!delivered && Clock::now() - start < std::chrono::seconds(5)) {
+    for (WebSocketPeer* peer : poller.wait(1000)) {
+      peer->poll();
+      delivered = delivered || (peer == pair.server.get() && peer->get_available_packet_count());
+    }
+  }
+  sender.join();
+  ASSERT_TRUE(sent);
+  ASSERT_TRUE(delivered);
+  EXPECT_EQ(test::drain_text(*pair.server), std::vector<std::string>{"while spinning"});
+}
+
+}  // namespace
+}  // namespace wsp
