@@ -1,5 +1,6 @@
 // Runs web_bench.html in headless Chromium against a native wsp echo-server and prints the
 // results as JSON. Usage: node run_web_bench.js WSP_BINARY WASM_DIR HTML [SECONDS]
+// (WEB_BENCH_ONLY=16x16 in the environment runs just that scenario.)
 'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -39,7 +40,7 @@ async function main() {
       if (text.startsWith('WEB_BENCH_ERROR ')) reject(new Error(text));
     });
   });
-  const bench = `http://127.0.0.1:${files.address().port}/?url=${encodeURIComponent(`ws://127.0.0.1:${port}/`)}&seconds=${seconds}`;
+  const bench = `http://127.0.0.1:${files.address().port}/?url=${encodeURIComponent(`ws://127.0.0.1:${port}/`)}&seconds=${seconds}${process.env.WEB_BENCH_ONLY ? `&only=${process.env.WEB_BENCH_ONLY}` : ''}`;
   // The page fetches web_bench_wasm/web_bench.js: serve it from the wasm directory.
   await page.goto(bench);
   const results = await Promise.race([result, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 180000))]);

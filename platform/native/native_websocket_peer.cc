@@ -18,7 +18,8 @@ namespace {
 
 constexpr size_t kMinRead = 16 * 1024;
 constexpr size_t kMaxRead = 256 * 1024;
-constexpr int kMaxReadsPerPoll = 4;  // fairness between peers sharing one thread
+constexpr int kMaxReadsPerPoll = 4;      // fairness between peers sharing one thread
+constexpr size_t kSmallFrameCopy = 256;  // payloads up to this size are copied behind the header
 // Buffers of a connection that saw no traffic for this long are given back: busy connections
 // keep theirs (no allocation per message), idle ones cost little memory.
 constexpr auto kIdleRelease = std::chrono::seconds(1);
@@ -525,12 +526,18 @@ Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool i
   // only what the socket does not take is copied.
   if (is_server_ && inbound_.count() == 0 && protocol_->outbound().empty() && !transport_closed_ &&
       !stream_->has_pending_output()) {
-    uint8_t header[kMaxFrameHeaderSize];
+    // A small payload is cheaper to copy behind the header than to hand the kernel as a second
+    // piece (sendmsg must import an iovec array; send takes one buffer).
+    uint8_t frame[kMaxFrameHeaderSize + kSmallFrameCopy];
+    uint8_t* header = frame;
     const size_t header_size =
         write_frame_header(header, true, is_text ? OPCODE_TEXT : OPCODE_BINARY, size, nullptr);
-    const ConstBuffer parts[2] = {{header, header_size}, {data, size}};
+    const bool coalesce = size <= kSmallFrameCopy;
+    if (coalesce && size > 0) std::memcpy(frame + header_size, data, size);
+    const ConstBuffer parts[2] = {{frame, coalesce ? header_size + size : header_size},
+                                  {data, size}};
     size_t sent = 0;
-    if (stream_->put_partial_data_v(parts, 2, &sent) != OK) {
+    if (stream_->put_partial_data_v(parts, coalesce ? 1 : 2, &sent) != OK) {
       transport_lost(stream_->get_last_error());
       return OK;  // like a queued message on a connection that then failed
     }

@@ -125,9 +125,15 @@ void PeerPoller::refresh(Entry* entry) {
       }
     }
   }
-  if (entry->has_timer) timers_.erase(entry->timer);
-  entry->has_timer = interest.deadline != Clock::time_point::max();
-  if (entry->has_timer) entry->timer = timers_.emplace(interest.deadline, entry);
+  // A deadline that moved later keeps the earlier timer: it fires early, the peer is polled and
+  // the timer is set afresh. Cheaper than moving it in the tree at every message (a busy peer's
+  // idle deadline moves with each one).
+  const bool wants_timer = interest.deadline != Clock::time_point::max();
+  if (!wants_timer || !entry->has_timer || interest.deadline < entry->timer->first) {
+    if (entry->has_timer) timers_.erase(entry->timer);
+    entry->has_timer = wants_timer;
+    if (wants_timer) entry->timer = timers_.emplace(interest.deadline, entry);
+  }
 
   // Reading resumes after the application drained messages: data may already be waiting in the
   // socket, and an edge-triggered socket will not report it again.
@@ -186,8 +192,12 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
     }
   }
   const Clock::time_point now = Clock::now();
-  for (auto it = timers_.begin(); it != timers_.end() && it->first <= now; ++it) {
-    make_ready(it->second);
+  // A timer that fired is gone; the peer, examined again at the next wait(), sets a new one.
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    Entry* entry = timers_.begin()->second;
+    entry->has_timer = false;
+    timers_.erase(timers_.begin());
+    make_ready(entry);
   }
 
   recheck_ = ready_;

@@ -86,13 +86,19 @@ Error StreamPeerTCP::put_partial_data(const uint8_t* data, int size, int* sent) 
 Error StreamPeerTCP::put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent) {
   *sent = 0;
   if (status_ != STATUS_CONNECTED) return status_ == STATUS_CONNECTING ? OK : ERR_CONNECTION_ERROR;
-  iovec vectors[8];
-  const int used = count < 8 ? count : 8;
-  for (int i = 0; i < used; ++i) vectors[i] = {const_cast<uint8_t*>(parts[i].data), parts[i].size};
-  msghdr message{};
-  message.msg_iov = vectors;
-  message.msg_iovlen = static_cast<size_t>(used);
-  const ssize_t n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+  ssize_t n;
+  if (count == 1) {
+    n = ::send(fd_, parts[0].data, parts[0].size, MSG_NOSIGNAL);  // no iovec for the kernel to copy
+  } else {
+    iovec vectors[8];
+    const int used = count < 8 ? count : 8;
+    for (int i = 0; i < used; ++i)
+      vectors[i] = {const_cast<uint8_t*>(parts[i].data), parts[i].size};
+    msghdr message{};
+    message.msg_iov = vectors;
+    message.msg_iovlen = static_cast<size_t>(used);
+    n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+  }
   if (n >= 0) {
     *sent = static_cast<size_t>(n);
     return OK;

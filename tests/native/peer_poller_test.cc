@@ -109,6 +109,26 @@ TEST(PeerPoller, ReportsAServerWithAPendingConnection) {
   poller.remove_server(&listener.server());
 }
 
+TEST(PeerPoller, APeerIsWokenAtEachOfItsDeadlines) {
+  // A heartbeat every 100 ms gives the server peer a deadline without any traffic; each one
+  // must wake it, including those set after a timer fired.
+  auto pair = open_pair({}, [](WebSocketPeer& server) { server.set_heartbeat_interval(0.1); });
+  PeerPoller poller;
+  poller.add(pair.server.get());
+  int wakes = 0;
+  const Clock::time_point start = Clock::now();
+  while (Clock::now() - start < milliseconds(550)) {
+    for (WebSocketPeer* peer : poller.wait(1000)) {
+      peer->poll();
+      if (peer == pair.server.get()) ++wakes;
+    }
+    pair.client->poll();  // answers the pings
+  }
+  EXPECT_GE(wakes, 4);
+  EXPECT_LT(wakes, 200) << "a fired timer must not keep the poller spinning";
+  EXPECT_EQ(pair.server->get_ready_state(), WebSocketPeer::STATE_OPEN);
+}
+
 TEST(PeerPoller, ARemovedPeerIsNoLongerReported) {
   auto pair = open_pair();
   PeerPoller poller;
