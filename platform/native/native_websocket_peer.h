@@ -120,7 +120,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
   Clock::time_point last_activity_{};  // last byte read or message queued
   bool transport_closed_ = false;      // EOF or error seen; finish once parked input is handled
   bool close_deferred_ = false;  // the close reply waits one poll for answers to earlier messages
-  bool lingering_ = false;  // close exchange done, write side shut; waiting for the peer's FIN
+  bool lingering_ = false;       // close exchange done, write side shut; waiting for the peer's FIN
   bool input_maybe_pending_ = false;  // the last poll stopped reading before the socket was empty
 };
 
