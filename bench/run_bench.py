@@ -416,7 +416,7 @@ def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed):
         ratio = row["wspeer"] / row["raw_js"] if row.get("raw_js") else 0
         lines.append("| %d B, %d in flight | %s msg/s | %s msg/s | %.0f%% (target 90%%) |" % (
             row["payload"], row["inflight"], fmt(row["raw_js"]), fmt(row["wspeer"]), 100 * ratio))
-    lines += ["", "Both loops answer each message from the browser's message event; medians of 5 alternating "
+    lines += ["", "Both loops answer each message from the browser's message event; medians of 9 alternating "
               "rounds. Chromium's own message path (network process to renderer) dominates, so small "
               "differences are within the noise of a run.", ""]
     lines += ["## Reproducing", "", "```sh", "./run bench            # builds with -c opt, runs everything, rewrites this page",

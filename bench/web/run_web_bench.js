@@ -40,7 +40,7 @@ async function main() {
       if (text.startsWith('WEB_BENCH_ERROR ')) reject(new Error(text));
     });
   });
-  const bench = `http://127.0.0.1:${files.address().port}/?url=${encodeURIComponent(`ws://127.0.0.1:${port}/`)}&seconds=${seconds}${process.env.WEB_BENCH_ONLY ? `&only=${process.env.WEB_BENCH_ONLY}` : ''}`;
+  const bench = `http://127.0.0.1:${files.address().port}/?url=${encodeURIComponent(`ws://127.0.0.1:${port}/`)}&seconds=${seconds}${process.env.WEB_BENCH_ONLY ? `&only=${process.env.WEB_BENCH_ONLY}` : ''}${process.env.WEB_BENCH_ROUNDS ? `&rounds=${process.env.WEB_BENCH_ROUNDS}` : ''}`;
   // The page fetches web_bench_wasm/web_bench.js: serve it from the wasm directory.
   await page.goto(bench);
   const results = await Promise.race([result, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 180000))]);
