@@ -350,10 +350,14 @@ def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed):
             busy_vs_plain=ratio_of(key, "wspeer, busy poll", "Beast")))]
     if any(row.get("raw_js") and row["wspeer"] / row["raw_js"] < 0.9 for row in web):
         lines += ["", "**Browser — why a figure can fall below 90%.** Both loops answer each message from the "
-                  "browser's message event; the difference per message is two calls into WebAssembly and one "
-                  "copy into its memory, microseconds against Chromium's own message path (network process to "
-                  "renderer), which sets the pace at a few thousand messages per second. Repeated runs of the "
-                  "same build move these ratios by ±15%."]
+                  "browser's message event. A CPU profile of the page during the 16 B × 16 loops "
+                  "(`WEB_BENCH_PROFILE=1 WEB_BENCH_ONLY=16x16 node bench/web/run_web_bench.js ...`, taken "
+                  "2026-11-25) shows the page's main thread idle about 60% of the time; wspeer's own JavaScript "
+                  "and WebAssembly (message handler, copy into wasm memory, the C++ echo) take about 2% "
+                  "of it, and the rest is the browser's own `send()` and "
+                  "message delivery, which both loops share. The page is not what limits the rate, so the "
+                  "spread comes from Chromium's network path on a shared 2-core machine: three full runs "
+                  "today put this ratio at 86% and 93% (5 alternating rounds) and 89% (9 rounds)."]
     lines += ["", "Throughput in MB/s for the large messages: " + "; ".join(
         "%s %s" % (label, ", ".join("%s %.0f MB/s" % (n, table.get(key, {}).get(n, 0) * size / 1e6) for n in names
                                      if table.get(key, {}).get(n)))

@@ -1,6 +1,8 @@
 // Runs web_bench.html in headless Chromium against a native wsp echo-server and prints the
 // results as JSON. Usage: node run_web_bench.js WSP_BINARY WASM_DIR HTML [SECONDS]
-// (WEB_BENCH_ONLY=16x16 in the environment runs just that scenario.)
+// Environment: WEB_BENCH_ONLY=16x16 runs just that scenario; WEB_BENCH_ROUNDS=N sets the rounds;
+// WEB_BENCH_PROFILE=1 prints where the page's main thread spends its time (CPU profile through the
+// DevTools protocol) to stderr.
 'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -42,12 +44,35 @@ async function main() {
   });
   const bench = `http://127.0.0.1:${files.address().port}/?url=${encodeURIComponent(`ws://127.0.0.1:${port}/`)}&seconds=${seconds}${process.env.WEB_BENCH_ONLY ? `&only=${process.env.WEB_BENCH_ONLY}` : ''}${process.env.WEB_BENCH_ROUNDS ? `&rounds=${process.env.WEB_BENCH_ROUNDS}` : ''}`;
   // The page fetches web_bench_wasm/web_bench.js: serve it from the wasm directory.
+  const profiler = process.env.WEB_BENCH_PROFILE ? await page.context().newCDPSession(page) : null;
+  if (profiler) {
+    await profiler.send('Profiler.enable');
+    await profiler.send('Profiler.setSamplingInterval', { interval: 100 });
+  }
   await page.goto(bench);
+  if (profiler) await profiler.send('Profiler.start');
   const results = await Promise.race([result, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 180000))]);
+  if (profiler) console.error(summarizeProfile((await profiler.send('Profiler.stop')).profile));
   console.log(JSON.stringify(results));
   await browser.close();
   files.close();
   server.kill();
+}
+
+// Self time per function, largest first: "(idle)" is the main thread waiting for work.
+function summarizeProfile(profile) {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = nodes.get(id).callFrame;
+    const name = `${frame.functionName || '(anonymous)'} ${(frame.url || '').split('/').pop().split('?')[0]}`;
+    const delta = profile.timeDeltas[i] || 0;
+    self.set(name, (self.get(name) || 0) + delta);
+    total += delta;
+  });
+  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20)
+      .map(([name, time]) => `${(100 * time / total).toFixed(1).padStart(5)}%  ${name}`).join('\n');
 }
 
 main().catch((error) => { console.error(error); process.exit(1); });
