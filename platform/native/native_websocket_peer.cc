@@ -347,7 +347,7 @@ void NativeWebSocketPeer::fail_handshake(std::string message) {
 
 void NativeWebSocketPeer::service_open(Clock::time_point now) {
   protocol_->resume();
-  if (!transport_closed_) read_frames();
+  if (!transport_closed_) read_frames(now);
 
   const ProtocolEvents events = protocol_->take_events();
   if (events.pongs > 0) heartbeat_.pong_received();
@@ -425,7 +425,7 @@ bool NativeWebSocketPeer::holds_idle_buffers() const {
          (inbound_.holds_memory() || protocol_->outbound().holds_memory());
 }
 
-void NativeWebSocketPeer::read_frames() {
+void NativeWebSocketPeer::read_frames(Clock::time_point now) {
   uint8_t* buffer = read_buffer();
   input_maybe_pending_ = false;
   for (int reads = 0; reads < kMaxReadsPerPoll && protocol_->wants_input(); ++reads) {
@@ -450,7 +450,8 @@ void NativeWebSocketPeer::read_frames() {
       } else {
         protocol_->receive_direct(static_cast<size_t>(received));
       }
-      last_activity_ = Clock::now();
+      last_activity_ =
+          now;  // the poll's clock: one reading per poll is precise enough for idleness
     }
     if (static_cast<size_t>(received) < size && !stream_->has_pending_input()) return;
     input_maybe_pending_ = true;

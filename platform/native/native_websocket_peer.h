@@ -79,7 +79,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
   void enter_open(Clock::time_point now);
 
   void service_open(Clock::time_point now);
-  void read_frames();
+  void read_frames(Clock::time_point now);
   bool flush_output();
   void transport_lost(const std::string& why);
   void drain_input();
