@@ -9,21 +9,15 @@
 #include <cstring>
 #include <string>
 
+#include "bench/client_options.h"
+
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 int main(int argc, char** argv) {
-  int port = 0, inflight = 1;
-  size_t payload = 16;
-  double duration = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--port")) port = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--payload")) payload = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--inflight")) inflight = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--duration")) duration = std::atof(argv[i + 1]);
-  }
+  const auto [port, payload, inflight, duration] = wsp::bench::parse_client_options(argc, argv);
   net::io_context context;
   websocket::stream<tcp::socket> ws{context};
   ws.next_layer().connect(

@@ -10,19 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/client_options.h"
 #include "core/websocket_peer.h"
 #include "platform/native/native_websocket_peer.h"
 
 int main(int argc, char** argv) {
-  int port = 0, inflight = 1;
-  size_t payload = 16;
-  double duration = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--port")) port = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--payload")) payload = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--inflight")) inflight = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--duration")) duration = std::atof(argv[i + 1]);
-  }
+  const auto [port, payload, inflight, duration] = wsp::bench::parse_client_options(argc, argv);
   auto peer = wsp::WebSocketPeer::create();
   peer->set_inbound_buffer_size(static_cast<int>(payload) + 1024);
   peer->set_outbound_buffer_size(0);
