@@ -25,9 +25,6 @@ class InboundQueue {
   size_t partial_size() const { return partial_size_; }
   // Makes sure `n` more bytes can be appended to the partial message without reallocating.
   void reserve_partial(size_t n) { buffer_.prepare(n); }
-  // Where the next `n` bytes of the partial message will go, without counting them yet (a
-  // transport can read straight into it; extend_partial(n) then returns the same place).
-  uint8_t* partial_tail(size_t n) { return buffer_.prepare(n); }
   // Returns where the next `n` bytes of the partial message go; they count as written.
   uint8_t* extend_partial(size_t n);
   void commit_partial(bool is_text);

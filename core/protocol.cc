@@ -12,8 +12,6 @@ namespace {
 // Unsent automatic pongs beyond this stop input until the peer reads: a peer that floods pings
 // and never reads cannot make us buffer without bound.
 constexpr size_t kMaxAutomaticBacklog = 64 * 1024;
-// Payloads at least this long are read straight into the message buffer.
-constexpr uint64_t kDirectReceiveMin = 16 * 1024;
 
 }  // namespace
 
@@ -141,27 +139,6 @@ bool Protocol::begin_frame(const FrameHeader& header) {
     phase_ = Phase::kPayload;
   }
   return true;
-}
-
-std::span<uint8_t> Protocol::direct_receive_buffer() {
-  if (phase_ != Phase::kPayload || input_finished_ || !parked_.empty() ||
-      is_control_opcode(frame_.opcode) || payload_left_ < kDirectReceiveMin) {
-    return {};
-  }
-  const size_t size = static_cast<size_t>(payload_left_);  // within the message limit
-  return {inbound_->partial_tail(size), size};
-}
-
-void Protocol::receive_direct(size_t n) {
-  if (n == 0) return;
-  uint8_t* out = inbound_->extend_partial(n);  // the bytes the transport just wrote
-  const bool valid = unmask_and_check(out, out, n);
-  payload_left_ -= n;
-  if (!valid) {
-    fail(kCloseInvalidPayload, "Invalid UTF-8 in text message");
-    return;
-  }
-  if (payload_left_ == 0) end_frame();
 }
 
 bool Protocol::unmask_and_check(uint8_t* out, const uint8_t* in, size_t size) {

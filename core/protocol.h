@@ -51,11 +51,6 @@ class Protocol {
   // a ping flood left too many unsent pongs, or input is over (close received, failure).
   bool wants_input() const;
   bool has_parked_input() const { return !parked_.empty(); }
-  // Zero-copy receive for large data frames: where the transport can read the next payload
-  // bytes of the current frame directly (empty when not in such a payload). After reading `n`
-  // bytes there, call receive_direct(n); the engine unmasks them in place.
-  std::span<uint8_t> direct_receive_buffer();
-  void receive_direct(size_t n);
   // Input has ended: a close frame was received, or a violation was found.
   bool input_finished() const { return input_finished_; }
 

@@ -423,64 +423,6 @@ TEST(Protocol, ThousandsOfTinyFragments) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Zero-copy receive: a transport reads payload bytes straight into the message.
-
-// Feeds `wire` like a backend would: frame headers through receive(), large payloads through
-// direct_receive_buffer() in pieces of `piece` bytes.
-void feed_direct(Endpoint& e, const Bytes& wire, size_t piece) {
-  size_t pos = 0;
-  while (pos < wire.size() && !e.protocol().input_finished()) {
-    std::span<uint8_t> target = e.protocol().direct_receive_buffer();
-    if (target.empty()) {
-      e.protocol().receive(&wire[pos], 1);
-      ++pos;
-      continue;
-    }
-    const size_t n = std::min({piece, target.size(), wire.size() - pos});
-    std::copy(wire.begin() + pos, wire.begin() + pos + n, target.begin());
-    e.protocol().receive_direct(n);
-    pos += n;
-  }
-}
-
-TEST(Protocol, DirectReceiveGivesTheSameMessagesAsCopying) {
-  for (Role role : {Role::kServer, Role::kClient}) {
-    const bool to_server = role == Role::kServer;
-    Bytes text(100000, 'a');
-    for (size_t i = 0; i < text.size(); i += 7) text[i] = "xyz"[i % 3];
-    const Bytes wire =
-        concat({encode(frame(OPCODE_TEXT, text, true, to_server)),
-                encode(frame(OPCODE_BINARY, Bytes(20000, 0xEE), false, to_server)),
-                encode(frame(OPCODE_PING, bytes("p"), true, to_server)),
-                encode(frame(OPCODE_CONTINUATION, Bytes(50000, 0x11), true, to_server))});
-    for (size_t piece : {1000u, 4096u, 65536u, 1000000u}) {
-      Endpoint direct(role);
-      feed_direct(direct, wire, piece);
-      Endpoint copied(role);
-      copied.feed(wire);
-      const auto a = direct.drain();
-      ASSERT_EQ(a.size(), 2u) << piece;
-      EXPECT_EQ(a, copied.drain()) << piece;
-      EXPECT_EQ(a[0].data, std::string(text.begin(), text.end()));
-      EXPECT_EQ(a[1].data.size(), 70000u);
-      EXPECT_EQ(direct.sent().size(), 1u) << "the ping was answered";
-    }
-  }
-}
-
-TEST(Protocol, DirectReceiveValidatesUtf8AndLimits) {
-  Bytes text(50000, 'a');
-  text[30000] = 0xFF;
-  Endpoint bad(Role::kClient);
-  feed_direct(bad, encode(frame(OPCODE_TEXT, text)), 20000);
-  EXPECT_TRUE(bad.protocol().failed());
-  EXPECT_EQ(bad.protocol().failure_code(), 1007);
-  Endpoint small(Role::kClient, 40000);
-  feed_direct(small, encode(frame(OPCODE_BINARY, Bytes(50000, 1))), 20000);
-  EXPECT_EQ(small.protocol().failure_code(), 1009) << "refused before any payload is read";
-}
-
-// ---------------------------------------------------------------------------------------------
 // Back-pressure and bounds
 
 TEST(Protocol, FullQueueParksInputAndResumesWithoutLosingAnything) {
