@@ -1,0 +1,292 @@
+// The physical reference for the server benchmarks, as memcpy is for the core micro-benchmarks:
+// the least work a single-threaded epoll echo server can do per message, with none of a
+// library's duties (no limits, no UTF-8 checks, no queues, no close handshake, no timers).
+// One recv per readiness, frames unmasked in place, each reply's header written over the
+// request's (a server header is 4 bytes shorter), and one sendmsg per read for every reply in
+// it. No real server should run this; it shows how fast any library could be on this machine.
+// Usage: bare_echo_server PORT (prints "listening on port N").
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/handshake.h"
+#include "core/mask.h"
+
+namespace {
+
+constexpr size_t kReadSpace = 64 * 1024;
+constexpr size_t kMaxFrame = 64 << 20;
+constexpr int kMaxRepliesPerSend = 64;
+
+struct Connection {
+  int fd = -1;
+  bool upgraded = false;
+  std::vector<uint8_t> in;
+  size_t in_length = 0;
+  std::vector<uint8_t> out;  // what a short send left behind
+  size_t out_position = 0;
+};
+
+struct FrameHeader {
+  size_t header_size = 0;  // including the masking key
+  uint64_t payload_size = 0;
+};
+
+// False while the header is incomplete.
+bool parse_header(const uint8_t* data, size_t size, FrameHeader* header) {
+  if (size < 2) return false;
+  uint64_t length = data[1] & 0x7f;
+  size_t header_size = 2;
+  if (length == 126) {
+    if (size < 4) return false;
+    length = (uint64_t{data[2]} << 8) | data[3];
+    header_size = 4;
+  } else if (length == 127) {
+    if (size < 10) return false;
+    length = 0;
+    for (int i = 0; i < 8; ++i) length = (length << 8) | data[2 + i];
+    header_size = 10;
+  }
+  header->header_size = header_size + 4;
+  header->payload_size = length;
+  return true;
+}
+
+// Writes the server's header so that it ends right before the payload; returns where it starts.
+uint8_t* write_reply_header(uint8_t* payload, uint8_t first_byte, uint64_t length) {
+  uint8_t* start;
+  if (length < 126) {
+    start = payload - 2;
+    start[1] = static_cast<uint8_t>(length);
+  } else if (length < 65536) {
+    start = payload - 4;
+    start[1] = 126;
+    start[2] = static_cast<uint8_t>(length >> 8);
+    start[3] = static_cast<uint8_t>(length);
+  } else {
+    start = payload - 10;
+    start[1] = 127;
+    for (int i = 0; i < 8; ++i) start[2 + i] = static_cast<uint8_t>(length >> (56 - 8 * i));
+  }
+  start[0] = first_byte;
+  return start;
+}
+
+std::string_view header_value(std::string_view request, std::string_view name) {
+  for (size_t line = request.find("\r\n"); line != std::string_view::npos;
+       line = request.find("\r\n", line + 2)) {
+    std::string_view rest = request.substr(line + 2);
+    if (rest.size() > name.size() && rest[name.size()] == ':' &&
+        strncasecmp(rest.data(), name.data(), name.size()) == 0) {
+      rest.remove_prefix(name.size() + 1);
+      rest = rest.substr(0, rest.find("\r\n"));
+      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+      return rest;
+    }
+  }
+  return {};
+}
+
+class Server {
+ public:
+  explicit Server(int listener) : listener_(listener), epoll_(epoll_create1(0)) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.ptr = nullptr;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, listener_, &event);
+  }
+
+  void run() {
+    epoll_event events[256];
+    for (;;) {
+      const int count = epoll_wait(epoll_, events, 256, -1);
+      for (int i = 0; i < count; ++i) {
+        auto* connection = static_cast<Connection*>(events[i].data.ptr);
+        if (connection == nullptr) {
+          accept_all();
+        } else if (events[i].events & EPOLLOUT) {
+          if (!flush(connection)) close_connection(connection);
+        } else if (!read(connection)) {
+          close_connection(connection);
+        }
+      }
+    }
+  }
+
+ private:
+  void accept_all() {
+    for (;;) {
+      const int fd = accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;
+      const int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      auto* connection = new Connection;
+      connection->fd = fd;
+      epoll_event event{};
+      event.events = EPOLLIN;
+      event.data.ptr = connection;
+      epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event);
+    }
+  }
+
+  void close_connection(Connection* connection) {
+    close(connection->fd);
+    delete connection;
+  }
+
+  void want_output(Connection* connection, bool output) {
+    epoll_event event{};
+    event.events = output ? EPOLLOUT : EPOLLIN;
+    event.data.ptr = connection;
+    epoll_ctl(epoll_, EPOLL_CTL_MOD, connection->fd, &event);
+  }
+
+  bool read(Connection* connection) {
+    std::vector<uint8_t>& in = connection->in;
+    // Room for the whole of a frame already begun, so a large payload arrives in place.
+    size_t need = connection->in_length + kReadSpace;
+    FrameHeader header;
+    if (connection->upgraded && parse_header(in.data(), connection->in_length, &header)) {
+      if (header.payload_size > kMaxFrame) return false;
+      need = std::max<size_t>(need, header.header_size + header.payload_size);
+    }
+    if (in.size() < need) in.resize(need);
+    const ssize_t received = recv(connection->fd, in.data() + connection->in_length,
+                                  in.size() - connection->in_length, 0);
+    if (received == 0) return false;
+    if (received < 0) return errno == EAGAIN || errno == EINTR;
+    connection->in_length += static_cast<size_t>(received);
+    if (!connection->upgraded && !upgrade(connection)) return false;
+    return reply(connection);
+  }
+
+  bool upgrade(Connection* connection) {
+    const std::string_view text(reinterpret_cast<const char*>(connection->in.data()),
+                                connection->in_length);
+    const size_t end = text.find("\r\n\r\n");
+    if (end == std::string_view::npos) return connection->in_length < 8192;
+    const std::string response =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: " +
+        wsp::compute_accept_key(header_value(text.substr(0, end), "Sec-WebSocket-Key")) +
+        "\r\n\r\n";
+    connection->out.assign(response.begin(), response.end());
+    connection->out_position = 0;
+    connection->upgraded = true;
+    std::memmove(connection->in.data(), connection->in.data() + end + 4,
+                 connection->in_length - end - 4);
+    connection->in_length -= end + 4;
+    return true;
+  }
+
+  // Echoes the complete frames in the input, up to kMaxRepliesPerSend per sendmsg.
+  bool reply(Connection* connection) {
+    bool more = true;
+    while (more) {
+      if (!reply_batch(connection, &more)) return false;
+    }
+    return true;
+  }
+
+  bool reply_batch(Connection* connection, bool* more) {
+    *more = false;
+    uint8_t* data = connection->in.data();
+    size_t offset = 0;
+    iovec replies[kMaxRepliesPerSend + 1];
+    int count = 0;
+    if (!connection->out.empty()) {  // the handshake response goes first
+      replies[count++] = {connection->out.data(), connection->out.size()};
+    }
+    FrameHeader header;
+    while (count < kMaxRepliesPerSend &&
+           parse_header(data + offset, connection->in_length - offset, &header) &&
+           connection->in_length - offset >= header.header_size + header.payload_size) {
+      uint8_t* frame = data + offset;
+      uint8_t* payload = frame + header.header_size;
+      uint8_t key[4];
+      std::memcpy(key, payload - 4, 4);
+      wsp::mask_in_place(payload, header.payload_size, key, 0);
+      uint8_t* start = write_reply_header(payload, frame[0], header.payload_size);
+      replies[count++] = {start, static_cast<size_t>(payload + header.payload_size - start)};
+      offset += header.header_size + header.payload_size;
+    }
+    if (count == 0) return true;
+    msghdr message{};
+    message.msg_iov = replies;
+    message.msg_iovlen = static_cast<size_t>(count);
+    ssize_t sent = sendmsg(connection->fd, &message, MSG_NOSIGNAL);
+    if (sent < 0 && errno != EAGAIN) return false;
+    size_t done = sent < 0 ? 0 : static_cast<size_t>(sent);
+    // Whatever the socket did not take waits in `out` until it is writable.
+    std::vector<uint8_t> rest;
+    for (int i = 0; i < count; ++i) {
+      const size_t skip = std::min(done, replies[i].iov_len);
+      done -= skip;
+      const auto* base = static_cast<const uint8_t*>(replies[i].iov_base);
+      rest.insert(rest.end(), base + skip, base + replies[i].iov_len);
+    }
+    connection->out = std::move(rest);
+    connection->out_position = 0;
+    std::memmove(data, data + offset, connection->in_length - offset);
+    connection->in_length -= offset;
+    if (!connection->out.empty()) {
+      want_output(connection, true);
+    } else {
+      *more = count == kMaxRepliesPerSend;
+    }
+    return true;
+  }
+
+  bool flush(Connection* connection) {
+    std::vector<uint8_t>& out = connection->out;
+    const ssize_t sent = send(connection->fd, out.data() + connection->out_position,
+                              out.size() - connection->out_position, MSG_NOSIGNAL);
+    if (sent < 0) return errno == EAGAIN;
+    connection->out_position += static_cast<size_t>(sent);
+    if (connection->out_position < out.size()) return true;
+    out.clear();
+    connection->out_position = 0;
+    want_output(connection, false);
+    return reply(connection);  // frames that arrived while the output was blocked
+  }
+
+  int listener_;
+  int epoll_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int port = argc > 1 ? std::atoi(argv[1]) : 0;
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      listen(listener, SOMAXCONN) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    std::perror("bare_echo_server");
+    return 1;
+  }
+  std::printf("listening on port %d\n", ntohs(address.sin_port));
+  std::fflush(stdout);
+  Server(listener).run();
+}
