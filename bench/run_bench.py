@@ -255,7 +255,7 @@ def svg_chart(path, table):
             if base and values.get(name):
                 scale_max = max(scale_max, values[name] / base)
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">'
-             % (left + width + 110, height),
+             % (left + width + 200, height),
              '<rect width="100%" height="100%" fill="white"/>',
              '<text x="10" y="22" font-size="15" font-weight="bold">Echo throughput relative to wspeer '
              '(wspeer = 1.0; higher is faster)</text>']
