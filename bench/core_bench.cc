@@ -95,6 +95,31 @@ void BM_Utf8Mixed(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
 }
 
+#if defined(__x86_64__)
+// Not wspeer code: the instruction the kernel copies received socket data with. Its speed
+// depends on how far the destination lies ahead of the source modulo 4096 (argument: that
+// distance), which is why the native backend reads into one shared buffer instead of straight
+// into each message (docs/limits-and-memory.md).
+void BM_RepMovsbDistance(benchmark::State& state) {
+  constexpr size_t kSize = 256 * 1024;
+  const size_t distance = static_cast<size_t>(state.range(0));
+  std::vector<uint8_t> source(kSize + 4096, 'a'), target(kSize + 8192, 'b');
+  auto page_aligned = [](uint8_t* p) {
+    return p + (4096 - reinterpret_cast<uintptr_t>(p) % 4096) % 4096;
+  };
+  const uint8_t* from = page_aligned(source.data());
+  uint8_t* to = page_aligned(target.data()) + distance;
+  for (auto _ : state) {
+    const uint8_t* s = from;
+    uint8_t* d = to;
+    size_t n = kSize;
+    asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kSize));
+}
+#endif
+
 }  // namespace
 
 BENCHMARK(BM_Memcpy)->Arg(16)->Arg(4096)->Arg(65536)->Arg(1 << 20);
@@ -103,4 +128,7 @@ BENCHMARK(BM_ReceiveTextFrameAscii)->Arg(16)->Arg(4096)->Arg(65536)->Arg(1 << 20
 BENCHMARK(BM_SendMaskedFrame)->Arg(16)->Arg(4096)->Arg(65536)->Arg(1 << 20);
 BENCHMARK(BM_Utf8Ascii)->Arg(4096)->Arg(65536)->Arg(1 << 20);
 BENCHMARK(BM_Utf8Mixed)->Arg(4096)->Arg(65536)->Arg(1 << 20);
+#if defined(__x86_64__)
+BENCHMARK(BM_RepMovsbDistance)->Arg(0)->Arg(8)->Arg(64);
+#endif
 BENCHMARK_MAIN();

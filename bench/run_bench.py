@@ -433,6 +433,13 @@ def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed):
         lines += ["", "Receiving a 1 MiB masked ASCII text frame (parse, unmask into the message buffer, UTF-8 "
                   "validation) runs at %.1f GB/s, %.0f%% of memcpy of the same bytes (targets: at least 5 GB/s and "
                   "50%%)." % (text_1m, 100 * text_1m / memcpy_1m)]
+    movsb = {m["name"].split("/")[-1]: m["gb_per_second"] for m in micro if m["name"].startswith("BM_RepMovsbDistance/")}
+    if movsb.get("0") and movsb.get("8"):
+        lines += ["", "`BM_RepMovsbDistance/N` is not wspeer code: it times `rep movsb`, the instruction the kernel "
+                  "copies received data with, when the destination lies N bytes ahead of the source (modulo "
+                  "4096). At 8 bytes it runs at %.1f GB/s against %.1f GB/s at 0, which is why the native "
+                  "backend reads into one shared buffer rather than straight into each message "
+                  "([limits and memory](limits-and-memory.md))." % (movsb["8"], movsb["0"])]
     lines += ["", "## In the browser (headless Chromium, wasm build against the native server)", "",
               "| scenario | raw JavaScript WebSocket | wspeer (C++ → wasm) | wspeer / raw |", "|---|---|---|---|"]
     for row in web:
