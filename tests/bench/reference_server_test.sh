@@ -4,15 +4,15 @@
 set -uo pipefail
 server_binary=$1
 source "$(dirname "$0")/../junit.sh"
+source "$(dirname "$0")/../listening_port.sh"
 out="${TEST_TMPDIR:-/tmp}/reference-server.out"
 "$server_binary" 0 >"$out" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT
-for _ in $(seq 1 100); do
-  port=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$out")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+port=$(wait_for_listening_port "$out") || {
+  echo "the reference server did not start: $(cat "$out")"
+  exit 1
+}
 
 echo_checks() {
   timeout 60 /usr/bin/python3 - "$port" "$1" <<'PY'

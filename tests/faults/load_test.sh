@@ -5,16 +5,16 @@
 set -uo pipefail
 wsp=$1 loadgen=$2
 source "$(dirname "$0")/../junit.sh"
+source "$(dirname "$0")/../listening_port.sh"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 out="${TEST_TMPDIR:-/tmp}/load-server.out"
 "$wsp" echo-server --host 127.0.0.1 --port 0 --quiet >"$out" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT
-for _ in $(seq 1 100); do
-  port=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$out")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+port=$(wait_for_listening_port "$out") || {
+  echo "the server did not start: $(cat "$out")"
+  exit 1
+}
 report="${TEST_UNDECLARED_OUTPUTS_DIR:-${TEST_TMPDIR:-/tmp}}/load_report.txt"
 
 ten_thousand() {

@@ -4,6 +4,7 @@
 set -u
 WSP="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 source "$(dirname "$0")/../junit.sh"
+source "$(dirname "$0")/../listening_port.sh"
 WORK="${TEST_TMPDIR:-$(mktemp -d)}/wsp_e2e"
 mkdir -p "$WORK"
 cd "$WORK"
@@ -17,11 +18,7 @@ start_server() {
   "$WSP" echo-server --port 0 "$@" >"$out" 2>"$out.err" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
-  for _ in $(seq 1 100); do
-    PORT=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$out")
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
+  PORT=$(wait_for_listening_port "$out") && return 0
   echo "server did not start: $(cat "$out.err")"
   return 1
 }
