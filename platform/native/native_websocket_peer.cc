@@ -449,8 +449,8 @@ void NativeWebSocketPeer::read_frames(Clock::time_point now) {
     }
     if (received > 0) {
       protocol_->receive(buffer, static_cast<size_t>(received));
-      last_activity_ =
-          now;  // the poll's clock: one reading per poll is precise enough for idleness
+      // The poll's clock: one reading per poll is precise enough for idleness.
+      last_activity_ = now;
     }
     if (static_cast<size_t>(received) < want && !stream_->has_pending_input()) return;
     input_maybe_pending_ = true;
