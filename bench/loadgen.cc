@@ -5,7 +5,8 @@
 //           [--payload BYTES] [--inflight K] [--text] [--duration S] [--warmup S]
 //           [--server-pid PID] [--hold S] [--spin] [--json]
 //
-// echo:       every connection keeps K messages in flight; reports messages/s, MB/s, p50/p99.
+// echo:       every connection keeps K messages in flight; reports messages/s, MB/s, p50/p99,
+//             and how busy each CPU was meanwhile (pin this and the server to one CPU each).
 // idle:       opens N connections, checks one echo on each, then measures the server's RSS per
 //             connection (with --server-pid) while they sit idle.
 // handshakes: opens, upgrades and closes connections as fast as the server allows.
@@ -31,6 +32,8 @@
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "bench/cpu_usage.h"
 
 namespace {
 
@@ -76,6 +79,29 @@ struct Connection {
   int outstanding = 0;
   bool echoed_once = false;
 };
+
+// Each CPU's shares of the measured interval, for run_bench.py to tell who ran out of CPU.
+std::string cpus_json(const std::vector<wsp::bench::CpuShare>& cpus) {
+  std::string out;
+  for (const wsp::bench::CpuShare& cpu : cpus) {
+    char item[128];
+    std::snprintf(item, sizeof(item),
+                  "%s{\"user\":%.3f,\"kernel\":%.3f,\"idle\":%.3f,\"steal\":%.3f}",
+                  out.empty() ? "" : ",", cpu.user, cpu.kernel, cpu.idle, cpu.steal);
+    out += item;
+  }
+  return out;
+}
+
+std::string cpus_text(const std::vector<wsp::bench::CpuShare>& cpus) {
+  std::string out;
+  for (size_t i = 0; i < cpus.size(); ++i) {
+    char item[64];
+    std::snprintf(item, sizeof(item), " %zu: %.0f%%", i, 100 * cpus[i].busy());
+    out += item;
+  }
+  return out;
+}
 
 long rss_kib(int pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -355,11 +381,14 @@ class EchoLoad : public LoadGenerator {
     const auto warm_end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                              std::chrono::duration<double>(options_.warmup));
     loop(warm_end, false, [] { return false; });
+    const std::vector<wsp::bench::CpuTicks> ticks_before = wsp::bench::read_cpu_ticks();
     const auto start = Clock::now();
     const auto end = start + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double>(options_.duration));
     loop(end, true, [] { return false; });
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const std::vector<wsp::bench::CpuShare> cpus =
+        wsp::bench::cpu_shares(ticks_before, wsp::bench::read_cpu_ticks());
     std::sort(latencies_.begin(), latencies_.end());
     auto percentile = [&](double q) {
       return latencies_.empty()
@@ -372,16 +401,17 @@ class EchoLoad : public LoadGenerator {
       std::printf(
           "{\"mode\":\"echo\",\"connections\":%d,\"payload\":%zu,\"inflight\":%d,"
           "\"messages_per_second\":%.1f,\"mb_per_second\":%.2f,\"p50_us\":%.1f,"
-          "\"p99_us\":%.1f,\"errors\":%llu}\n",
+          "\"p99_us\":%.1f,\"errors\":%llu,\"cpus\":[%s]}\n",
           options_.connections, options_.payload, options_.inflight, rate, megabytes,
-          percentile(0.5), percentile(0.99), static_cast<unsigned long long>(errors_));
+          percentile(0.5), percentile(0.99), static_cast<unsigned long long>(errors_),
+          cpus_json(cpus).c_str());
     } else {
       std::printf(
           "%d connections, %zu-byte %s messages, %d in flight: %.0f msg/s, %.1f MB/s, "
-          "p50 %.0f us, p99 %.0f us, %llu errors\n",
+          "p50 %.0f us, p99 %.0f us, %llu errors; CPUs busy:%s\n",
           options_.connections, options_.payload, options_.text ? "text" : "binary",
           options_.inflight, rate, megabytes, percentile(0.5), percentile(0.99),
-          static_cast<unsigned long long>(errors_));
+          static_cast<unsigned long long>(errors_), cpus_text(cpus).c_str());
     }
     return errors_ == 0 && messages_ > 0 ? 0 : 1;
   }
