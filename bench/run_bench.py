@@ -43,6 +43,8 @@ SPIN_SCENARIOS = [
     ("spin_large_1m", "1 MiB binary echo, 1 connection", ["--connections", "1", "--payload", "1048576", "--spin"]),
 ]
 
+# One CPU each, so the load generator's per-CPU figures say which side ran out of CPU.
+LOADGEN_CPU, SERVER_CPU = 0, 1
 BUSY_POLL_USECS = "50"
 MAIN_SERVERS = ["wspeer", "Beast", "websocketpp", "Node ws", "Python websockets"]
 # Not a library: the least work an epoll echo server can do (bench/bare_echo_server.cc). Like
@@ -63,9 +65,8 @@ WHY_MISSED = {
         "run, and wspeer {of_reference:.0f}% of the reference: the target lies above what an epoll server "
         "reaches on this machine. An io_uring echo server written for the experiment (2026-11-25, not kept; "
         "batched submissions, single issuer, deferred task work) measured the same as the epoll reference, "
-        "about 185k msg/s in alternating runs. Measured with `time` the same day, the load generator used "
-        "all of its CPU against wspeer (69% against Beast), as did the server. Measured other ways in the "
-        "same run: both servers busy polling {busy:.2f}×; with a load generator that never sleeps {spin:.2f}×."),
+        "about 185k msg/s in alternating runs. Measured other ways in the same run: both servers busy "
+        "polling {busy:.2f}×; with a load generator that never sleeps {spin:.2f}×."),
     "large_64k": (
         "One 64 KiB message in flight is a ping-pong whose time goes to the kernel: the copies through "
         "loopback and the wake-ups on both sides (parsing and unmasking take under 2% of wspeer's time in a "
@@ -81,6 +82,41 @@ WHY_MISSED = {
         "{spin:.2f}×; both servers busy polling {busy:.2f}×; wspeer busy polling against Beast as it comes "
         "{busy_vs_plain:.2f}×."),
 }
+
+
+def cpu_cost(table, cpu, key, name):
+    """Microseconds of the server's CPU per message: (own code, kernel), or None if not measured."""
+    rate = table.get(key, {}).get(name)
+    shares = cpu.get(key, {}).get(name, {})
+    if not rate or shares.get("server_user") is None or shares.get("server_kernel") is None:
+        return None
+    return 1e6 * shares["server_user"] / rate, 1e6 * shares["server_kernel"] / rate
+
+
+def cpu_finding(table, cpu, key):
+    """What the CPU figures of this run say about a missed target; empty if they were not measured."""
+    mine, beast = cpu_cost(table, cpu, key, "wspeer"), cpu_cost(table, cpu, key, "Beast")
+    shares = cpu.get(key, {}).get("wspeer", {})
+    server, load = shares.get("server_busy"), shares.get("loadgen_busy")
+    if not mine or not beast or server is None or load is None:
+        return ""
+    server, load = 100 * server, 100 * load
+    if server >= 90 and load >= 90:
+        limit = ("Against wspeer both CPUs were busy in this run (server %.0f%%, load generator %.0f%%): the load "
+                 "generator, whose kernel does as much per message as the server's, limited the figure as much "
+                 "as wspeer did." % (server, load))
+    elif load >= 90:
+        limit = ("Against wspeer the load generator's CPU was the limit in this run (%.0f%% busy, the server "
+                 "%.0f%%)." % (load, server))
+    elif server >= 90:
+        limit = "Against wspeer the server's CPU was the limit in this run (%.0f%% busy)." % server
+    else:
+        limit = ("Neither CPU was saturated against wspeer in this run (server %.0f%%, load generator %.0f%%): "
+                 "the rest of the time went to handing each message from one side to the other (wake-ups), "
+                 "not to work." % (server, load))
+    return limit + (" Per message, wspeer's CPU spent %.1f µs in its own code and %.1f µs in the kernel; Beast's "
+                    "%.1f µs and %.1f µs, %.2f× wspeer's CPU time in all." % (
+                        mine[0], mine[1], beast[0], beast[1], sum(beast) / sum(mine)))
 
 
 def servers(bin_dir):
@@ -111,7 +147,7 @@ def busy_servers(bin_dir):
 class Server:
     def __init__(self, name, command, env):
         self.name = name
-        self.process = subprocess.Popen(["taskset", "-c", "1"] + command, stdout=subprocess.PIPE, text=True,
+        self.process = subprocess.Popen(["taskset", "-c", str(SERVER_CPU)] + command, stdout=subprocess.PIPE, text=True,
                                         env={**os.environ, **env})
         line = self.process.stdout.readline()
         match = re.search(r"listening on port (\d+)", line)
@@ -125,7 +161,8 @@ class Server:
 
 
 def loadgen(bin_dir, port, arguments, seconds, server_pid=None):
-    command = ["taskset", "-c", "0", os.path.join(bin_dir, "bench", "loadgen"), "--port", str(port), "--json"]
+    command = ["taskset", "-c", str(LOADGEN_CPU), os.path.join(bin_dir, "bench", "loadgen"), "--port", str(port),
+               "--json"]
     command += arguments
     if "--mode" not in arguments:
         command += ["--duration", str(seconds), "--warmup", "0.5"]
@@ -140,8 +177,24 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def cpu_medians(cpu):
+    """Median shares of the load generator's CPU (0) and the server's (1) for each measurement."""
+    def share(cpus, index, kind):
+        if not cpus or len(cpus) <= max(LOADGEN_CPU, SERVER_CPU):
+            return None
+        c = cpus[index]
+        return c["user"] + c["kernel"] if kind == "busy" else c[kind]
+    return {key: {name: {"loadgen_busy": median([share(c, LOADGEN_CPU, "busy") for c in runs]),
+                         "server_busy": median([share(c, SERVER_CPU, "busy") for c in runs]),
+                         "server_user": median([share(c, SERVER_CPU, "user") for c in runs]),
+                         "server_kernel": median([share(c, SERVER_CPU, "kernel") for c in runs])}
+                  for name, runs in by.items()}
+            for key, by in cpu.items()}
+
+
 def run_server_scenarios(bin_dir, rounds, seconds, quick):
     results = {}  # scenario -> server -> [values]
+    cpu = {}  # scenario -> server -> [per-CPU shares of each measurement, from the load generator]
     for round_index in range(rounds):
         order = servers(bin_dir) + busy_servers(bin_dir) + reference_server(bin_dir)
         if round_index % 2:
@@ -154,6 +207,7 @@ def run_server_scenarios(bin_dir, rounds, seconds, quick):
                     result = loadgen(bin_dir, server.port, arguments, seconds)
                     value = result.get("messages_per_second") if not result.get("errors") else None
                     results.setdefault(scenario, {}).setdefault(name, []).append(value)
+                    cpu.setdefault(scenario, {}).setdefault(name, []).append(result.get("cpus"))
                     print("round %d %-18s %-16s %s" % (round_index + 1, name, scenario, value), flush=True)
                 if name not in MAIN_SERVERS + [REFERENCE]:
                     continue
@@ -176,7 +230,7 @@ def run_server_scenarios(bin_dir, rounds, seconds, quick):
             print("idle %-18s %s" % (name, result), flush=True)
         finally:
             server.stop()
-    return results, idle
+    return results, idle, cpu
 
 
 def client_side(bin_dir, rounds, seconds):
@@ -290,7 +344,35 @@ def fmt(value, unit=""):
     return "%.0f%s" % (value, unit)
 
 
-def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed):
+def cpu_section(table, cpu):
+    """Where each server's CPU time goes, and which side of the measurement ran out of CPU."""
+    names = ["wspeer", "Beast", REFERENCE]
+    lines = ["## Where the CPU time goes", "",
+             "The load generator reads `/proc/stat` around each measurement. It runs alone on CPU %d and the "
+             "server alone on CPU %d, so the two figures say which side ran out of CPU. A server's CPU time "
+             "per message splits into its own code (user) and the kernel: system calls and, on loopback, the "
+             "TCP stack, including the receiving side's processing of everything the server sends. Medians "
+             "over the rounds; shares are of the ticks the kernel counted." % (LOADGEN_CPU, SERVER_CPU), "",
+             "| scenario | " + " | ".join("%s: user + kernel µs per message" % n for n in names) +
+             " | Beast's CPU per message / wspeer's | " +
+             " | ".join("busy against %s: server, load generator" % n for n in names) + " |",
+             "|---|" + "---|" * (2 * len(names) + 1)]
+    for key, label, _ in SCENARIOS:
+        costs = [cpu_cost(table, cpu, key, n) for n in names]
+        mine, beast = costs[0], costs[1]
+        busy = []
+        for name in names:
+            shares = cpu.get(key, {}).get(name, {})
+            server, load = shares.get("server_busy"), shares.get("loadgen_busy")
+            busy.append("%.0f%%, %.0f%%" % (100 * server, 100 * load) if server is not None and load is not None
+                        else "n/a")
+        lines.append("| %s | %s | %s | %s |" % (
+            label, " | ".join("%.1f + %.1f" % c if c else "n/a" for c in costs),
+            "%.2f×" % (sum(beast) / sum(mine)) if mine and beast else "n/a", " | ".join(busy)))
+    return lines + [""]
+
+
+def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed, cpu):
     names = MAIN_SERVERS
     columns = names + [REFERENCE]
     lines = ["# Benchmarks", "",
@@ -366,7 +448,8 @@ def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed):
             busy=ratio_of(key, "wspeer, busy poll", "Beast, busy poll"),
             busy_vs_plain=ratio_of(key, "wspeer, busy poll", "Beast"),
             reference=ratio_of(key, REFERENCE, "Beast"),
-            of_reference=100 * ratio_of(key, "wspeer", REFERENCE)))]
+            of_reference=100 * ratio_of(key, "wspeer", REFERENCE)) + (
+                " " + cpu_finding(table, cpu, key) if cpu_finding(table, cpu, key) else ""))]
     if any(row.get("raw_js") and row["wspeer"] / row["raw_js"] < 0.9 for row in web):
         lines += ["", "**Browser — why a figure can fall below 90%.** Both loops answer each message from the "
                   "browser's message event. A CPU profile of the page during the 16 B × 16 loops "
@@ -381,6 +464,8 @@ def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed):
         "%s %s" % (label, ", ".join("%s %.0f MB/s" % (n, table.get(key, {}).get(n, 0) * size / 1e6) for n in names
                                      if table.get(key, {}).get(n)))
         for key, label, size in (("large_64k", "64 KiB:", 65536), ("large_1m", "1 MiB:", 1048576))) + ".", ""]
+    if cpu:
+        lines += cpu_section(table, cpu)
     lines += ["## Busy polling", "",
               "`wsp echo-server --busy-poll %s` (`PeerPoller::set_busy_poll`) keeps checking for traffic for "
               "%s µs before it sleeps; the Beast server gets the same loop around `io_context::poll()`. "
@@ -472,13 +557,14 @@ def main():
         with open(args.report_only) as saved:
             data = json.load(saved)
         write_report(args.out, data["info"], data["medians"], data["idle"], data["client"], data["micro"],
-                     data["web"], args, data.get("seconds_total", 0))
+                     data["web"], args, data.get("seconds_total", 0), data.get("cpu", {}))
         svg_chart(os.path.join(args.out, "images", "benchmarks.svg"), data["medians"])
         return 0
     started = time.time()
     info = versions()
-    raw, idle = run_server_scenarios(args.bin, args.rounds, args.seconds, args.quick)
+    raw, idle, cpu_rounds = run_server_scenarios(args.bin, args.rounds, args.seconds, args.quick)
     table = {key: {name: median(values) for name, values in by.items()} for key, by in raw.items()}
+    cpu = cpu_medians(cpu_rounds)
     client = client_side(args.bin, args.rounds, args.seconds)
     micro = micro_benchmarks(args.bin)
     web = web_benchmark(args.bin, 2 if args.quick else args.seconds)
@@ -486,9 +572,10 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "benchmarks.json"), "w") as out:
         json.dump({"info": info, "rounds": raw, "medians": table, "idle": idle, "client": client,
-                   "micro": micro, "web": web, "seconds_total": elapsed}, out, indent=1)
+                   "micro": micro, "web": web, "seconds_total": elapsed, "cpu_rounds": cpu_rounds,
+                   "cpu": cpu}, out, indent=1)
     svg_chart(os.path.join(args.out, "images", "benchmarks.svg"), table)
-    write_report(args.out, info, table, idle, client, micro, web, args, elapsed)
+    write_report(args.out, info, table, idle, client, micro, web, args, elapsed, cpu)
     print("wrote %s/benchmarks.md" % args.out)
 
 
