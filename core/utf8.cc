@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "core/utf8_vector.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -111,15 +113,28 @@ size_t ascii_prefix(const uint8_t* data, size_t size) {
 
 }  // namespace
 
+// Non-ASCII text at least this long goes to the vector validator; shorter stretches are not
+// worth setting it up for.
+constexpr size_t kVectorMinimum = 32;
+
 // Validates whole sequences starting at data[i] while at least four bytes remain; returns the
-// new position, or `size` + 1 on an invalid sequence. Branchy on purpose: real text repeats the
-// same kinds of sequences, which branch prediction handles far faster than a table walk.
+// new position, or `size` + 1 on an invalid sequence. Long non-ASCII stretches go to the vector
+// validator when the CPU has one; short ones are checked here, branchy on purpose: real text
+// repeats the same kinds of sequences, which branch prediction handles faster than a table walk.
 size_t validate_complete_sequences(const uint8_t* data, size_t i, size_t size) {
   while (i + 4 <= size) {
     const uint8_t b0 = data[i];
     if (b0 < 0x80) {
       i += 1 + ascii_prefix(data + i + 1, size - i - 1);
       continue;
+    }
+    if (size - i >= kVectorMinimum && utf8_vector::available()) {
+      const size_t checked = utf8_vector::valid_prefix(data + i, size - i);
+      if (checked == utf8_vector::kInvalid) return size + 1;
+      if (checked > 0) {
+        i += checked;
+        continue;
+      }
     }
     const uint8_t b1 = data[i + 1];
     if (b0 >= 0xC2 && b0 <= 0xDF) {

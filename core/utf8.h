@@ -9,7 +9,8 @@ namespace wsp {
 
 // Validates UTF-8 that arrives in pieces (frames, fragments, partial reads). It fails fast: the
 // first byte that cannot belong to any valid continuation is rejected at once, even when the
-// sequence it starts or continues is not complete yet. ASCII runs are checked 16 bytes at a time.
+// sequence it starts or continues is not complete yet. ASCII runs are checked 32 bytes at a time,
+// and on x86-64 CPUs with SSSE3 other text 16 bytes at a time (core/utf8_vector.h).
 class Utf8Validator {
  public:
   // Feeds the next bytes. Returns false at the first invalid byte; the validator then stays
