@@ -153,7 +153,10 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
 
   // Peers polled since the last round, and peers waiting for the application, may want
   // something new now. Only these are examined: the cost follows activity, not peer count.
-  std::vector<WebSocketPeer*> recheck;
+  // Swapped with a member, not a local, so both vectors keep their capacity: a steady-state
+  // round allocates nothing.
+  std::vector<WebSocketPeer*>& recheck = recheck_scratch_;
+  recheck.clear();
   recheck.swap(recheck_);
   recheck.insert(recheck.end(), watch_list_.begin(), watch_list_.end());
   watch_list_.clear();
@@ -200,7 +203,7 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
     make_ready(entry);
   }
 
-  recheck_ = ready_;
+  recheck_.assign(ready_.begin(), ready_.end());
   return ready_;
 }
 

@@ -75,8 +75,9 @@ class PeerPoller {
   std::chrono::microseconds busy_poll_{0};
   std::unordered_map<WebSocketPeer*, std::unique_ptr<Entry>> entries_;
   std::multimap<Clock::time_point, Entry*> timers_;
-  std::vector<WebSocketPeer*> recheck_;     // returned last round, added or updated
-  std::vector<WebSocketPeer*> watch_list_;  // entries with `watched` set
+  std::vector<WebSocketPeer*> recheck_;          // returned last round, added or updated
+  std::vector<WebSocketPeer*> recheck_scratch_;  // recheck_'s list while a round examines it
+  std::vector<WebSocketPeer*> watch_list_;       // entries with `watched` set
   std::vector<WebSocketPeer*> ready_;
   std::vector<TCPServer*> servers_;
   std::vector<TCPServer*> ready_servers_;
