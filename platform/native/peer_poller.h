@@ -64,9 +64,12 @@ class PeerPoller {
     bool in_watch_list = false;
     bool has_timer = false;
     std::multimap<Clock::time_point, Entry*>::iterator timer;
+    std::multimap<Clock::time_point, Entry*>::node_type spare_timer;  // the last timer's node
   };
+  using TimerMap = std::multimap<Clock::time_point, Entry*>;
 
   void refresh(Entry* entry);
+  TimerMap::iterator arm_timer(Entry* entry, Clock::time_point deadline);
   void make_ready(Entry* entry);
   void unregister(Entry* entry);
   int wait_for_events(epoll_event* events, int max_events, int timeout_ms);
@@ -74,7 +77,7 @@ class PeerPoller {
   int epoll_fd_ = -1;
   std::chrono::microseconds busy_poll_{0};
   std::unordered_map<WebSocketPeer*, std::unique_ptr<Entry>> entries_;
-  std::multimap<Clock::time_point, Entry*> timers_;
+  TimerMap timers_;
   std::vector<WebSocketPeer*> recheck_;          // returned last round, added or updated
   std::vector<WebSocketPeer*> recheck_scratch_;  // recheck_'s list while a round examines it
   std::vector<WebSocketPeer*> watch_list_;       // entries with `watched` set
