@@ -135,7 +135,8 @@ __attribute__((target("ssse3"))) size_t valid_prefix_ssse3(const uint8_t* data, 
 
 bool available() {
 #if WSP_UTF8_SSSE3
-  static const bool has_ssse3 = __builtin_cpu_supports("ssse3");
+  // cpu_init makes the answer right even when the first call comes from a static constructor.
+  static const bool has_ssse3 = (__builtin_cpu_init(), __builtin_cpu_supports("ssse3"));
   return has_ssse3;
 #else
   return false;
