@@ -114,9 +114,32 @@ def cpu_finding(table, cpu, key):
         limit = ("Neither CPU was saturated against wspeer in this run (server %.0f%%, load generator %.0f%%): "
                  "the rest of the time went to handing each message from one side to the other (wake-ups), "
                  "not to work." % (server, load))
-    return limit + (" Per message, wspeer's CPU spent %.1f µs in its own code and %.1f µs in the kernel; Beast's "
+    text = limit + (" Per message, wspeer's CPU spent %.1f µs in its own code and %.1f µs in the kernel; Beast's "
                     "%.1f µs and %.1f µs, %.2f× wspeer's CPU time in all." % (
                         mine[0], mine[1], beast[0], beast[1], sum(beast) / sum(mine)))
+    return text + budget_finding(table, cpu, key)
+
+
+def budget_finding(table, cpu, key):
+    """The time a message may take at the target ratio, set against what this run says no server
+    can avoid; empty when the figures are missing."""
+    rates, reference = table.get(key, {}), cpu_cost(table, cpu, key, REFERENCE)
+    load = cpu.get(key, {}).get("wspeer", {}).get("loadgen_busy")
+    if not rates.get("Beast") or not rates.get("wspeer") or not reference or load is None or key not in TARGETS:
+        return ""
+    needed = TARGETS[key] * rates["Beast"]  # messages per second at the target
+    budget = 1e6 / needed  # µs per message
+    if key == "large_64k" or key == "large_1m":
+        # One message in flight: the load generator's work and the server's follow each other.
+        client = 1e6 * load / rates["wspeer"]
+        return (" At %.1f× Beast a round trip may take %.0f µs; the load generator's CPU time per round trip "
+                "(%.0f µs) and the reference server's kernel time (%.0f µs), which happen mostly one after "
+                "the other, already add up to %.0f µs." % (
+                    TARGETS[key], budget, client, reference[1], client + reference[1]))
+    mine = cpu_cost(table, cpu, key, "wspeer")
+    return (" At %.1f× Beast the server would echo %.0fk messages/s, %.1f µs of CPU each; the kernel's part "
+            "alone took %.1f µs per message in wspeer and %.1f µs in the reference server." % (
+                TARGETS[key], needed / 1e3, budget, mine[1] if mine else float("nan"), reference[1]))
 
 
 def servers(bin_dir):
