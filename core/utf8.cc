@@ -122,13 +122,14 @@ constexpr size_t kVectorMinimum = 32;
 // validator when the CPU has one; short ones are checked here, branchy on purpose: real text
 // repeats the same kinds of sequences, which branch prediction handles faster than a table walk.
 size_t validate_complete_sequences(const uint8_t* data, size_t i, size_t size) {
+  const bool vector = size - i >= kVectorMinimum && utf8_vector::available();
   while (i + 4 <= size) {
     const uint8_t b0 = data[i];
     if (b0 < 0x80) {
       i += 1 + ascii_prefix(data + i + 1, size - i - 1);
       continue;
     }
-    if (size - i >= kVectorMinimum && utf8_vector::available()) {
+    if (vector && size - i >= kVectorMinimum) {
       const size_t checked = utf8_vector::valid_prefix(data + i, size - i);
       if (checked == utf8_vector::kInvalid) return size + 1;
       if (checked > 0) {
