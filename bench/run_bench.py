@@ -480,6 +480,7 @@ def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed, 
     missed = [key for key in TARGETS if ratio_of(key, "wspeer", "Beast") < TARGETS[key]]
     for key in missed:
         label = next(label for k, label, _ in SCENARIOS if k == key)
+        finding = cpu_finding(table, cpu, key)
         lines += ["", "**%s — why the target is missed.** %s" % (label, WHY_MISSED[key].format(
             spin=ratio_of("spin_" + key, "wspeer", "Beast"),
             spin_busy=ratio_of("spin_" + key, "wspeer, busy poll", "Beast, busy poll"),
@@ -487,7 +488,7 @@ def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed, 
             busy_vs_plain=ratio_of(key, "wspeer, busy poll", "Beast"),
             reference=ratio_of(key, REFERENCE, "Beast"),
             of_reference=100 * ratio_of(key, "wspeer", REFERENCE)) + (
-                " " + cpu_finding(table, cpu, key) if cpu_finding(table, cpu, key) else ""))]
+                " " + finding if finding else ""))]
     if any(row.get("raw_js") and row["wspeer"] / row["raw_js"] < 0.9 for row in web):
         lines += ["", "**Browser — why a figure can fall below 90%.** Both loops answer each message from the "
                   "browser's message event. A CPU profile of the page during the 16 B × 16 loops "
