@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/frame.h"
@@ -16,14 +17,25 @@
 
 namespace {
 
-std::vector<uint8_t> masked_frame(size_t payload_size, uint8_t opcode, uint8_t fill) {
-  std::vector<uint8_t> frame(wsp::kMaxFrameHeaderSize + payload_size);
+std::vector<uint8_t> masked_frame(const std::string& payload, uint8_t opcode) {
+  std::vector<uint8_t> frame(wsp::kMaxFrameHeaderSize + payload.size());
   const uint8_t key[4] = {0x12, 0x34, 0x56, 0x78};
-  const size_t header = wsp::write_frame_header(frame.data(), true, opcode, payload_size, key);
-  frame.resize(header + payload_size);
-  std::vector<uint8_t> payload(payload_size, fill);
-  wsp::mask_copy(frame.data() + header, payload.data(), payload_size, key, 0);
+  const size_t header = wsp::write_frame_header(frame.data(), true, opcode, payload.size(), key);
+  frame.resize(header + payload.size());
+  wsp::mask_copy(frame.data() + header, reinterpret_cast<const uint8_t*>(payload.data()),
+                 payload.size(), key, 0);
   return frame;
+}
+
+// Valid UTF-8 of at most `size` bytes: words in Latin, Greek, CJK and emoji, as in chat text.
+std::string mixed_text(size_t size) {
+  const std::string words[] = {"hello ", "κόσμε ", "世界 ", "😀 ", "naïve ", "text "};
+  std::string text;
+  std::mt19937 rng(1);
+  while (text.size() < size) text += words[rng() % 6];
+  while (text.size() > size) text.pop_back();
+  while (!wsp::is_valid_utf8(text)) text.pop_back();
+  return text;
 }
 
 void BM_Memcpy(benchmark::State& state) {
@@ -39,9 +51,9 @@ void BM_Memcpy(benchmark::State& state) {
 
 // A server receiving one masked message: header parse, unmask-copy into the queue (and UTF-8
 // validation for text), pop.
-void receive_frames(benchmark::State& state, uint8_t opcode) {
-  const size_t size = static_cast<size_t>(state.range(0));
-  const std::vector<uint8_t> frame = masked_frame(size, opcode, 'a');
+void receive_frames(benchmark::State& state, uint8_t opcode, const std::string& payload) {
+  const size_t size = payload.size();
+  const std::vector<uint8_t> frame = masked_frame(payload, opcode);
   wsp::InboundQueue queue;
   queue.configure(size + 1, 16);
   wsp::Protocol protocol(wsp::Role::kServer, &queue);
@@ -56,8 +68,15 @@ void receive_frames(benchmark::State& state, uint8_t opcode) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
 }
 
-void BM_ReceiveBinaryFrame(benchmark::State& state) { receive_frames(state, wsp::OPCODE_BINARY); }
-void BM_ReceiveTextFrameAscii(benchmark::State& state) { receive_frames(state, wsp::OPCODE_TEXT); }
+void BM_ReceiveBinaryFrame(benchmark::State& state) {
+  receive_frames(state, wsp::OPCODE_BINARY, std::string(static_cast<size_t>(state.range(0)), 'a'));
+}
+void BM_ReceiveTextFrameAscii(benchmark::State& state) {
+  receive_frames(state, wsp::OPCODE_TEXT, std::string(static_cast<size_t>(state.range(0)), 'a'));
+}
+void BM_ReceiveTextFrameMixed(benchmark::State& state) {
+  receive_frames(state, wsp::OPCODE_TEXT, mixed_text(static_cast<size_t>(state.range(0))));
+}
 
 // A client sending: mask + serialize into the outbound queue, then hand it to the "socket".
 void BM_SendMaskedFrame(benchmark::State& state) {
@@ -80,14 +99,7 @@ void BM_Utf8Ascii(benchmark::State& state) {
 }
 
 void BM_Utf8Mixed(benchmark::State& state) {
-  const size_t size = static_cast<size_t>(state.range(0));
-  // Words in Latin, Greek, CJK and emoji, as in real chat text.
-  const std::string words[] = {"hello ", "κόσμε ", "世界 ", "😀 ", "naïve ", "text "};
-  std::string text;
-  std::mt19937 rng(1);
-  while (text.size() < size) text += words[rng() % 6];
-  while (text.size() > size) text.pop_back();
-  while (!wsp::is_valid_utf8(text)) text.pop_back();
+  const std::string text = mixed_text(static_cast<size_t>(state.range(0)));
   for (auto _ : state) {
     benchmark::DoNotOptimize(
         wsp::is_valid_utf8(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
@@ -125,6 +137,7 @@ void BM_RepMovsbDistance(benchmark::State& state) {
 BENCHMARK(BM_Memcpy)->Arg(16)->Arg(4096)->Arg(65536)->Arg(1 << 20);
 BENCHMARK(BM_ReceiveBinaryFrame)->Arg(16)->Arg(4096)->Arg(65536)->Arg(1 << 20);
 BENCHMARK(BM_ReceiveTextFrameAscii)->Arg(16)->Arg(4096)->Arg(65536)->Arg(1 << 20);
+BENCHMARK(BM_ReceiveTextFrameMixed)->Arg(4096)->Arg(65536)->Arg(1 << 20);
 BENCHMARK(BM_SendMaskedFrame)->Arg(16)->Arg(4096)->Arg(65536)->Arg(1 << 20);
 BENCHMARK(BM_Utf8Ascii)->Arg(4096)->Arg(65536)->Arg(1 << 20);
 BENCHMARK(BM_Utf8Mixed)->Arg(4096)->Arg(65536)->Arg(1 << 20);
