@@ -54,6 +54,8 @@ class PeerPoller {
   size_t size() const { return entries_.size(); }
 
  private:
+  struct Entry;
+  using TimerMap = std::multimap<Clock::time_point, Entry*>;
   struct Entry {
     NativeWebSocketPeer* peer = nullptr;
     int fd = -1;
@@ -63,10 +65,9 @@ class PeerPoller {
     bool watched = false;  // re-examined at every wait() while it waits for the application
     bool in_watch_list = false;
     bool has_timer = false;
-    std::multimap<Clock::time_point, Entry*>::iterator timer;
-    std::multimap<Clock::time_point, Entry*>::node_type spare_timer;  // the last timer's node
+    TimerMap::iterator timer;
+    TimerMap::node_type spare_timer;  // the last timer's node, reused when it is set again
   };
-  using TimerMap = std::multimap<Clock::time_point, Entry*>;
 
   void refresh(Entry* entry);
   TimerMap::iterator arm_timer(Entry* entry, Clock::time_point deadline);

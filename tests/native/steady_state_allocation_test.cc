@@ -13,6 +13,7 @@
 
 #include "platform/native/peer_poller.h"
 #include "tests/native/test_util.h"
+#include "tools/echo.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -44,14 +45,7 @@ bool round_trip(PeerPoller& poller, WebSocketPeer& client, WebSocketPeer& server
     }
     for (WebSocketPeer* ready : poller.wait(0)) {
       ready->poll();
-      while (ready == &server && server.get_available_packet_count() > 0) {
-        const uint8_t* data = nullptr;
-        int size = 0;
-        if (server.get_packet(&data, &size) != OK) return false;
-        server.send(std::span<const uint8_t>(data, static_cast<size_t>(size)),
-                    server.was_string_packet() ? WebSocketPeer::WRITE_MODE_TEXT
-                                               : WebSocketPeer::WRITE_MODE_BINARY);
-      }
+      if (ready == &server) tool::echo_pending(server, 1 << 20);  // as `wsp echo-server` does
     }
   }
   return false;
