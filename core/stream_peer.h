@@ -58,6 +58,12 @@ class StreamPeer {
   virtual bool has_pending_output() const { return false; }
   virtual bool has_pending_input() const { return false; }
 
+  // What the OS knows of the remote end without reading anything: it finished sending (its end
+  // of stream waits behind any unread bytes), or the connection broke (reset, or closed in both
+  // directions). Lets a peer that stopped reading notice that its transport is gone.
+  enum Hangup { HANGUP_NONE = 0, HANGUP_REMOTE_FINISHED = 1, HANGUP_BROKEN = 2 };
+  virtual Hangup check_hangup() const { return HANGUP_NONE; }
+
   // Human-readable reason of the latest failure, empty if none.
   virtual std::string get_last_error() const { return ""; }
 };

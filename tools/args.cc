@@ -69,4 +69,17 @@ bool Args::integer(const std::string& flag, long long min, long long max, long l
   return true;
 }
 
+bool Args::seconds(const std::string& flag, double* out, std::string* error) const {
+  auto text = value(flag);
+  if (!text) return true;
+  char* end = nullptr;
+  const double parsed = std::strtod(text->c_str(), &end);
+  if (text->empty() || *end != '\0' || !(parsed > 0) || parsed > 86400) {
+    *error = flag + " must be a number of seconds above 0 (at most 86400).";
+    return false;
+  }
+  *out = parsed;
+  return true;
+}
+
 }  // namespace wsp::tool

@@ -22,6 +22,8 @@ class Args {
   // Integer value of a flag; false with `*error` if it is not a number in [min, max].
   bool integer(const std::string& flag, long long min, long long max, long long* out,
                std::string* error) const;
+  // A positive number of seconds (fractions allowed); false with `*error` otherwise.
+  bool seconds(const std::string& flag, double* out, std::string* error) const;
 
  private:
   std::vector<std::string> positional_;

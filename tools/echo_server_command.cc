@@ -37,6 +37,8 @@ constexpr const char* kHelp =
     "  --protocol P        accept sub-protocol P (repeatable; first offered match wins)\n"
     "  --handshake-timeout SECONDS   drop clients that do not finish the handshake in time\n"
     "                      (default 10)\n"
+    "  --close-timeout SECONDS   longest wait for a client's close frame after ours, and for a\n"
+    "                      client that hung up while its input was paused (default 5)\n"
     "  --busy-poll USECS   before sleeping, keep checking for traffic for up to USECS\n"
     "                      microseconds (default 0: off); lower latency for CPU time\n"
     "  --quiet             do not log connections\n"
@@ -60,7 +62,7 @@ int run_echo_server(int argc, char** argv) {
   std::string error;
   if (!args.parse(argc, argv, 2,
                   {"--host", "--port", "--tls-cert", "--tls-key", "--max-message", "--protocol",
-                   "--handshake-timeout", "--busy-poll"},
+                   "--handshake-timeout", "--close-timeout", "--busy-poll"},
                   {"--quiet", "--help"}, &error)) {
     std::fprintf(stderr, "wsp echo-server: %s\n\n%s", error.c_str(), kHelp);
     return 2;
@@ -78,13 +80,11 @@ int run_echo_server(int argc, char** argv) {
     std::fprintf(stderr, "wsp echo-server: %s\n", error.c_str());
     return 2;
   }
-  double handshake_timeout = 10;
-  if (auto text = args.value("--handshake-timeout")) {
-    handshake_timeout = std::atof(text->c_str());
-    if (!(handshake_timeout > 0)) {
-      std::fprintf(stderr, "wsp echo-server: --handshake-timeout must be positive.\n");
-      return 2;
-    }
+  double handshake_timeout = 10, close_timeout = 5;
+  if (!args.seconds("--handshake-timeout", &handshake_timeout, &error) ||
+      !args.seconds("--close-timeout", &close_timeout, &error)) {
+    std::fprintf(stderr, "wsp echo-server: %s\n", error.c_str());
+    return 2;
   }
   const bool quiet = args.has("--quiet");
   // Many clients need many descriptors: use all the system allows.
@@ -150,6 +150,7 @@ int run_echo_server(int argc, char** argv) {
         client.peer->set_outbound_buffer_size(0);
         client.peer->set_supported_protocols(protocols);
         client.peer->set_handshake_timeout(handshake_timeout);
+        client.peer->set_close_timeout(close_timeout);
         if (client.peer->accept_stream(stream) != OK) continue;
         WebSocketPeer* raw = client.peer.get();
         clients.emplace(raw, std::move(client));

@@ -123,6 +123,8 @@ void NativeWebSocketPeer::reset_connection_state() {
   close_deferred_ = false;
   lingering_ = false;
   input_maybe_pending_ = false;
+  hangup_reported_ = false;
+  paused_hangup_deadline_ = Clock::time_point::max();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,6 +209,7 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
 
 void NativeWebSocketPeer::try_next_address() {
   while (handshake_->next_address < handshake_->addresses.size()) {
+    hangup_reported_ = false;  // a report about the previous socket
     tcp_ = std::make_shared<StreamPeerTCP>();
     if (tcp_->connect_to_address(handshake_->addresses[handshake_->next_address]) == OK) {
       stream_ = tcp_;
@@ -348,6 +351,7 @@ void NativeWebSocketPeer::fail_handshake(std::string message) {
 void NativeWebSocketPeer::service_open(Clock::time_point now) {
   protocol_->resume();
   if (!transport_closed_) read_frames(now);
+  if (!transport_closed_ && reading_paused()) watch_paused_transport(now);
 
   const ProtocolEvents events = protocol_->take_events();
   if (events.pongs > 0) heartbeat_.pong_received();
@@ -452,13 +456,45 @@ void NativeWebSocketPeer::read_frames(Clock::time_point now) {
       // The poll's clock: one reading per poll is precise enough for idleness.
       last_activity_ = now;
     }
-    if (static_cast<size_t>(received) < want && !stream_->has_pending_input()) return;
+    // A short read means the socket is drained, unless the OS reported a hang-up: the end of
+    // stream (or a reset) that came with the last bytes is only seen by reading once more, and
+    // an edge-triggered loop will not report it again.
+    if (static_cast<size_t>(received) < want && !stream_->has_pending_input() && !hangup_reported_)
+      return;
     input_maybe_pending_ = true;
+  }
+}
+
+bool NativeWebSocketPeer::reading_paused() const {
+  return !protocol_->wants_input() && !protocol_->input_finished() && !lingering_;
+}
+
+void NativeWebSocketPeer::watch_paused_transport(Clock::time_point now) {
+  // A paused peer reads nothing, so it would not see its remote leave; asking the OS costs one
+  // call, made only while paused.
+  switch (stream_->check_hangup()) {
+    case StreamPeer::HANGUP_BROKEN:
+      transport_lost(
+          "The connection broke while reading was paused (input not yet read was lost).");
+      break;
+    case StreamPeer::HANGUP_REMOTE_FINISHED:
+      if (paused_hangup_deadline_ == Clock::time_point::max()) {
+        paused_hangup_deadline_ = after(now, close_timeout_);
+      } else if (now >= paused_hangup_deadline_) {
+        transport_lost(
+            "The peer closed the connection while reading was paused, and its last "
+            "messages were not taken within the close timeout (" +
+            describe_seconds(close_timeout_) + ").");
+      }
+      break;
+    case StreamPeer::HANGUP_NONE:
+      break;
   }
 }
 
 void NativeWebSocketPeer::drain_input() {
   uint8_t* buffer = read_buffer();
+  input_maybe_pending_ = false;
   for (int reads = 0; reads < kMaxReadsPerPoll; ++reads) {
     int received = 0;
     const Error error = stream_->get_partial_data(buffer, static_cast<int>(kMaxRead), &received);
@@ -468,6 +504,7 @@ void NativeWebSocketPeer::drain_input() {
     }
     if (received == 0) return;
   }
+  input_maybe_pending_ = true;  // more may wait, and an edge-triggered loop will not say so
 }
 
 bool NativeWebSocketPeer::flush_output() {
@@ -650,6 +687,8 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
                       (protocol_->has_parked_input() && !inbound_.full());
   if (state_ == STATE_CLOSING) interest.deadline = close_deadline_;
   if (state_ == STATE_OPEN && heartbeat_.enabled()) interest.deadline = heartbeat_.next_due();
+  if (paused_hangup_deadline_ != Clock::time_point::max() && reading_paused())
+    interest.deadline = std::min(interest.deadline, paused_hangup_deadline_);
   if (holds_idle_buffers())
     interest.deadline = std::min(interest.deadline, last_activity_ + kIdleRelease);
   return interest;

@@ -48,6 +48,10 @@ class NativeWebSocketPeer : public WebSocketPeer {
 
   // For readiness-driven loops (see PeerPoller).
   PollInterest get_poll_interest() const;
+  // For edge-triggered loops: the OS reported that the remote ended its side or the connection
+  // broke (EPOLLRDHUP, EPOLLHUP, EPOLLERR). A short read no longer means the socket is drained,
+  // so the next poll() reads on until it reaches the end of the stream.
+  void notify_hangup() { hangup_reported_ = true; }
 
  protected:
   Error send_message(const uint8_t* data, size_t size, bool is_text) override;
@@ -82,6 +86,8 @@ class NativeWebSocketPeer : public WebSocketPeer {
   void read_frames(Clock::time_point now);
   bool flush_output();
   void transport_lost(const std::string& why);
+  bool reading_paused() const;
+  void watch_paused_transport(Clock::time_point now);
   void drain_input();
   void finish();
 
@@ -122,6 +128,10 @@ class NativeWebSocketPeer : public WebSocketPeer {
   bool close_deferred_ = false;  // the close reply waits one poll for answers to earlier messages
   bool lingering_ = false;       // close exchange done, write side shut; waiting for the peer's FIN
   bool input_maybe_pending_ = false;  // the last poll stopped reading before the socket was empty
+  bool hangup_reported_ = false;      // see notify_hangup()
+  // The remote ended its side while our reading was paused: the application has until then
+  // (close_timeout) to take messages so that the rest of its input can be read.
+  Clock::time_point paused_hangup_deadline_ = Clock::time_point::max();
 };
 
 }  // namespace wsp

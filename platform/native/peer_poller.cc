@@ -199,7 +199,11 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
     if (tag & 1) {
       ready_servers_.push_back(reinterpret_cast<TCPServer*>(tag & ~uintptr_t{1}));
     } else {
-      make_ready(static_cast<Entry*>(events[i].data.ptr));
+      Entry* entry = static_cast<Entry*>(events[i].data.ptr);
+      // Edge-triggered: the end of stream or reset that came with the last data is reported
+      // once, here, and a short read would otherwise be taken to mean "drained".
+      if (events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) entry->peer->notify_hangup();
+      make_ready(entry);
     }
   }
   const Clock::time_point now = Clock::now();

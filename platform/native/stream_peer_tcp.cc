@@ -144,6 +144,15 @@ void StreamPeerTCP::disconnect() {
   if (status_ != STATUS_ERROR) status_ = STATUS_NONE;
 }
 
+StreamPeer::Hangup StreamPeerTCP::check_hangup() const {
+  if (status_ == STATUS_ERROR) return HANGUP_BROKEN;
+  if (fd_ < 0 || status_ != STATUS_CONNECTED) return HANGUP_NONE;
+  pollfd entry{fd_, POLLRDHUP, 0};
+  if (::poll(&entry, 1, 0) <= 0) return HANGUP_NONE;
+  if (entry.revents & (POLLERR | POLLHUP)) return HANGUP_BROKEN;
+  return (entry.revents & POLLRDHUP) ? HANGUP_REMOTE_FINISHED : HANGUP_NONE;
+}
+
 void StreamPeerTCP::shutdown_write() {
   if (fd_ >= 0 && status_ == STATUS_CONNECTED) ::shutdown(fd_, SHUT_WR);
 }

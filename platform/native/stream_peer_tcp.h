@@ -40,6 +40,7 @@ class StreamPeerTCP : public StreamPeer {
   // Disable Nagle's algorithm to improve latency for small packets.
   void set_no_delay(bool enabled) override;
   int get_native_handle() const override { return fd_; }
+  Hangup check_hangup() const override;
   std::string get_last_error() const override { return last_error_; }
 
  private:

@@ -87,6 +87,7 @@ Error StreamPeerTLS::start(std::shared_ptr<StreamPeer> base,
   free_ssl();
   last_error_.clear();
   base_eof_ = false;
+  base_may_have_more_ = false;
   unsent_.clear();
   base_ = std::move(base);
   std::string error;
@@ -135,6 +136,7 @@ bool StreamPeerTLS::read_input() {
   uint8_t buffer[kIoChunk];
   int received = 0;
   const Error error = base_->get_partial_data(buffer, sizeof(buffer), &received);
+  base_may_have_more_ = error == OK && received == static_cast<int>(sizeof(buffer));
   if (error == ERR_FILE_EOF) {
     base_eof_ = true;
     BIO_set_mem_eof_return(network_in_, 0);
@@ -306,7 +308,13 @@ bool StreamPeerTLS::has_pending_output() const {
 }
 
 bool StreamPeerTLS::has_pending_input() const {
-  return ssl_ && (SSL_pending(ssl_) > 0 || BIO_ctrl_pending(network_in_) > 0);
+  return ssl_ &&
+         (SSL_pending(ssl_) > 0 || BIO_ctrl_pending(network_in_) > 0 || base_may_have_more_);
+}
+
+StreamPeer::Hangup StreamPeerTLS::check_hangup() const {
+  if (status_ == STATUS_ERROR || status_ == STATUS_ERROR_HOSTNAME_MISMATCH) return HANGUP_BROKEN;
+  return base_ ? base_->check_hangup() : HANGUP_NONE;
 }
 
 void StreamPeerTLS::fail(std::string message, TLSStatus status) {

@@ -54,6 +54,7 @@ class StreamPeerTLS : public StreamPeer {
   int get_native_handle() const override;
   bool has_pending_output() const override;
   bool has_pending_input() const override;
+  Hangup check_hangup() const override;
   std::string get_last_error() const override { return last_error_; }
 
  private:
@@ -72,6 +73,9 @@ class StreamPeerTLS : public StreamPeer {
   ByteBuffer unsent_;           // ciphertext the base stream has not taken yet
   TLSStatus status_ = STATUS_DISCONNECTED;
   bool base_eof_ = false;
+  // The last read from the base stream filled its buffer, so the base may hold more: a short
+  // read of plaintext (one record) does not mean the transport is drained.
+  bool base_may_have_more_ = false;
   std::string verify_name_;
   std::string last_error_;
 };

@@ -5,10 +5,10 @@
 #include <signal.h>
 #include <sys/socket.h>
 
-#include <fstream>
 #include <thread>
 
 #include "core/websocket_peer.h"
+#include "tests/faults/echo_server_process.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
 
@@ -18,42 +18,7 @@ namespace {
 using test::ChildProcess;
 using test::RawSocket;
 
-long rss_kib(int pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
-
-class EchoServer {
- public:
-  explicit EchoServer(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {
-        test::runfile("tools/wsp"), "echo-server", "--host", "127.0.0.1", "--port", "0", "--quiet"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    process_ = std::make_unique<ChildProcess>(args);
-    const std::string line = process_->read_line(10);
-    if (line.rfind("listening on port ", 0) == 0) port_ = std::atoi(line.c_str() + 18);
-  }
-  int port() const { return port_; }
-  int pid() const { return process_->pid(); }
-  long rss() const { return rss_kib(pid()); }
-  bool alive() const { return ::kill(process_->pid(), 0) == 0; }
-  // A raw client that has completed the handshake.
-  RawSocket open_raw() const {
-    RawSocket raw;
-    raw.connect("127.0.0.1", port_);
-    raw.send_all(test::upgrade_request());
-    raw.read_http_head();
-    return raw;
-  }
-
- private:
-  std::unique_ptr<ChildProcess> process_;
-  int port_ = 0;
-};
+using EchoServer = test::EchoServerProcess;
 
 std::string masked_frame(uint8_t opcode, const std::string& payload, bool fin = true) {
   return test::client_frame(opcode, payload, fin);
