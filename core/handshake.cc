@@ -13,20 +13,42 @@ const char* status_text(int status) {
   switch (status) {
     case 101:
       return "Switching Protocols";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
     case 403:
       return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
     case 426:
       return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
     case 503:
       return "Service Unavailable";
   }
@@ -197,6 +219,13 @@ ServerHandshakeResult answer_client_request(std::string_view head,
   }
   const auto host = find_header(request.headers, "Host");
   if (!host || host->empty()) return refuse(result, 400, "Missing Host header.");
+  // RFC 9112 §3.2: more than one Host, or an invalid one, is a 400 (a proxy and this server
+  // could otherwise disagree about which host was asked for).
+  size_t host_lines = 0;
+  for (const HttpHeader& header : request.headers)
+    host_lines += equals_ignore_case(header.name, "Host");
+  if (host_lines > 1) return refuse(result, 400, "More than one Host header.");
+  if (!is_valid_host_value(*host)) return refuse(result, 400, "Invalid Host header.");
   result.host = *host;
   if (!header_has_token(request.headers, "Upgrade", "websocket")) {
     return refuse(result, 426, "This endpoint only accepts WebSocket upgrades.",
@@ -216,34 +245,55 @@ ServerHandshakeResult answer_client_request(std::string_view head,
     return refuse(result, 400, "Missing or malformed Sec-WebSocket-Key.");
   }
 
-  if (const auto offered = find_header(request.headers, "Sec-WebSocket-Protocol")) {
-    for (const std::string& protocol : split_header_list(*offered)) {
-      for (const std::string& supported : supported_protocols) {
-        if (protocol == supported) {
-          result.selected_protocol = protocol;
-          break;
-        }
-      }
-      if (!result.selected_protocol.empty()) break;
+  result.accept_key = compute_accept_key(*key);
+  result.selected_protocol =
+      choose_protocol(offered_protocols(request.headers), supported_protocols);
+  result.response =
+      build_switching_response(result.accept_key, result.selected_protocol, extra_headers);
+  result.status = 101;
+  return result;
+}
+
+std::vector<std::string> offered_protocols(const HttpHeaders& request_headers) {
+  const auto offered = find_header(request_headers, "Sec-WebSocket-Protocol");
+  return offered ? split_header_list(*offered) : std::vector<std::string>{};
+}
+
+std::string choose_protocol(const std::vector<std::string>& offered,
+                            const std::vector<std::string>& supported) {
+  for (const std::string& protocol : offered) {
+    for (const std::string& candidate : supported) {
+      if (protocol == candidate) return protocol;
     }
   }
+  return "";
+}
 
-  std::string& response = result.response;
-  response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
-  response += "Sec-WebSocket-Accept: " + compute_accept_key(*key) + "\r\n";
-  if (!result.selected_protocol.empty()) {
-    response += "Sec-WebSocket-Protocol: " + result.selected_protocol + "\r\n";
+std::string build_switching_response(std::string_view accept_key, std::string_view protocol,
+                                     const std::vector<std::string>& extra_headers) {
+  std::string response =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+  response += "Sec-WebSocket-Accept: ";
+  response += accept_key;
+  response += "\r\n";
+  if (!protocol.empty()) {
+    response += "Sec-WebSocket-Protocol: ";
+    response += protocol;
+    response += "\r\n";
   }
   for (const std::string& line : extra_headers) response += line + "\r\n";
   response += "\r\n";
-  result.status = 101;
-  return result;
+  return response;
 }
 
 std::string build_http_error_response(int status, std::string_view body,
                                       const std::vector<std::string>& extra_header_lines) {
   std::string response = "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) + "\r\n";
-  response += "Content-Type: text/plain; charset=utf-8\r\n";
+  bool typed = false;
+  for (const std::string& line : extra_header_lines) {
+    typed = typed || (line.size() > 13 && equals_ignore_case(line.substr(0, 13), "content-type:"));
+  }
+  if (!typed) response += "Content-Type: text/plain; charset=utf-8\r\n";
   response += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   response += "Connection: close\r\n";
   for (const std::string& line : extra_header_lines) response += line + "\r\n";

@@ -51,6 +51,7 @@ struct ServerHandshakeResult {
   std::string host;      // Host header value
   HttpHeaders headers;   // request headers, as received
   std::string selected_protocol;
+  std::string accept_key;  // Sec-WebSocket-Accept for this request (when it is valid)
 };
 
 // Answers a client's request head. `supported_protocols` are tried in the client's order; when the
@@ -59,7 +60,17 @@ ServerHandshakeResult answer_client_request(std::string_view head,
                                             const std::vector<std::string>& supported_protocols,
                                             const std::vector<std::string>& extra_headers);
 
-// An HTTP error response with a short plain-text body; `extra_header_lines` are "Name: value".
+// The sub-protocols a request offers, in its order (Sec-WebSocket-Protocol, all lines).
+std::vector<std::string> offered_protocols(const HttpHeaders& request_headers);
+// The first offered protocol that is supported, "" if none.
+std::string choose_protocol(const std::vector<std::string>& offered,
+                            const std::vector<std::string>& supported);
+// The 101 response that accepts a request; `protocol` may be "".
+std::string build_switching_response(std::string_view accept_key, std::string_view protocol,
+                                     const std::vector<std::string>& extra_headers);
+
+// An HTTP error response with a body (plain text unless `extra_header_lines` name a
+// Content-Type); `extra_header_lines` are "Name: value".
 std::string build_http_error_response(int status, std::string_view body,
                                       const std::vector<std::string>& extra_header_lines = {});
 

@@ -83,6 +83,17 @@ bool is_http_token(std::string_view text) {
   return true;
 }
 
+bool is_valid_host_value(std::string_view value) {
+  if (value.empty()) return false;
+  for (char c : value) {
+    // unreserved, sub-delims, pct-encoded, and the ':' '[' ']' of ports and IP literals.
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::strchr("-._~!$&'()*+,;=%:[]", c) != nullptr;
+    if (!ok || c == '\0') return false;
+  }
+  return true;
+}
+
 std::optional<std::string> find_header(const HttpHeaders& headers, std::string_view name) {
   std::optional<std::string> result;
   for (const HttpHeader& header : headers) {
@@ -141,6 +152,12 @@ bool parse_request_head(std::string_view head, HttpRequestHead* request, std::st
       request->version.rfind("HTTP/", 0) != 0) {
     *error = "Malformed request line: \"" + std::string(line) + "\".";
     return false;
+  }
+  for (char c : request->target) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
+      *error = "Control character in the request target.";
+      return false;
+    }
   }
   return parse_header_lines(lines, &request->headers, error);
 }

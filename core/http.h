@@ -26,6 +26,9 @@ bool header_has_token(const HttpHeaders& headers, std::string_view name, std::st
 std::vector<std::string> split_header_list(std::string_view value);
 bool equals_ignore_case(std::string_view a, std::string_view b);
 bool is_http_token(std::string_view text);
+// A Host field value as RFC 9112 §3.2 allows: uri-host [":" port], an IP literal in brackets
+// included; no spaces, paths or user information.
+bool is_valid_host_value(std::string_view value);
 
 struct HttpRequestHead {
   std::string method;

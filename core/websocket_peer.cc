@@ -215,6 +215,7 @@ void WebSocketPeer::begin_session() {
   received_head_.shrink_to_fit();
   received_headers_.reset();
   request_path_.clear();
+  request_pending_ = false;
   last_packet_was_text_ = false;
   inbound_.clear();
   inbound_.release_if_idle();
@@ -259,6 +260,7 @@ const HttpHeaders& WebSocketPeer::get_request_headers() const {
 
 void WebSocketPeer::set_closed(int code, std::string reason) {
   state_ = STATE_CLOSED;
+  request_pending_ = false;
   close_code_ = code;
   close_reason_ = std::move(reason);
 }

@@ -161,6 +161,33 @@ class WebSocketPeer : public PacketPeer {
   // On a server peer: the request path (with query) and headers the client sent.
   const std::string& get_request_path() const { return request_path_; }
   const HttpHeaders& get_request_headers() const;
+  // On a server peer: the sub-protocols the client offered, in its order.
+  std::vector<std::string> get_requested_protocols() const;
+
+  // ---- Server: the application decides before the response ----
+  // Off by default: every valid request is accepted at once. When on (set before
+  // accept_stream()), a request that passes the protocol checks waits for the application: the
+  // peer stays in STATE_CONNECTING and is_request_pending() becomes true. Read the request with
+  // get_request_path(), get_request_headers() (Origin, Cookie, Authorization, ...),
+  // get_requested_protocols() and get_connected_host(), then call accept_request() or
+  // reject_request(), right after poll() or at a later poll() round (an asynchronous check);
+  // handshake_timeout still bounds the whole handshake. Not supported in Web builds.
+  bool get_manual_accept() const { return manual_accept_; }
+  void set_manual_accept(bool enabled) { manual_accept_ = enabled; }
+  // True while a request waits for accept_request() or reject_request().
+  bool is_request_pending() const { return request_pending_; }
+  // Accepts the pending request with 101 Switching Protocols. `protocol` must be one the client
+  // offered ("" selects from supported_protocols as usual); `extra_headers` are "Name: value"
+  // lines added to the response (e.g. "Set-Cookie: ..."), after handshake_headers. FAILED when no
+  // request is pending; ERR_INVALID_PARAMETER for a protocol not offered or an invalid header.
+  Error accept_request(std::string_view protocol = "", std::vector<std::string> extra_headers = {});
+  // Refuses the pending request with an HTTP `status` from 300 to 599 (401, 403, 503, a
+  // redirect...), `extra_headers` ("Retry-After: 5", "WWW-Authenticate: ...") and `body` (plain
+  // text unless a Content-Type header is given). After the response the connection closes:
+  // STATE_CLOSED, close code -1, get_handshake_status() is `status`.
+  Error reject_request(int status, std::vector<std::string> extra_headers = {},
+                       std::string_view body = "");
+
   // Longest time for DNS + TCP + TLS + HTTP handshake (default 10 s); then CLOSED with -1.
   double get_handshake_timeout() const { return handshake_timeout_; }
   Error set_handshake_timeout(double seconds);
@@ -180,6 +207,8 @@ class WebSocketPeer : public PacketPeer {
   virtual void abort_connection() = 0;
   // Messages (data and control frames) still waiting to be sent, for max_queued_packets.
   virtual size_t queued_outbound_messages() const = 0;
+  // Sends the application's answer to a pending request (101, or a refusal that then closes).
+  virtual void answer_request(std::string response, int status) = 0;
   // Codes close() accepts; the web backend narrows them to what browsers allow.
   virtual bool close_code_allowed(int code) const;
 
@@ -206,6 +235,8 @@ class WebSocketPeer : public PacketPeer {
   // server). Kept as one string and parsed only if the application asks for the headers.
   void set_received_head(std::string_view head, bool is_request);
   std::string request_path_;
+  bool manual_accept_ = false;
+  bool request_pending_ = false;  // a server request waits for accept_request/reject_request
   InboundQueue inbound_;
   bool last_packet_was_text_ = false;
 

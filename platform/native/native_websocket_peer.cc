@@ -20,6 +20,8 @@ constexpr size_t kMinRead = 16 * 1024;
 constexpr size_t kMaxRead = 256 * 1024;
 constexpr int kMaxReadsPerPoll = 4;      // fairness between peers sharing one thread
 constexpr size_t kSmallFrameCopy = 256;  // payloads up to this size are copied behind the header
+// Bytes a client may send while its request waits for the application (it should send none).
+constexpr size_t kMaxEarlyBytes = 64 * 1024;
 // Buffers of a connection that saw no traffic for this long are given back: busy connections
 // keep theirs (no allocation per message), idle ones cost little memory.
 constexpr auto kIdleRelease = std::chrono::seconds(1);
@@ -135,7 +137,10 @@ void NativeWebSocketPeer::poll() {
   const Clock::time_point now = Clock::now();
   if (state_ == STATE_CONNECTING) {
     if (now >= handshake_deadline_) {
-      fail_handshake("Handshake timed out after " + describe_seconds(handshake_timeout_) + ".");
+      fail_handshake("Handshake timed out after " + describe_seconds(handshake_timeout_) +
+                     (phase_ == Phase::kAwaitDecision
+                          ? " while the request waited for accept_request() or reject_request()."
+                          : "."));
       return;
     }
     step_handshake(now);
@@ -194,6 +199,10 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
   if (phase_ == Phase::kReadRequest) {
     if (!read_handshake_head()) return;
     finish_server_handshake();
+  }
+  if (phase_ == Phase::kAwaitDecision) {
+    watch_pending_request();
+    return;
   }
   if (phase_ == Phase::kWriteResponse) {
     if (!write_handshake_bytes()) return;
@@ -323,8 +332,39 @@ void NativeWebSocketPeer::finish_server_handshake() {
   }
   const bool secure = dynamic_cast<StreamPeerTLS*>(stream_.get()) != nullptr;
   requested_url_ = std::string(secure ? "wss://" : "ws://") + result.host + request_path_;
+  if (manual_accept_) {
+    handshake_status_ = 0;  // nothing is sent until the application decides
+    handshake_->out.clear();
+    request_pending_ = true;
+    phase_ = Phase::kAwaitDecision;
+    return;
+  }
   selected_protocol_ = std::move(result.selected_protocol);
   phase_ = Phase::kWriteResponse;
+}
+
+void NativeWebSocketPeer::watch_pending_request() {
+  // A client must wait for the response before it sends frames, so little arrives meanwhile;
+  // reading it (up to a bound, kept for after the 101) shows at once when the client leaves.
+  uint8_t* buffer = read_buffer();
+  while (handshake_->early_bytes.size() < kMaxEarlyBytes) {
+    int received = 0;
+    const Error error = stream_->get_partial_data(buffer, static_cast<int>(kMinRead), &received);
+    if (error != OK) {
+      fail_handshake("The client left before the application accepted or rejected its request." +
+                     (stream_->get_last_error().empty() ? "" : " " + stream_->get_last_error()));
+      return;
+    }
+    if (received == 0) return;
+    handshake_->early_bytes.append(buffer, static_cast<size_t>(received));
+  }
+}
+
+void NativeWebSocketPeer::answer_request(std::string response, int status) {
+  handshake_->out = std::move(response);
+  handshake_->written = 0;
+  phase_ = status == 101 ? Phase::kWriteResponse : Phase::kWriteRefusal;
+  step_handshake(Clock::now());
 }
 
 void NativeWebSocketPeer::enter_open(Clock::time_point now) {
@@ -333,6 +373,9 @@ void NativeWebSocketPeer::enter_open(Clock::time_point now) {
   last_activity_ = now;
   protocol_ = std::make_unique<Protocol>(is_server_ ? Role::kServer : Role::kClient, &inbound_);
   heartbeat_.start(heartbeat_interval_, now);
+  // The open connection reads at its next poll(): bytes may be waiting that an edge-triggered
+  // loop already reported (while a request waited for the application, for example).
+  input_maybe_pending_ = true;
   const ByteBuffer& early = handshake_->early_bytes;
   if (!early.empty()) protocol_->receive(early.data(), early.size());
   handshake_.reset();  // the handshake's buffers and strings are not needed any more
@@ -672,6 +715,9 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
       case Phase::kTlsHandshake:
         interest.want_read = true;
         interest.want_write = stream_ && stream_->has_pending_output();
+        break;
+      case Phase::kAwaitDecision:
+        interest.want_read = handshake_->early_bytes.size() < kMaxEarlyBytes;
         break;
       default:
         interest.want_read = true;

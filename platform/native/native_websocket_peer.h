@@ -58,6 +58,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
   void begin_close(int code, std::string_view reason) override;
   void abort_connection() override;
   size_t queued_outbound_messages() const override;
+  void answer_request(std::string response, int status) override;
 
  private:
   enum class Phase {
@@ -68,6 +69,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
     kSendRequest,    // client: writing the HTTP request
     kReadResponse,   // client: reading the HTTP response head
     kReadRequest,    // server: reading the HTTP request head
+    kAwaitDecision,  // server: the application decides (manual_accept); the transport is watched
     kWriteResponse,  // server: writing 101 Switching Protocols
     kWriteRefusal,   // server: writing an HTTP error, then closing
     kOpen,           // the protocol engine runs (OPEN and CLOSING)
@@ -80,6 +82,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
   bool read_handshake_head();
   void finish_client_handshake();
   void finish_server_handshake();
+  void watch_pending_request();
   void enter_open(Clock::time_point now);
 
   void service_open(Clock::time_point now);

@@ -44,6 +44,8 @@ class WebWebSocketPeer : public WebSocketPeer {
   void begin_close(int code, std::string_view reason) override;
   void abort_connection() override;
   size_t queued_outbound_messages() const override { return 0; }
+  // Never called: a browser cannot accept connections, so no request is ever pending.
+  void answer_request(std::string, int) override {}
   // Browsers accept only 1000 and 3000-4999 from applications.
   bool close_code_allowed(int code) const override;
 

@@ -215,6 +215,70 @@ TEST(Handshake, ServerRefusesMalformedRequestsWithHttpErrors) {
   }
 }
 
+// RFC 9112 §3.2 and §2.2: the requests a strict server must refuse, and the leniency it may keep.
+TEST(Handshake, ServerRefusesAmbiguousHostsAndControlCharacters) {
+  const std::string nul(1, '\0');
+  const std::string refused[] = {
+      request_with("Host: other.example\r\n"),             // a second Host line
+      request_with("host: server.example.com\r\n"),        // the same, any case
+      request_with("", "GET /chat" + nul + "x HTTP/1.1"),  // NUL in the target
+      request_with("", "GET /chat\tx HTTP/1.1"),           // tab in the target
+      request_with("", "GET /chat\x7F HTTP/1.1"),          // DEL in the target
+      request_with("", "GET /ch\x01at HTTP/1.1"),          // another control character
+      request_with("X-Value: a" + nul + "b\r\n"),          // NUL in a header value
+      request_with("X-Value: a\x7F\r\n"),                  // DEL in a header value
+      request_with("X-Value: a\rb\r\n"),                   // a bare CR inside a value
+      "GET / HTTP/1.1\r\nHost: user@evil.example\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n",  // user information in Host
+      "GET / HTTP/1.1\r\nHost: a b\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n",  // a space inside Host
+  };
+  EXPECT_EQ(answer_client_request(refused[1], {}, {}).error, "More than one Host header.");
+  for (const std::string& request : refused) {
+    const auto result = answer_client_request(request, {}, {});
+    EXPECT_EQ(result.status, 400) << testing::PrintToString(request);
+    EXPECT_EQ(result.response.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u);
+  }
+  // Still accepted: a tab inside a value, bare LF line ends, IPv6 and port in Host, an empty
+  // value, any header order.
+  const std::string lenient[] = {
+      request_with("X-Value: a\tb\r\nX-Empty:\r\n"),
+      "GET / HTTP/1.1\nHost: [::1]:8080\nUpgrade: websocket\nConnection: Upgrade\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\n\n",
+      "GET /?q=%20a HTTP/1.1\r\nSec-WebSocket-Version: 13\r\nConnection: keep-alive, Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nUpgrade: WebSocket\r\nHost: "
+      "h.example\r\n\r\n",
+  };
+  for (const std::string& request : lenient) {
+    const auto result = answer_client_request(request, {}, {});
+    EXPECT_EQ(result.status, 101) << testing::PrintToString(request) << " " << result.error;
+  }
+}
+
+TEST(Handshake, ServerPiecesForTheApplicationsDecision) {
+  const HttpHeaders headers = {{"Sec-WebSocket-Protocol", "a, b"}, {"sec-websocket-protocol", "c"}};
+  EXPECT_EQ(offered_protocols(headers), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(offered_protocols({}), std::vector<std::string>{});
+  EXPECT_EQ(choose_protocol({"a", "b", "c"}, {"c", "b"}), "b") << "the client's order wins";
+  EXPECT_EQ(choose_protocol({"a"}, {"b"}), "");
+  EXPECT_EQ(build_switching_response("K=", "", {"Set-Cookie: x=1"}),
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: K=\r\nSet-Cookie: x=1\r\n\r\n");
+  EXPECT_NE(build_switching_response("K=", "chat", {}).find("\r\nSec-WebSocket-Protocol: chat\r\n"),
+            std::string::npos);
+  const std::string typed =
+      build_http_error_response(403, "{}", {"content-type: application/json", "X-A: 1"});
+  EXPECT_EQ(typed,
+            "HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\nConnection: close\r\n"
+            "content-type: application/json\r\nX-A: 1\r\n\r\n{}");
+  EXPECT_EQ(
+      build_http_error_response(503, "").rfind(
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n", 0),
+      0u);
+}
+
 TEST(Handshake, ExtraHeaderValidationBlocksInjection) {
   std::string error;
   EXPECT_TRUE(validate_extra_header("Authorization: Bearer x", &error));
