@@ -5,6 +5,7 @@
 'use strict';
 const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
+const net = require('net');
 const path = require('path');
 const { chromium } = require('playwright-core');
 
@@ -74,8 +75,11 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
+    // Without LocalNetworkAccessChecks off, Chromium itself stops the cross-site page below from
+    // reaching 127.0.0.1, and the test would not reach the server's own Origin check.
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+           '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+           '--disable-features=LocalNetworkAccessChecks'],
   });
   const ann = await browser.newPage({ viewport: { width: 1100, height: 720 } });
   const bob = await browser.newPage({ viewport: { width: 1100, height: 720 } });
@@ -149,6 +153,41 @@ async function main() {
     await phone.screenshot({ path: path.join(artifacts, 'demo-phone.png') });
     await phone.close();
   });
+  await step('WebSocket requests from other origins are refused with 403 before the 101', async () => {
+    const evil = await rawUpgrade(port, { Origin: 'http://evil.example' });
+    assert(evil.status === 403, `Origin http://evil.example got ${evil.status}`);
+    assert(evil.text.includes('not allowed'), `refusal explained: ${evil.text}`);
+    const sandboxed = await rawUpgrade(port, { Origin: 'null' });
+    assert(sandboxed.status === 403, `Origin null got ${sandboxed.status}`);
+    const same = await rawUpgrade(port, { Origin: base });
+    assert(same.status === 101, `same origin got ${same.status}`);
+    const native = await rawUpgrade(port, {});
+    assert(native.status === 101, `a request without Origin (a native client) got ${native.status}`);
+  });
+  await step('a page on another site cannot join the room from a visitor\'s browser', async () => {
+    const evilPage = await browser.newPage();
+    const logs = [];
+    evilPage.on('console', (message) => logs.push(message.text()));
+    // The "other site" is served by the test itself: nothing leaves this machine.
+    await evilPage.route('http://evil.localhost:8123/', (route) => route.fulfill({
+      contentType: 'text/html',
+      body: `<script>
+        window.result = new Promise((resolve) => {
+          const ws = new WebSocket('ws://127.0.0.1:${port}/ws');
+          ws.onopen = () => { ws.send('hello intruder'); resolve('open'); };
+          ws.onclose = (e) => resolve('closed ' + e.code);
+        });
+      </script>`,
+    }));
+    await evilPage.goto('http://evil.localhost:8123/');
+    const result = await evilPage.evaluate(() => window.result);
+    assert(result === 'closed 1006', `the cross-site socket ended with: ${result}`);
+    assert(logs.some((line) => line.includes('Unexpected response code: 403')),
+      `the browser saw the server's 403: ${logs.join(' | ')}`);
+    const s = await waitFor(ann, (x) => x.state === 'OPEN', 'Ann still connected');
+    assert(!s.participants.some((p) => p.name === 'intruder'), 'no intruder in the room');
+    await evilPage.close();
+  });
   await step('stopping the server shows a clean close code in the page', async () => {
     server.kill('SIGINT');
     for (const page of [ann, bob]) {
@@ -187,7 +226,39 @@ async function main() {
       await secureBrowser.close();
     }
   });
+  await step('--allow-origin admits pages of another origin', async () => {
+    const { child, match: allowMatch } = await start(serverBinary,
+      ['--port', '0', '--allow-origin', 'https://game.example'], /listening on port (\d+)/);
+    const allowed = await rawUpgrade(Number(allowMatch[1]), { Origin: 'https://game.example' });
+    assert(allowed.status === 101, `allowed origin got ${allowed.status}`);
+    const other = await rawUpgrade(Number(allowMatch[1]), { Origin: 'https://other.example' });
+    assert(other.status === 403, `another origin got ${other.status}`);
+    child.kill('SIGINT');
+  });
   finish();
+}
+
+// Sends a WebSocket upgrade request with `headers` and returns the response's status and text.
+function rawUpgrade(port, headers) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    socket.on('connect', () => socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+      'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+      `Sec-WebSocket-Version: 13\r\n${lines}\r\n`));
+    const done = () => {
+      socket.destroy();
+      resolve({ status: Number((text.match(/^HTTP\/1\.1 (\d{3})/) || [])[1] || 0), text });
+    };
+    socket.on('data', (chunk) => {
+      text += chunk;
+      if (text.startsWith('HTTP/1.1 101') && text.includes('\r\n\r\n')) done();
+    });
+    socket.on('end', done);
+    socket.on('error', reject);
+    setTimeout(done, 5000);
+  });
 }
 
 main().catch((error) => { record('harness', false, error.stack || String(error)); finish(); });

@@ -1,6 +1,8 @@
 // //web_demo:server — the live demo's server, written with wspeer's public API only: one port
 // serves the page (plain HTTP) and accepts WebSocket upgrades (accept_stream with the request
 // bytes already read). Prints the URL to open; Ctrl-C closes every client with 1001.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -13,7 +15,9 @@
 #include "platform/native/peer_poller.h"
 #include "platform/native/stream_peer_tls.h"
 #include "platform/native/tcp_server.h"
+#include "web_demo/front_door.h"
 #include "web_demo/http_files.h"
+#include "web_demo/origin_policy.h"
 #include "web_demo/room.h"
 #include "web_demo/room_protocol.h"
 
@@ -29,24 +33,35 @@ constexpr const char* kUsage =
     "  --host H      bind address (default 127.0.0.1; * for every address)\n"
     "  --port N      port (default 0: any free port, printed at start)\n"
     "  --tls-cert/--tls-key   serve https:// and wss:// with this certificate and key\n"
-    "  --root DIR    directory holding page/ and room_app_wasm/ (default: the runfiles)\n";
-
-// A connection whose first request has not been read yet: a page request or an upgrade.
-struct PendingConnection {
-  std::shared_ptr<wsp::StreamPeer> stream;
-  wsp::HttpHeadReader reader{wsp::kMaxHandshakeHeadSize};
-  std::string raw;       // every byte read so far (handed to accept_stream as pre_read)
-  std::string response;  // static response being written
-  size_t written = 0;
-  Clock::time_point deadline;
-  bool done = false;
-};
+    "  --root DIR    directory holding page/ and room_app_wasm/ (default: the runfiles)\n"
+    "  --allow-origin ORIGIN   also accept WebSocket requests from pages of ORIGIN\n"
+    "                (e.g. https://game.example; repeatable). Pages served by this server are\n"
+    "                always allowed, requests without Origin (native clients) too.\n";
 
 std::string flag(int argc, char** argv, const char* name, const char* fallback) {
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
   }
   return fallback;
+}
+
+std::vector<std::string> repeated_flag(int argc, char** argv, const char* name) {
+  std::vector<std::string> values;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) values.push_back(argv[++i]);
+  }
+  return values;
+}
+
+// Browsers may open a WebSocket from any site: a request from a page of another origin is refused
+// with 403 before the 101, so it never joins the room.
+void decide(wsp::WebSocketPeer& peer, const wsp::demo::OriginPolicy& origins) {
+  std::string why;
+  if (origins.allows(peer.get_request_headers(), &why)) {
+    peer.accept_request();
+  } else {
+    peer.reject_request(403, {}, why);
+  }
 }
 
 }  // namespace
@@ -77,6 +92,13 @@ int main(int argc, char** argv) {
     tls = TLSOptions::server(key, cert);
   }
 
+  // Many visitors (and the sockets of anyone attacking the room) need many descriptors.
+  rlimit files_limit;
+  if (getrlimit(RLIMIT_NOFILE, &files_limit) == 0 && files_limit.rlim_cur < files_limit.rlim_max) {
+    files_limit.rlim_cur = files_limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files_limit);
+  }
+
   TCPServer server;
   if (server.listen(port, host) != OK) {
     std::fprintf(stderr, "server: %s\n", server.get_last_error().c_str());
@@ -92,9 +114,12 @@ int main(int argc, char** argv) {
 
   PeerPoller poller;
   poller.add_server(&server);
+  demo::FrontDoor front_door(&poller, &files, tls, demo::FrontDoor::Limits{});
+  const demo::OriginPolicy origins(tls != nullptr, repeated_flag(argc, argv, "--allow-origin"));
   demo::Room room;
-  std::vector<std::unique_ptr<PendingConnection>> pending;
+  std::vector<demo::FrontDoor::Upgrade> upgrades;
   Clock::time_point next_tick = Clock::now();
+  Clock::time_point next_expiry = Clock::now();
   Clock::time_point stop_deadline{};
   bool stopping = false;
 
@@ -109,81 +134,27 @@ int main(int argc, char** argv) {
     }
     if (stopping && (room.size() == 0 || now > stop_deadline)) break;
 
-    int timeout = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now).count());
-    if (!pending.empty()) timeout = std::min(timeout, 5);
+    const auto until = std::min(next_tick, next_expiry) - now;
+    const int timeout =
+        static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(until).count());
     const std::vector<WebSocketPeer*>& ready = poller.wait(std::max(timeout, 0));
 
-    for (TCPServer* listening : poller.ready_servers()) {
-      while (auto tcp = listening->take_connection()) {
-        auto connection = std::make_unique<PendingConnection>();
-        connection->stream = tcp;
-        if (tls) {
-          auto secure = std::make_shared<StreamPeerTLS>();
-          if (secure->accept_stream(tcp, tls) != OK) continue;
-          connection->stream = secure;
-        }
-        connection->deadline = Clock::now() + std::chrono::seconds(10);
-        if (pending.size() < 256) pending.push_back(std::move(connection));
-      }
+    for (TCPServer* listening : poller.ready_servers()) front_door.accept_from(*listening);
+    front_door.service(poller.ready_streams(), &upgrades);
+    if (Clock::now() >= next_expiry) next_expiry = front_door.expire(Clock::now());
+    for (demo::FrontDoor::Upgrade& upgrade : upgrades) {
+      auto peer = WebSocketPeer::create();
+      peer->set_manual_accept(true);  // the Origin is checked before the 101
+      if (peer->accept_stream(upgrade.stream, upgrade.request_bytes) != OK) continue;
+      WebSocketPeer* raw = peer.get();
+      room.admit(std::move(peer));
+      poller.add(raw);
     }
-
-    for (auto& connection : pending) {
-      StreamPeer& stream = *connection->stream;
-      stream.poll();
-      if (Clock::now() > connection->deadline || stream.get_status() == StreamPeer::STATUS_ERROR) {
-        connection->done = true;
-        continue;
-      }
-      if (!connection->response.empty()) {
-        int sent = 0;
-        const auto* data = reinterpret_cast<const uint8_t*>(connection->response.data());
-        if (stream.put_partial_data(
-                data + connection->written,
-                static_cast<int>(connection->response.size() - connection->written), &sent) != OK) {
-          connection->done = true;
-        }
-        connection->written += static_cast<size_t>(sent);
-        if (connection->written == connection->response.size()) connection->done = true;
-        continue;
-      }
-      uint8_t buffer[4096];
-      int received = 0;
-      if (stream.get_partial_data(buffer, sizeof(buffer), &received) != OK) {
-        connection->done = true;
-        continue;
-      }
-      connection->raw.append(reinterpret_cast<char*>(buffer), static_cast<size_t>(received));
-      connection->reader.feed(buffer, static_cast<size_t>(received));
-      if (connection->reader.too_large()) {
-        connection->response = build_http_error_response(431, "Request headers too large.\n");
-      } else if (connection->reader.complete()) {
-        HttpRequestHead request;
-        std::string error;
-        if (!parse_request_head(connection->reader.head(), &request, &error)) {
-          connection->response = build_http_error_response(400, error + "\n");
-        } else if (header_has_token(request.headers, "Upgrade", "websocket")) {
-          // The same port takes WebSocket upgrades: the peer re-reads the request we consumed.
-          auto peer = WebSocketPeer::create();
-          if (peer->accept_stream(connection->stream, connection->raw) == OK) {
-            WebSocketPeer* raw = peer.get();
-            room.admit(std::move(peer));
-            poller.add(raw);
-          }
-          connection->stream.reset();
-          connection->done = true;
-        } else {
-          connection->response = files.respond(request.method, request.target);
-        }
-      }
-    }
-    std::erase_if(pending, [](const std::unique_ptr<PendingConnection>& c) {
-      if (c->done && c->stream) c->stream->disconnect();
-      return c->done;
-    });
+    upgrades.clear();
 
     for (WebSocketPeer* peer : ready) {
       peer->poll();
+      if (peer->is_request_pending()) decide(*peer, origins);
       if (!room.service(peer)) {
         poller.remove(peer);
         room.remove(peer);

@@ -9,9 +9,21 @@
 namespace wsp {
 namespace {
 
-// Servers are told apart from peers in epoll data by the low bit of the pointer.
-void* tag_server(TCPServer* server) {
-  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(server) | 1);
+// Servers and raw streams are told apart from peers in epoll data by the low bits of the pointer.
+constexpr uintptr_t kServerTag = 1;
+constexpr uintptr_t kStreamTag = 2;
+constexpr uintptr_t kTagMask = 3;
+
+void* tag(void* object, uintptr_t kind) {
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(object) | kind);
+}
+
+epoll_event stream_event(StreamPeer* stream, bool want_write) {
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLRDHUP;
+  if (want_write) event.events |= EPOLLOUT;
+  event.data.ptr = tag(stream, kStreamTag);
+  return event;
 }
 
 }  // namespace
@@ -59,7 +71,7 @@ void PeerPoller::add_server(TCPServer* server) {
   if (!server->is_listening()) return;
   epoll_event event{};
   event.events = EPOLLIN;
-  event.data.ptr = tag_server(server);
+  event.data.ptr = tag(server, kServerTag);
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, server->get_native_handle(), &event);
   servers_.push_back(server);
 }
@@ -68,6 +80,21 @@ void PeerPoller::remove_server(TCPServer* server) {
   if (server->is_listening())
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, server->get_native_handle(), nullptr);
   servers_.erase(std::remove(servers_.begin(), servers_.end(), server), servers_.end());
+}
+
+void PeerPoller::add_stream(StreamPeer* stream, bool want_write) {
+  epoll_event event = stream_event(stream, want_write);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stream->get_native_handle(), &event);
+}
+
+void PeerPoller::update_stream(StreamPeer* stream, bool want_write) {
+  epoll_event event = stream_event(stream, want_write);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, stream->get_native_handle(), &event);
+}
+
+void PeerPoller::remove_stream(StreamPeer* stream) {
+  if (stream->get_native_handle() >= 0)
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stream->get_native_handle(), nullptr);
 }
 
 void PeerPoller::set_busy_poll(std::chrono::microseconds window) {
@@ -149,6 +176,11 @@ void PeerPoller::refresh(Entry* entry) {
   entry->want_read = interest.want_read;
   entry->watched = interest.poll_now || (!interest.want_read && entry->fd >= 0);
   if (interest.poll_now || read_resumed) make_ready(entry);
+  if (entry->peer->get_ready_state() != WebSocketPeer::STATE_CLOSED) {
+    entry->closed_reported = false;
+  } else if (!entry->closed_reported) {
+    make_ready(entry);  // wait() marks it reported when it returns it
+  }
 }
 
 const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
@@ -158,6 +190,7 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
   }
   ready_.clear();
   ready_servers_.clear();
+  ready_streams_.clear();
 
   // Peers polled since the last round, and peers waiting for the application, may want
   // something new now. Only these are examined: the cost follows activity, not peer count.
@@ -195,9 +228,11 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
   epoll_event events[512];
   const int count = wait_for_events(events, 512, timeout);
   for (int i = 0; i < count; ++i) {
-    const auto tag = reinterpret_cast<uintptr_t>(events[i].data.ptr);
-    if (tag & 1) {
-      ready_servers_.push_back(reinterpret_cast<TCPServer*>(tag & ~uintptr_t{1}));
+    const auto tagged = reinterpret_cast<uintptr_t>(events[i].data.ptr);
+    if ((tagged & kTagMask) == kServerTag) {
+      ready_servers_.push_back(reinterpret_cast<TCPServer*>(tagged & ~kTagMask));
+    } else if ((tagged & kTagMask) == kStreamTag) {
+      ready_streams_.push_back(reinterpret_cast<StreamPeer*>(tagged & ~kTagMask));
     } else {
       Entry* entry = static_cast<Entry*>(events[i].data.ptr);
       // Edge-triggered: the end of stream or reset that came with the last data is reported
@@ -216,6 +251,10 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
   }
 
   recheck_.assign(ready_.begin(), ready_.end());
+  for (WebSocketPeer* peer : ready_) {
+    if (peer->get_ready_state() == WebSocketPeer::STATE_CLOSED)
+      entries_[peer]->closed_reported = true;
+  }
   return ready_;
 }
 

@@ -23,7 +23,9 @@ namespace wsp {
 //     for (TCPServer* server : poller.ready_servers()) { /* take_connection(), add() */ }
 //   }
 // Peers returned by wait() are re-examined by the next wait(). After acting on a peer that was
-// not returned (sending to it from elsewhere), call update(peer).
+// not returned (sending to it from elsewhere, answering its request later), call update(peer).
+// A peer that became CLOSED is returned once more, so the loop that removes closed peers sees it
+// even when it closed outside wait() (reject_request(), close(-1)).
 class PeerPoller {
  public:
   PeerPoller();
@@ -38,6 +40,15 @@ class PeerPoller {
   void update(WebSocketPeer* peer);
   void add_server(TCPServer* server);
   void remove_server(TCPServer* server);
+  // Raw streams the application drives itself before (or instead of) a WebSocketPeer, such as a
+  // connection whose first request decides between serving a page and an upgrade. wait() also
+  // returns when one can be read (or written, with `want_write`); ready_streams() lists them.
+  // Level-triggered: a stream stays ready while it has unread input. Remove a stream before it
+  // is closed or handed to accept_stream(); ready_streams() may still list it until the next
+  // wait(), so look each one up among your own.
+  void add_stream(StreamPeer* stream, bool want_write = false);
+  void update_stream(StreamPeer* stream, bool want_write);
+  void remove_stream(StreamPeer* stream);
 
   // Blocks until some peers need poll(), a watched server has connections, or `timeout_ms`
   // passes (-1: no limit). The returned list is valid until the next wait().
@@ -51,6 +62,7 @@ class PeerPoller {
   void set_busy_poll(std::chrono::microseconds window);
   std::chrono::microseconds get_busy_poll() const { return busy_poll_; }
   const std::vector<TCPServer*>& ready_servers() const { return ready_servers_; }
+  const std::vector<StreamPeer*>& ready_streams() const { return ready_streams_; }
   size_t size() const { return entries_.size(); }
 
  private:
@@ -65,6 +77,7 @@ class PeerPoller {
     bool watched = false;  // re-examined at every wait() while it waits for the application
     bool in_watch_list = false;
     bool has_timer = false;
+    bool closed_reported = false;  // returned once after it became CLOSED
     TimerMap::iterator timer;
     TimerMap::node_type spare_timer;  // the last timer's node, reused when it is set again
   };
@@ -85,6 +98,7 @@ class PeerPoller {
   std::vector<WebSocketPeer*> ready_;
   std::vector<TCPServer*> servers_;
   std::vector<TCPServer*> ready_servers_;
+  std::vector<StreamPeer*> ready_streams_;
 };
 
 }  // namespace wsp

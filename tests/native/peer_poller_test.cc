@@ -215,3 +215,21 @@ TEST(PeerPoller, BusyPollDeliversTrafficThatArrivesWhileSpinning) {
 
 }  // namespace
 }  // namespace wsp
+
+namespace wsp {
+namespace {
+
+TEST(PeerPoller, APeerClosedOutsideWaitIsReturnedOnceSoItCanBeRemoved) {
+  auto pair = test::open_pair();
+  PeerPoller poller;
+  poller.add(pair.server.get());
+  settle(poller);
+  pair.server->close(-1);  // e.g. an application decision made between rounds
+  poller.update(pair.server.get());
+  EXPECT_TRUE(contains(poller.wait(100), pair.server.get()));
+  EXPECT_FALSE(contains(poller.wait(50), pair.server.get())) << "reported only once";
+  poller.remove(pair.server.get());
+}
+
+}  // namespace
+}  // namespace wsp

@@ -1,0 +1,43 @@
+"""Every code block the docs mark as an excerpt is really in the file it names, so the docs can
+only show code that the build compiles and the tests run. A block is marked with
+`<!-- excerpt: PATH NAME -->` on the line before it; in PATH the region sits between the lines
+`// ---- excerpt: NAME ----` and `// ---- end ----` (compared after removing the indentation)."""
+import os
+import re
+import sys
+import textwrap
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import junit  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+MARK = re.compile(r"<!-- excerpt: (\S+) (\S+) -->\n```\w*\n(.*?)```", re.S)
+
+
+def region(path, name):
+    text = open(os.path.join(ROOT, path)).read()
+    match = re.search(rf"^[ \t]*// ---- excerpt: {re.escape(name)} ----\n(.*?)^[ \t]*// ---- end ----",
+                      text, re.S | re.M)
+    return textwrap.dedent(match.group(1)) if match else None
+
+
+documents = sys.argv[1:]
+found = 0
+for document in documents:
+    text = open(os.path.join(ROOT, document)).read()
+    for path, name, block in MARK.findall(text):
+        found += 1
+
+        @junit.case(f"{document}: the excerpt '{name}' is {path} as built and tested")
+        def check(path=path, name=name, block=block):
+            source = region(path, name)
+            assert source is not None, f"{path} has no region '{name}'"
+            assert source == block, f"the docs show:\n{block}\n{path} has:\n{source}"
+
+
+@junit.case("the documents mark their excerpts")
+def some_found():
+    assert found > 0, "no excerpt markers found"
+
+
+junit.finish("doc_excerpts")
