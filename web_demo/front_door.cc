@@ -13,7 +13,7 @@ FrontDoor::~FrontDoor() {
   while (!connections_.empty()) drop(connections_.begin());
 }
 
-void FrontDoor::accept_from(TCPServer& server) {
+void FrontDoor::accept_from(TCPServer& server, std::vector<Upgrade>* upgrades) {
   const Clock::time_point now = Clock::now();
   while (auto tcp = server.take_connection()) {
     std::shared_ptr<StreamPeer> stream = tcp;
@@ -22,38 +22,51 @@ void FrontDoor::accept_from(TCPServer& server) {
       if (secure->accept_stream(tcp, tls_) != OK) continue;
       stream = secure;
     }
-    admit(std::move(stream), now);
+    admit(std::move(stream), now, upgrades);
   }
 }
 
-void FrontDoor::admit(std::shared_ptr<StreamPeer> stream, Clock::time_point now) {
-  make_room();
+void FrontDoor::admit(std::shared_ptr<StreamPeer> stream, Clock::time_point now,
+                      std::vector<Upgrade>* upgrades) {
+  make_room(upgrades);
   Connection& connection = connections_.emplace_back(std::move(stream), now);
   by_stream_[connection.stream.get()] = std::prev(connections_.end());
   poller_->add_stream(connection.stream.get());
   // A visitor's request usually arrived with the connection: answer it before anything else.
-  if (!step(connection, &accepted_upgrades_)) drop(std::prev(connections_.end()));
+  if (!step(connection, upgrades)) drop(std::prev(connections_.end()));
 }
 
-void FrontDoor::make_room() {
-  size_t waiting = 0;
-  for (const Connection& connection : connections_) waiting += connection.response.empty();
-  if (waiting < limits_.max_waiting) return;
-  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
-    if (it->response.empty()) {  // the oldest connection still sending its request
+void FrontDoor::make_room(std::vector<Upgrade>* upgrades) {
+  if (connections_.size() - responding_ < limits_.max_waiting) return;
+  // Evict the oldest connection still sending its request, but read it first: a visitor whose
+  // request arrived and was not read yet is served instead (a few candidates at most).
+  int candidates = 4;
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    const auto next = std::next(it);
+    if (!it->response.empty()) {  // being answered: not waiting
+      it = next;
+      continue;
+    }
+    const size_t had = it->raw.size();
+    if (!step(*it, upgrades)) {  // handed on or failed: a place is free
       drop(it);
       return;
     }
+    if (!it->response.empty()) return;                 // its request is complete: a place is free
+    if (it->raw.size() == had || --candidates == 0) {  // stalling: evicted
+      drop(it);
+      return;
+    }
+    it = next;  // still sending: look at the next one
   }
 }
 
 void FrontDoor::service(const std::vector<StreamPeer*>& ready, std::vector<Upgrade>* upgrades) {
-  for (Upgrade& upgrade : accepted_upgrades_) upgrades->push_back(std::move(upgrade));
-  accepted_upgrades_.clear();
   for (StreamPeer* stream : ready) {
     auto found = by_stream_.find(stream);
     if (found == by_stream_.end()) continue;
-    if (!step(*found->second, upgrades)) drop(found->second);
+    const Iterator it = found->second;  // step() may erase the map entry
+    if (!step(*it, upgrades)) drop(it);
   }
 }
 
@@ -78,13 +91,13 @@ bool FrontDoor::read_request(Connection& connection, std::vector<Upgrade>* upgra
     connection.reader.feed(buffer, static_cast<size_t>(received));
   }
   if (connection.reader.too_large()) {
-    connection.response = build_http_error_response(431, "Request headers too large.\n");
+    respond(connection, build_http_error_response(431, "Request headers too large.\n"));
     return true;
   }
   HttpRequestHead request;
   std::string error;
   if (!parse_request_head(connection.reader.head(), &request, &error)) {
-    connection.response = build_http_error_response(400, error + "\n");
+    respond(connection, build_http_error_response(400, error + "\n"));
   } else if (header_has_token(request.headers, "Upgrade", "websocket")) {
     // The same port takes WebSocket upgrades: the peer re-reads the request consumed here.
     upgrades->push_back({connection.stream, std::move(connection.raw)});
@@ -93,9 +106,14 @@ bool FrontDoor::read_request(Connection& connection, std::vector<Upgrade>* upgra
     connection.stream.reset();
     return false;
   } else {
-    connection.response = files_->respond(request.method, request.target);
+    respond(connection, files_->respond(request.method, request.target));
   }
   return true;
+}
+
+void FrontDoor::respond(Connection& connection, std::string response) {
+  connection.response = std::move(response);
+  ++responding_;
 }
 
 bool FrontDoor::write_response(Connection& connection) {
@@ -141,6 +159,7 @@ Clock::time_point FrontDoor::expire(Clock::time_point now) {
 }
 
 void FrontDoor::drop(Iterator it) {
+  if (!it->response.empty()) --responding_;
   if (it->stream) {  // not handed on to a peer
     poller_->remove_stream(it->stream.get());
     by_stream_.erase(it->stream.get());

@@ -27,7 +27,10 @@ namespace wsp::demo {
 class FrontDoor {
  public:
   struct Limits {
-    size_t max_waiting = 256;  // connections whose request is not complete yet
+    // Connections whose request is not complete yet. Well above what visitors need, so that a
+    // thousand stalling sockets are dropped by the timeouts below without evicting anyone;
+    // beyond it, eviction keeps newcomers getting in whatever the number of attackers.
+    size_t max_waiting = 2048;
     std::chrono::milliseconds first_byte{2000};
     std::chrono::milliseconds whole_request{5000};
     std::chrono::milliseconds response{10000};  // to write a page to a slow reader
@@ -43,8 +46,9 @@ class FrontDoor {
   FrontDoor(const FrontDoor&) = delete;
   FrontDoor& operator=(const FrontDoor&) = delete;
 
-  // Takes every connection `server` has waiting and reads what already arrived.
-  void accept_from(TCPServer& server);
+  // Takes every connection `server` has waiting and reads what already arrived; upgrade requests
+  // are appended to `upgrades`.
+  void accept_from(TCPServer& server, std::vector<Upgrade>* upgrades);
   // Steps the connections the poller reported; upgrade requests are appended to `upgrades`.
   void service(const std::vector<StreamPeer*>& ready, std::vector<Upgrade>* upgrades);
   // Drops connections past their deadlines; returns when to call again at the latest.
@@ -65,15 +69,17 @@ class FrontDoor {
   };
   using Iterator = std::list<Connection>::iterator;
 
-  void admit(std::shared_ptr<StreamPeer> stream, Clock::time_point now);
+  void admit(std::shared_ptr<StreamPeer> stream, Clock::time_point now,
+             std::vector<Upgrade>* upgrades);
   // Reads or writes what it can; false when the connection is finished (dropped or handed on).
   bool step(Connection& connection, std::vector<Upgrade>* upgrades);
   bool read_request(Connection& connection, std::vector<Upgrade>* upgrades);
+  void respond(Connection& connection, std::string response);
   bool write_response(Connection& connection);
   void watch_writes(Connection& connection, bool want_write);
   // Forgets a connection, closing its stream unless a peer took it.
   void drop(Iterator it);
-  void make_room();
+  void make_room(std::vector<Upgrade>* upgrades);
 
   PeerPoller* poller_;
   const StaticFiles* files_;
@@ -81,7 +87,7 @@ class FrontDoor {
   Limits limits_;
   std::list<Connection> connections_;  // in arrival order: the front is the oldest
   std::unordered_map<StreamPeer*, Iterator> by_stream_;
-  std::vector<Upgrade> accepted_upgrades_;  // found while accepting, handed out by service()
+  size_t responding_ = 0;  // connections whose request is complete, being answered
 };
 
 }  // namespace wsp::demo

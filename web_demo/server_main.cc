@@ -36,7 +36,9 @@ constexpr const char* kUsage =
     "  --root DIR    directory holding page/ and room_app_wasm/ (default: the runfiles)\n"
     "  --allow-origin ORIGIN   also accept WebSocket requests from pages of ORIGIN\n"
     "                (e.g. https://game.example; repeatable). Pages served by this server are\n"
-    "                always allowed, requests without Origin (native clients) too.\n";
+    "                always allowed, requests without Origin (native clients) too.\n"
+    "  --max-waiting N  connections whose first request is incomplete (default 2048); when\n"
+    "                full, the oldest is dropped to let a newcomer in\n";
 
 std::string flag(int argc, char** argv, const char* name, const char* fallback) {
   for (int i = 1; i + 1 < argc; ++i) {
@@ -114,7 +116,10 @@ int main(int argc, char** argv) {
 
   PeerPoller poller;
   poller.add_server(&server);
-  demo::FrontDoor front_door(&poller, &files, tls, demo::FrontDoor::Limits{});
+  demo::FrontDoor::Limits door_limits;
+  door_limits.max_waiting = static_cast<size_t>(
+      std::max(1, std::atoi(flag(argc, argv, "--max-waiting", "2048").c_str())));
+  demo::FrontDoor front_door(&poller, &files, tls, door_limits);
   const demo::OriginPolicy origins(tls != nullptr, repeated_flag(argc, argv, "--allow-origin"));
   demo::Room room;
   std::vector<demo::FrontDoor::Upgrade> upgrades;
@@ -139,8 +144,10 @@ int main(int argc, char** argv) {
         static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(until).count());
     const std::vector<WebSocketPeer*>& ready = poller.wait(std::max(timeout, 0));
 
-    for (TCPServer* listening : poller.ready_servers()) front_door.accept_from(*listening);
+    // Requests that arrived are answered before newcomers are let in (who might evict them).
     front_door.service(poller.ready_streams(), &upgrades);
+    for (TCPServer* listening : poller.ready_servers())
+      front_door.accept_from(*listening, &upgrades);
     if (Clock::now() >= next_expiry) next_expiry = front_door.expire(Clock::now());
     for (demo::FrontDoor::Upgrade& upgrade : upgrades) {
       auto peer = WebSocketPeer::create();
