@@ -37,6 +37,13 @@ void Protocol::resume(bool ignore_limits) {
   }
 }
 
+size_t Protocol::bytes_to_frame_end() const {
+  if (phase_ == Phase::kPayload && payload_left_ > 0) {
+    return static_cast<size_t>(std::min<uint64_t>(payload_left_, SIZE_MAX));
+  }
+  return 2;  // the smallest header; the rest of a longer one follows in the next read
+}
+
 bool Protocol::wants_input() const {
   return !input_finished_ && parked_.empty() && !inbound_->full() &&
          outbound_.automatic_bytes() < kMaxAutomaticBacklog;

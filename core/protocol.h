@@ -51,6 +51,10 @@ class Protocol {
   // a ping flood left too many unsent pongs, or input is over (close received, failure).
   bool wants_input() const;
   bool has_parked_input() const { return !parked_.empty(); }
+  size_t parked_size() const { return parked_.size(); }
+  // Input bytes that belong to the frame being received (at least 1): reading no more than this
+  // finishes the frame without starting the next one.
+  size_t bytes_to_frame_end() const;
   // Input has ended: a close frame was received, or a violation was found.
   bool input_finished() const { return input_finished_; }
 

@@ -2,6 +2,7 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -32,8 +33,15 @@ constexpr const char* kHelp =
     "  --port N            port to listen on; 0 (default) picks a free one\n"
     "  --tls-cert FILE     serve wss:// with this certificate chain (PEM) ...\n"
     "  --tls-key FILE      ... and this private key (PEM)\n"
-    "  --max-message N     largest message accepted, in bytes (default 67108864); larger\n"
-    "                      messages close the connection with 1009\n"
+    "  --max-message N     largest message accepted, in bytes (default 1048576); larger\n"
+    "                      messages close the connection with 1009. A client that sends\n"
+    "                      and never reads holds about 3 x N of server memory at most\n"
+    "  --max-connections N clients served at once (default 10000); beyond it newcomers get\n"
+    "                      HTTP 503 with Retry-After (0: no limit)\n"
+    "  --max-per-ip N      clients served at once from one address (default 0: no limit)\n"
+    "  --max-buffered-total N   bytes all clients together may hold in the server (messages\n"
+    "                      not echoed yet, replies not sent); above it no client starts a\n"
+    "                      new message until memory is freed (default 0: no limit)\n"
     "  --protocol P        accept sub-protocol P (repeatable; first offered match wins)\n"
     "  --handshake-timeout SECONDS   drop clients that do not finish the handshake in time\n"
     "                      (default 10)\n"
@@ -62,7 +70,8 @@ int run_echo_server(int argc, char** argv) {
   std::string error;
   if (!args.parse(argc, argv, 2,
                   {"--host", "--port", "--tls-cert", "--tls-key", "--max-message", "--protocol",
-                   "--handshake-timeout", "--close-timeout", "--busy-poll"},
+                   "--handshake-timeout", "--close-timeout", "--busy-poll", "--max-connections",
+                   "--max-per-ip", "--max-buffered-total"},
                   {"--quiet", "--help"}, &error)) {
     std::fprintf(stderr, "wsp echo-server: %s\n\n%s", error.c_str(), kHelp);
     return 2;
@@ -71,11 +80,15 @@ int run_echo_server(int argc, char** argv) {
     std::fputs(kHelp, stdout);
     return 0;
   }
-  long long port = 0, max_message = 64 << 20, busy_poll_us = 0;
+  long long port = 0, max_message = 1 << 20, busy_poll_us = 0, max_connections = 10000,
+            max_per_ip = 0, max_buffered_total = 0;
   std::shared_ptr<const TLSOptions> tls;
   if (!args.integer("--port", 0, 65535, &port, &error) ||
       !args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
       !args.integer("--busy-poll", 0, 100000, &busy_poll_us, &error) ||
+      !args.integer("--max-connections", 0, 100000000, &max_connections, &error) ||
+      !args.integer("--max-per-ip", 0, 100000000, &max_per_ip, &error) ||
+      !args.integer("--max-buffered-total", 0, INT64_MAX, &max_buffered_total, &error) ||
       !server_tls_from_flags(args, &tls, &error)) {
     std::fprintf(stderr, "wsp echo-server: %s\n", error.c_str());
     return 2;
@@ -111,9 +124,14 @@ int run_echo_server(int argc, char** argv) {
   std::fflush(stdout);
 
   // Replies wait in memory up to this much per client; beyond it the client's input pauses.
-  const int64_t max_buffered = std::max<int64_t>(max_message, 1 << 20);
+  const int64_t max_buffered = 256 * 1024;
   PeerPoller poller;
   poller.set_busy_poll(std::chrono::microseconds(busy_poll_us));
+  PeerPoller::Limits limits;
+  limits.max_peers = static_cast<size_t>(max_connections);
+  limits.max_peers_per_address = static_cast<size_t>(max_per_ip);
+  limits.max_buffered_bytes = static_cast<size_t>(max_buffered_total);
+  poller.set_limits(limits);
   poller.add_server(&server);
   std::unordered_map<WebSocketPeer*, Client> clients;
   bool stopping = false;

@@ -127,6 +127,9 @@ void NativeWebSocketPeer::reset_connection_state() {
   input_maybe_pending_ = false;
   hangup_reported_ = false;
   paused_hangup_deadline_ = Clock::time_point::max();
+  refusal_.reset();
+  flush_pending_ = false;
+  stopped_by_gate_ = false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,8 +311,30 @@ void NativeWebSocketPeer::finish_client_handshake() {
   selected_protocol_ = std::move(result.selected_protocol);
 }
 
+void NativeWebSocketPeer::refuse_request(int status, std::vector<std::string> headers,
+                                         std::string body, double seconds) {
+  if (!is_server_ || state_ != STATE_CONNECTING) return;
+  refusal_ = std::make_unique<Refusal>(Refusal{status, std::move(headers), std::move(body)});
+  handshake_deadline_ = std::min(handshake_deadline_, after(Clock::now(), seconds));
+  if (phase_ == Phase::kAwaitDecision) {
+    request_pending_ = false;
+    finish_server_handshake();
+    step_handshake(Clock::now());
+  }
+}
+
 void NativeWebSocketPeer::finish_server_handshake() {
   handshake_->written = 0;
+  if (refusal_) {  // the server is full: whatever the request, the answer is this refusal
+    handshake_status_ = refusal_->status;
+    set_last_error("Refused handshake with HTTP " + std::to_string(refusal_->status) +
+                   ": the server's connection limits are reached.");
+    handshake_->out =
+        build_http_error_response(refusal_->status, refusal_->body, refusal_->headers);
+    refusal_.reset();
+    phase_ = Phase::kWriteRefusal;
+    return;
+  }
   if (handshake_->head_reader.too_large()) {
     handshake_status_ = 431;
     set_last_error("Refused handshake: request headers exceed " +
@@ -400,8 +425,7 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
   if (events.pongs > 0) heartbeat_.pong_received();
   // The heartbeat runs after reading, so a pong that already arrived is counted.
   if (state_ == STATE_OPEN) {
-    const bool input_paused = !protocol_->wants_input() && !protocol_->input_finished();
-    switch (heartbeat_.tick(now, input_paused)) {
+    switch (heartbeat_.tick(now, reading_paused())) {
       case Heartbeat::Action::kSendPing:
         protocol_->send_ping(nullptr, 0);
         break;
@@ -472,14 +496,37 @@ bool NativeWebSocketPeer::holds_idle_buffers() const {
          (inbound_.holds_memory() || protocol_->outbound().holds_memory());
 }
 
+bool NativeWebSocketPeer::gated() const {
+  return read_gate_ && read_gate_->available == 0 &&
+         (read_gate_->finisher != this || inbound_.partial_size() == 0);
+}
+
+size_t NativeWebSocketPeer::buffered_bytes() const {
+  if (!protocol_) return 0;
+  return inbound_.queued_bytes() + inbound_.partial_size() + protocol_->parked_size() +
+         protocol_->outbound().size();
+}
+
 void NativeWebSocketPeer::read_frames(Clock::time_point now) {
   uint8_t* buffer = read_buffer();
   input_maybe_pending_ = false;
+  stopped_by_gate_ = false;
   for (int reads = 0; reads < kMaxReadsPerPoll && protocol_->wants_input(); ++reads) {
+    if (gated()) {
+      // The socket may hold data no new edge will announce: read as soon as the gate opens.
+      stopped_by_gate_ = true;
+      return;
+    }
     // Read no more than the inbound budget allows, so parked input stays bounded by the limits.
     const size_t budget = inbound_.max_message_size() -
                           std::min(inbound_.max_message_size(), inbound_.queued_bytes());
-    const size_t want = std::clamp(budget + kMaxFrameHeaderSize, kMinRead, kMaxRead);
+    size_t want = std::clamp(budget + kMaxFrameHeaderSize, kMinRead, kMaxRead);
+    // A server-wide budget (PeerPoller::Limits) bounds what all its peers read together.
+    if (read_gate_) {
+      // At the budget only the finisher reads, and only the rest of its frame.
+      want = std::min(want, read_gate_->available > 0 ? read_gate_->available
+                                                      : protocol_->bytes_to_frame_end());
+    }
     // Every read goes to the shared buffer and is unmasked from there into its message (one
     // copy, by vector loads and stores). Reading large payloads straight into the message was
     // slower: the kernel copies with `rep movsb`, which on AMD CPUs runs about 15x slower when
@@ -495,6 +542,7 @@ void NativeWebSocketPeer::read_frames(Clock::time_point now) {
       return;
     }
     if (received > 0) {
+      if (read_gate_) read_gate_->available -= std::min<size_t>(read_gate_->available, received);
       protocol_->receive(buffer, static_cast<size_t>(received));
       // The poll's clock: one reading per poll is precise enough for idleness.
       last_activity_ = now;
@@ -509,7 +557,7 @@ void NativeWebSocketPeer::read_frames(Clock::time_point now) {
 }
 
 bool NativeWebSocketPeer::reading_paused() const {
-  return !protocol_->wants_input() && !protocol_->input_finished() && !lingering_;
+  return (!protocol_->wants_input() || gated()) && !protocol_->input_finished() && !lingering_;
 }
 
 void NativeWebSocketPeer::watch_paused_transport(Clock::time_point now) {
@@ -551,6 +599,7 @@ void NativeWebSocketPeer::drain_input() {
 }
 
 bool NativeWebSocketPeer::flush_output() {
+  flush_pending_ = false;
   OutboundQueue& out = protocol_->outbound();
   while (!out.empty()) {
     int sent = 0;
@@ -629,7 +678,13 @@ Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool i
   protocol_->send_message(data, size, is_text);
   // While the application is still taking messages from this poll, replies accumulate and leave
   // together (one write for the batch); a lone send goes out at once.
-  if (inbound_.count() == 0 && !transport_closed_) flush_output();
+  if (inbound_.count() == 0 && !transport_closed_) {
+    flush_output();
+  } else {
+    // The application may stop taking messages before the last one (its own back-pressure):
+    // then nothing else would write this batch, and an edge-triggered loop reports no change.
+    flush_pending_ = true;
+  }
   return OK;
 }
 
@@ -726,9 +781,10 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
     }
     return interest;
   }
-  interest.want_read = (protocol_->wants_input() || lingering_) && !transport_closed_;
+  interest.want_read = ((protocol_->wants_input() && !gated()) || lingering_) && !transport_closed_;
   interest.want_write = !protocol_->outbound().empty() || stream_->has_pending_output();
-  interest.poll_now = transport_closed_ || input_maybe_pending_ || close_deferred_ ||
+  interest.poll_now = (stopped_by_gate_ && !gated()) || flush_pending_ || transport_closed_ ||
+                      input_maybe_pending_ || close_deferred_ ||
                       (interest.want_read && stream_->has_pending_input()) ||
                       (protocol_->has_parked_input() && !inbound_.full());
   if (state_ == STATE_CLOSING) interest.deadline = close_deadline_;

@@ -1,6 +1,7 @@
 // The native WebSocketPeer: TCP and OpenSSL TLS driven by poll(), around the core engine.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,26 @@ class NativeWebSocketPeer : public WebSocketPeer {
   // so the next poll() reads on until it reaches the end of the stream.
   void notify_hangup() { hangup_reported_ = true; }
 
+  // ---- For server-wide limits (see PeerPoller::set_limits) ----
+  bool is_server_peer() const { return is_server_; }
+  // Bytes this peer holds: received messages not taken yet, the one being received, input
+  // parked by back-pressure and output not yet written.
+  size_t buffered_bytes() const;
+  // Shared by the peers of one server: they read no more than `available` bytes together (each
+  // read is taken off it). At 0 none of them reads, except `finisher`, which may complete the
+  // message it is receiving (so that it can be taken and free memory: the budget can never be
+  // held forever by messages that cannot complete).
+  struct ReadGate {
+    size_t available = SIZE_MAX;
+    const NativeWebSocketPeer* finisher = nullptr;
+  };
+  void set_read_gate(ReadGate* gate) { read_gate_ = gate; }
+  size_t partial_message_bytes() const { return inbound_.partial_size(); }
+  // A server peer that has not answered yet answers its request with this refusal (e.g. 503
+  // with Retry-After) and closes, within `seconds` at most.
+  void refuse_request(int status, std::vector<std::string> headers, std::string body,
+                      double seconds);
+
  protected:
   Error send_message(const uint8_t* data, size_t size, bool is_text) override;
   void begin_close(int code, std::string_view reason) override;
@@ -87,6 +108,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
 
   void service_open(Clock::time_point now);
   void read_frames(Clock::time_point now);
+  bool gated() const;
   bool flush_output();
   void transport_lost(const std::string& why);
   bool reading_paused() const;
@@ -132,6 +154,15 @@ class NativeWebSocketPeer : public WebSocketPeer {
   bool lingering_ = false;       // close exchange done, write side shut; waiting for the peer's FIN
   bool input_maybe_pending_ = false;  // the last poll stopped reading before the socket was empty
   bool hangup_reported_ = false;      // see notify_hangup()
+  ReadGate* read_gate_ = nullptr;     // see set_read_gate()
+  bool flush_pending_ = false;        // replies were queued after poll() without being written
+  bool stopped_by_gate_ = false;      // a read was skipped for the gate: retry when it opens
+  struct Refusal {
+    int status;
+    std::vector<std::string> headers;
+    std::string body;
+  };
+  std::unique_ptr<Refusal> refusal_;  // see refuse_request()
   // The remote ended its side while our reading was paused: the application has until then
   // (close_timeout) to take messages so that the rest of its input can be read.
   Clock::time_point paused_hangup_deadline_ = Clock::time_point::max();

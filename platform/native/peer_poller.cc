@@ -32,7 +32,10 @@ PeerPoller::PeerPoller() : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
   if (epoll_fd_ < 0) std::abort();  // out of file descriptors at construction: nothing can work
 }
 
-PeerPoller::~PeerPoller() { ::close(epoll_fd_); }
+PeerPoller::~PeerPoller() {
+  for (auto& [peer, entry] : entries_) entry->peer->set_read_gate(nullptr);
+  ::close(epoll_fd_);
+}
 
 void PeerPoller::add(WebSocketPeer* peer) {
   auto* native = dynamic_cast<NativeWebSocketPeer*>(peer);
@@ -41,8 +44,61 @@ void PeerPoller::add(WebSocketPeer* peer) {
   entry->peer = native;
   Entry* raw = entry.get();
   entries_.emplace(peer, std::move(entry));
+  admit(raw);
   refresh(raw);
   recheck_.push_back(peer);  // examined again at the next wait()
+}
+
+void PeerPoller::admit(Entry* entry) {
+  NativeWebSocketPeer* peer = entry->peer;
+  peer->set_read_gate(&gate_);
+  if (peer->get_ready_state() != WebSocketPeer::STATE_CONNECTING || !peer->is_server_peer()) {
+    return;
+  }
+  const std::string address = peer->get_connected_host();
+  const bool full = limits_.max_peers > 0 && served_ >= limits_.max_peers;
+  const bool crowded = limits_.max_peers_per_address > 0 &&
+                       served_per_address_[address] >= limits_.max_peers_per_address;
+  if (!full && !crowded) {
+    entry->served = true;
+    entry->address = address;
+    ++served_;
+    ++served_per_address_[address];
+    return;
+  }
+  // Refusals are answered quickly and are bounded too: past that, a newcomer is cut off at once
+  // (and reported by the next wait(), so that the application removes it).
+  const size_t max_refusing = std::max<size_t>(64, limits_.max_peers / 4);
+  if (refusing_ >= max_refusing) {
+    peer->close(-1);
+    return;
+  }
+  ++refusing_;
+  entry->refusing = true;
+  const std::string seconds = std::to_string(limits_.retry_after_seconds);
+  peer->refuse_request(
+      503, {"Retry-After: " + seconds},
+      full ? "The server is full; try again in " + seconds + " s.\n"
+           : "Too many connections from your address; try again in " + seconds + " s.\n",
+      2.0);
+}
+
+void PeerPoller::release(Entry* entry) {
+  entry->peer->set_read_gate(nullptr);
+  if (gate_.finisher == entry->peer) gate_.finisher = nullptr;
+  if (largest_partial_ == entry) largest_partial_ = nullptr;
+  buffered_ -= entry->charged;
+  entry->charged = 0;
+  if (entry->served) {
+    --served_;
+    auto found = served_per_address_.find(entry->address);
+    if (found != served_per_address_.end() && --found->second == 0)
+      served_per_address_.erase(found);
+    entry->served = false;
+  } else if (entry->refusing) {
+    --refusing_;
+    entry->refusing = false;
+  }
 }
 
 void PeerPoller::remove(WebSocketPeer* peer) {
@@ -57,6 +113,7 @@ void PeerPoller::remove(WebSocketPeer* peer) {
   }
   entry->fd = -1;
   unregister(entry);
+  release(entry);
   entries_.erase(found);
 }
 
@@ -143,6 +200,16 @@ PeerPoller::TimerMap::iterator PeerPoller::arm_timer(Entry* entry, Clock::time_p
 }
 
 void PeerPoller::refresh(Entry* entry) {
+  if (limits_.max_buffered_bytes > 0) {
+    const size_t held = entry->peer->buffered_bytes();
+    buffered_ = buffered_ - entry->charged + held;
+    entry->charged = held;
+    const size_t partial = entry->peer->partial_message_bytes();
+    if (partial > largest_partial_bytes_) {
+      largest_partial_ = entry;
+      largest_partial_bytes_ = partial;
+    }
+  }
   const PollInterest interest = entry->peer->get_poll_interest();
   if (interest.fd != entry->fd || interest.stream != entry->stream) {
     // A new transport (next address; TLS over TCP keeps the fd): register the socket afresh.
@@ -214,6 +281,27 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
       watch_list_.push_back(peer);
     }
   }
+
+  // What the peers may read is set once per round, from their counts just taken again; each read
+  // until the next round is taken off it by the peer itself.
+  if (limits_.max_buffered_bytes > 0) {
+    gate_.available =
+        buffered_ < limits_.max_buffered_bytes ? limits_.max_buffered_bytes - buffered_ : 0;
+  }
+  const bool closed = gate_.available == 0;
+  if (gate_.finisher) {
+    // A message only grows until it completes: a smaller (or no) partial means it is done.
+    const size_t partial = gate_.finisher->partial_message_bytes();
+    if (!closed || partial == 0 || partial < finisher_partial_bytes_) gate_.finisher = nullptr;
+    finisher_partial_bytes_ = partial;
+  }
+  if (closed && !gate_.finisher && largest_partial_) {
+    gate_.finisher = largest_partial_->peer;
+    finisher_partial_bytes_ = largest_partial_bytes_;
+    make_ready(largest_partial_);  // it may read again now
+  }
+  largest_partial_ = nullptr;
+  largest_partial_bytes_ = 0;
 
   int timeout = timeout_ms;
   if (!ready_.empty()) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -54,6 +55,26 @@ class PeerPoller {
   // passes (-1: no limit). The returned list is valid until the next wait().
   const std::vector<WebSocketPeer*>& wait(int timeout_ms);
 
+  // Limits a public server needs, applied as server peers are added (0: no limit).
+  struct Limits {
+    // Peers being served (connecting or open). Beyond it a new client is answered 503 with
+    // Retry-After as soon as its request arrives, then closed.
+    size_t max_peers = 0;
+    // Peers from one remote address; beyond it, the same 503.
+    size_t max_peers_per_address = 0;
+    int retry_after_seconds = 5;
+    // Bytes held by all peers together (buffered_bytes(): messages not taken, input parked by
+    // back-pressure, output not written). While above it no peer reads, except one: the one
+    // receiving the largest message may complete it, so that it can be taken and free memory.
+    // The total then stays below the budget plus one message and one read per peer.
+    size_t max_buffered_bytes = 0;
+  };
+  void set_limits(const Limits& limits) { limits_ = limits; }
+  const Limits& get_limits() const { return limits_; }
+  // What the limits count: served peers, and bytes held by peers (as of their last poll()).
+  size_t served_peers() const { return served_; }
+  size_t buffered_bytes() const { return buffered_; }
+
   // Busy polling (off by default): before wait() sleeps, it keeps checking without sleeping for
   // up to `window`. Traffic that arrives meanwhile is handled without the cost of putting the
   // thread to sleep and waking it, which dominates a request-reply round trip on many machines
@@ -78,11 +99,18 @@ class PeerPoller {
     bool in_watch_list = false;
     bool has_timer = false;
     bool closed_reported = false;  // returned once after it became CLOSED
+    bool served = false;           // counted in served_ (and per address)
+    bool refusing = false;         // added over the limits: answers 503, counted in refusing_
+    std::string address;           // the remote address it is counted under
+    size_t charged = 0;            // its buffered bytes, as counted in buffered_
     TimerMap::iterator timer;
     TimerMap::node_type spare_timer;  // the last timer's node, reused when it is set again
   };
 
   void refresh(Entry* entry);
+  // Counts a new server peer against the limits, or makes it refuse its client.
+  void admit(Entry* entry);
+  void release(Entry* entry);
   TimerMap::iterator arm_timer(Entry* entry, Clock::time_point deadline);
   void make_ready(Entry* entry);
   void unregister(Entry* entry);
@@ -99,6 +127,15 @@ class PeerPoller {
   std::vector<TCPServer*> servers_;
   std::vector<TCPServer*> ready_servers_;
   std::vector<StreamPeer*> ready_streams_;
+  Limits limits_;
+  size_t served_ = 0;
+  size_t refusing_ = 0;  // peers added over the limits, answering 503
+  std::unordered_map<std::string, size_t> served_per_address_;
+  size_t buffered_ = 0;
+  NativeWebSocketPeer::ReadGate gate_;  // closed while buffered_ is above the budget
+  Entry* largest_partial_ = nullptr;    // this round's peer with the largest partial message
+  size_t largest_partial_bytes_ = 0;
+  size_t finisher_partial_bytes_ = 0;  // how far the finisher's message had come
 };
 
 }  // namespace wsp

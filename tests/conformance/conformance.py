@@ -321,7 +321,9 @@ def run_server_role(cases, wsp, external_port=None):
     if external_port:
         port = external_port  # another echo server, for comparison
     else:
-        server = subprocess.Popen([wsp, "echo-server", "--host", "127.0.0.1", "--port", "0", "--quiet"],
+        # The largest cases send 16 MiB messages, above the tool's 1 MiB default.
+        server = subprocess.Popen([wsp, "echo-server", "--host", "127.0.0.1", "--port", "0", "--quiet",
+                                   "--max-message", str(32 << 20)],
                                   stdout=subprocess.PIPE, text=True)
         port = int(server.stdout.readline().split()[3])
     results = []

@@ -152,6 +152,58 @@ TEST(Faults, AReaderThatNeverReadsCannotGrowServerMemory) {
   EXPECT_TRUE(server.alive());
 }
 
+// The tool's defaults are safe for a public server: clients that send and never read cost a few
+// MiB each (they cost 163 MB each when the defaults allowed 64 MiB messages).
+TEST(Faults, WithDefaultFlagsANonReadingClientCostsAFewMegabytes) {
+  EchoServer server;
+  constexpr int kClients = 4;
+  std::vector<RawSocket> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(server.open_raw());
+    const int small = 4096;
+    setsockopt(clients.back().fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    ::fcntl(clients.back().fd(), F_SETFL, ::fcntl(clients.back().fd(), F_GETFL) | O_NONBLOCK);
+  }
+  const long before = server.rss();
+  // Messages just under the default 1 MiB limit, as fast as the server takes them, for 3 s.
+  const std::string message = masked_frame(2, std::string(1000000, 'm'));
+  std::vector<size_t> offsets(kClients, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool progress = false;
+    for (int i = 0; i < kClients; ++i) {
+      const ssize_t n = ::send(clients[i].fd(), message.data() + offsets[i],
+                               message.size() - offsets[i], MSG_NOSIGNAL);
+      if (n > 0) {
+        progress = true;
+        offsets[i] = (offsets[i] + static_cast<size_t>(n)) % message.size();
+      }
+    }
+    if (!progress) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const long grown_kib = server.rss() - before;
+  EXPECT_LT(grown_kib, kClients * 8 * 1024) << "server RSS grew by " << grown_kib << " KiB";
+  EXPECT_TRUE(server.alive());
+}
+
+TEST(Faults, ClientsBeyondMaxConnectionsGet503) {
+  EchoServer server({"--max-connections", "1"});
+  RawSocket first = server.open_raw();
+  RawSocket second;
+  ASSERT_TRUE(second.connect("127.0.0.1", server.port()));
+  second.send_all(test::upgrade_request());
+  bool eof = false;
+  const std::string response = second.read_until_eof(5, &eof);
+  EXPECT_EQ(response.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << response;
+  EXPECT_NE(response.find("\r\nRetry-After: 5\r\n"), std::string::npos) << response;
+  EXPECT_TRUE(eof);
+  // The first client is served as before.
+  first.send_all(masked_frame(1, "still here"));
+  const auto frames = test::decode_frames(first.read_n(12, 5));
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].payload, "still here");
+}
+
 TEST(Faults, HeaderFloodsAreRefusedWith431) {
   EchoServer server;
   RawSocket raw;

@@ -1,0 +1,250 @@
+// PeerPoller's server-wide limits: connections in all and per address (503 with Retry-After,
+// refusals themselves bounded) and a budget for the bytes all peers hold together, which never
+// deadlocks on messages that are still arriving.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/http.h"
+#include "platform/native/peer_poller.h"
+#include "tests/native/raw_peer.h"
+#include "tests/native/test_util.h"
+
+namespace wsp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A server loop as applications write it: accept, add, poll, remove what closed.
+class LimitedServer {
+ public:
+  explicit LimitedServer(const PeerPoller::Limits& limits) {
+    poller_.set_limits(limits);
+    poller_.add_server(&listener_.server());
+  }
+  ~LimitedServer() {
+    for (auto& [raw, peer] : peers_) poller_.remove(raw);
+  }
+  std::string url() const { return listener_.url(); }
+  int port() const { return listener_.port(); }
+  PeerPoller& poller() { return poller_; }
+  size_t open_peers() const {
+    size_t open = 0;
+    for (auto& [raw, peer] : peers_) open += raw->get_ready_state() == WebSocketPeer::STATE_OPEN;
+    return open;
+  }
+  // One round; `take` says whether the application takes the messages that arrived.
+  void round(bool take) {
+    for (WebSocketPeer* peer : poller_.wait(5)) {
+      peer->poll();
+      while (take && peer->get_available_packet_count() > 0) taken_.push_back(peer->get_packet());
+      if (peer->get_ready_state() == WebSocketPeer::STATE_CLOSED) {
+        poller_.remove(peer);
+        peers_.erase(peer);
+      }
+    }
+    for (TCPServer* server : poller_.ready_servers()) {
+      while (auto tcp = server->take_connection()) {
+        auto peer = WebSocketPeer::create();
+        peer->set_inbound_buffer_size(1 << 20);
+        peer->accept_stream(tcp);
+        poller_.add(peer.get());
+        peers_.emplace(peer.get(), std::move(peer));
+      }
+    }
+  }
+  // Takes the messages queued on every peer (the application catching up).
+  void take_all() {
+    for (auto& [raw, peer] : peers_) {
+      while (raw->get_available_packet_count() > 0) taken_.push_back(raw->get_packet());
+      poller_.update(raw);
+    }
+  }
+  const std::vector<std::vector<uint8_t>>& taken() const { return taken_; }
+
+ private:
+  test::LoopbackServer listener_;
+  PeerPoller poller_;
+  std::map<WebSocketPeer*, std::unique_ptr<WebSocketPeer>> peers_;
+  std::vector<std::vector<uint8_t>> taken_;
+};
+
+// Runs server rounds (polling `clients` too) until `done` or `seconds` pass.
+bool run_until(LimitedServer& server, const std::vector<WebSocketPeer*>& clients,
+               const std::function<bool()>& done, double seconds = 5.0, bool take = true) {
+  const Clock::time_point until =
+      Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (!done() && Clock::now() < until) {
+    server.round(take);
+    for (WebSocketPeer* client : clients) client->poll();
+  }
+  return done();
+}
+
+bool settled(const std::vector<std::unique_ptr<WebSocketPeer>>& clients) {
+  for (const auto& client : clients) {
+    if (client->get_ready_state() == WebSocketPeer::STATE_CONNECTING) return false;
+  }
+  return true;
+}
+
+std::vector<WebSocketPeer*> raw(const std::vector<std::unique_ptr<WebSocketPeer>>& clients) {
+  std::vector<WebSocketPeer*> out;
+  for (const auto& client : clients) out.push_back(client.get());
+  return out;
+}
+
+TEST(ServerLimits, ClientsBeyondMaxPeersGet503WithRetryAfter) {
+  PeerPoller::Limits limits;
+  limits.max_peers = 2;
+  limits.retry_after_seconds = 7;
+  LimitedServer server(limits);
+  std::vector<std::unique_ptr<WebSocketPeer>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(WebSocketPeer::create());
+    ASSERT_EQ(clients.back()->connect_to_url(server.url()), OK);
+    ASSERT_TRUE(run_until(server, raw(clients), [&] { return settled(clients); }));
+  }
+  EXPECT_EQ(clients[0]->get_ready_state(), WebSocketPeer::STATE_OPEN);
+  EXPECT_EQ(clients[1]->get_ready_state(), WebSocketPeer::STATE_OPEN);
+  ASSERT_EQ(clients[2]->get_ready_state(), WebSocketPeer::STATE_CLOSED);
+  EXPECT_EQ(clients[2]->get_handshake_status(), 503);
+  EXPECT_EQ(find_header(clients[2]->get_handshake_response_headers(), "Retry-After"), "7");
+  EXPECT_EQ(server.poller().served_peers(), 2u);
+
+  // A place frees when a served client leaves: the next one is served.
+  clients[0]->close();
+  ASSERT_TRUE(run_until(server, raw(clients), [&] { return server.poller().served_peers() == 1; }));
+  auto late = WebSocketPeer::create();
+  ASSERT_EQ(late->connect_to_url(server.url()), OK);
+  ASSERT_TRUE(run_until(server, {late.get()}, [&] {
+    return late->get_ready_state() != WebSocketPeer::STATE_CONNECTING;
+  }));
+  EXPECT_EQ(late->get_ready_state(), WebSocketPeer::STATE_OPEN) << late->get_last_error();
+}
+
+TEST(ServerLimits, OneAddressCannotTakeEveryPlace) {
+  PeerPoller::Limits limits;
+  limits.max_peers = 100;
+  limits.max_peers_per_address = 2;
+  LimitedServer server(limits);
+  std::vector<std::unique_ptr<WebSocketPeer>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(WebSocketPeer::create());
+    ASSERT_EQ(clients.back()->connect_to_url(server.url()), OK);
+  }
+  ASSERT_TRUE(run_until(server, raw(clients), [&] { return settled(clients); }));
+  int open = 0, refused = 0;
+  for (const auto& client : clients) {
+    open += client->get_ready_state() == WebSocketPeer::STATE_OPEN;
+    refused += client->get_handshake_status() == 503;
+  }
+  EXPECT_EQ(open, 2);
+  EXPECT_EQ(refused, 2);
+  EXPECT_NE(clients[3]->get_last_error().find("503"), std::string::npos);
+}
+
+TEST(ServerLimits, RefusalsAreBoundedTooAndEveryoneIsReleased) {
+  PeerPoller::Limits limits;
+  limits.max_peers = 1;
+  LimitedServer server(limits);
+  // Silent connections over the limit: each would hold a refusal until its request arrives.
+  std::vector<test::RawSocket> silent(100);
+  for (test::RawSocket& socket : silent) ASSERT_TRUE(socket.connect("127.0.0.1", server.port()));
+  run_until(
+      server, {}, [] { return false; }, 0.3);
+  // 1 served, at most max(64, max_peers / 4) answering 503, the rest cut off at once.
+  int cut = 0;
+  for (test::RawSocket& socket : silent) {
+    bool eof = false;
+    socket.read_until_eof(0.01, &eof);
+    cut += eof;
+  }
+  EXPECT_EQ(cut, 100 - 1 - 64);
+  // The refusals answer within 2 s even though the clients never send a request.
+  ASSERT_TRUE(run_until(
+      server, {}, [&] { return server.poller().size() <= 1; }, 4.0));
+  auto client = WebSocketPeer::create();
+  ASSERT_EQ(client->connect_to_url(server.url()), OK);
+  run_until(server, {client.get()},
+            [&] { return client->get_ready_state() != WebSocketPeer::STATE_CONNECTING; });
+  EXPECT_EQ(client->get_handshake_status(), 503) << "the silent served peer still holds its place";
+}
+
+TEST(ServerLimits, TheBufferBudgetBoundsWhatAllPeersHoldAndLosesNothing) {
+  constexpr size_t kBudget = 256 * 1024;
+  constexpr size_t kMessage = 32 * 1024;
+  PeerPoller::Limits limits;
+  limits.max_buffered_bytes = kBudget;
+  LimitedServer server(limits);
+  std::vector<test::RawSocket> clients(4);
+  for (test::RawSocket& client : clients) {
+    ASSERT_TRUE(client.connect("127.0.0.1", server.port()));
+    client.send_all(test::upgrade_request());
+  }
+  ASSERT_TRUE(run_until(server, {}, [&] { return server.open_peers() == 4; }));
+  for (test::RawSocket& client : clients) client.read_http_head();
+  // Each client sends 1 MiB in 32 KiB messages; the application takes nothing for a while.
+  const std::string message = test::client_frame(2, std::string(kMessage, 'b'));
+  std::string burst;
+  for (int i = 0; i < 32; ++i) burst += message;
+  std::vector<std::thread> writers;
+  for (test::RawSocket& client : clients) {
+    writers.emplace_back([&client, &burst] { client.send_all(burst); });
+  }
+  size_t most = 0;
+  run_until(
+      server, {},
+      [&] {
+        most = std::max(most, server.poller().buffered_bytes());
+        return false;
+      },
+      1.0, /*take=*/false);
+  // Over the budget by at most one message (the one allowed to finish) and one read past it.
+  EXPECT_GT(most, kBudget / 2) << "the peers did read";
+  EXPECT_LE(most, kBudget + kMessage + 256 * 1024);
+  // The application catches up: reading resumes and every message arrives.
+  ASSERT_TRUE(run_until(
+      server, {},
+      [&] {
+        server.take_all();
+        return server.taken().size() == 4 * 32;
+      },
+      10.0))
+      << server.taken().size() << " of " << 4 * 32 << " messages taken; "
+      << server.poller().buffered_bytes() << " bytes held";
+  for (std::thread& writer : writers) writer.join();
+  for (const auto& taken : server.taken()) ASSERT_EQ(taken.size(), kMessage);
+}
+
+TEST(ServerLimits, MessagesStillArrivingCannotDeadlockTheBudget) {
+  // Three messages of 200 KiB arrive slowly, all at once: together they pass the budget while
+  // none is complete. One at a time is allowed to finish, so each can be taken.
+  PeerPoller::Limits limits;
+  limits.max_buffered_bytes = 100 * 1024;
+  LimitedServer server(limits);
+  std::vector<test::RawSocket> clients(3);
+  for (test::RawSocket& client : clients) {
+    ASSERT_TRUE(client.connect("127.0.0.1", server.port()));
+    client.send_all(test::upgrade_request());
+  }
+  ASSERT_TRUE(run_until(server, {}, [&] { return server.open_peers() == 3; }));
+  for (test::RawSocket& client : clients) client.read_http_head();
+  const std::string frame = test::client_frame(2, std::string(200 * 1024, 'p'));
+  for (test::RawSocket& client : clients) client.send_all(frame.substr(0, 90 * 1024));
+  run_until(
+      server, {}, [] { return false; }, 0.3);
+  for (test::RawSocket& client : clients) client.send_all(frame.substr(90 * 1024));
+  EXPECT_TRUE(run_until(
+      server, {}, [&] { return server.taken().size() == 3; }, 10.0))
+      << server.taken().size() << " of 3 messages; buffered " << server.poller().buffered_bytes();
+}
+
+}  // namespace
+}  // namespace wsp
