@@ -70,6 +70,13 @@ int main(int argc, char** argv) {
   std::printf("listening on port %d\n", server.get_local_port());
   wsp::PeerPoller poller;
   poller.add_server(&server);
+  // ---- excerpt: limits ----
+  wsp::PeerPoller::Limits limits;
+  limits.max_peers = 10000;               // then 503 with Retry-After
+  limits.max_peers_per_address = 50;      // one host cannot take every place
+  limits.max_buffered_bytes = 256 << 20;  // what all clients together may hold
+  poller.set_limits(limits);
+  // ---- end ----
   std::map<wsp::WebSocketPeer*, std::unique_ptr<wsp::WebSocketPeer>> peers;
   TokenService tokens;
 
