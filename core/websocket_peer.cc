@@ -258,6 +258,22 @@ const HttpHeaders& WebSocketPeer::get_request_headers() const {
   return parsed_headers(received_head_, true, received_headers_);
 }
 
+std::string WebSocketPeer::describe_seconds(double seconds) {
+  std::string text = std::to_string(seconds);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (!text.empty() && text.back() == '.') text.pop_back();
+  return text + " s";
+}
+
+std::string WebSocketPeer::handshake_timeout_text() const {
+  return "Handshake timed out after " + describe_seconds(handshake_timeout_) + ".";
+}
+
+std::string WebSocketPeer::close_timeout_text() const {
+  return "Close handshake timed out after " + describe_seconds(close_timeout_) +
+         "; the connection was dropped.";
+}
+
 void WebSocketPeer::set_closed(int code, std::string reason) {
   state_ = STATE_CLOSED;
   request_pending_ = false;

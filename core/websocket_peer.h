@@ -223,6 +223,11 @@ class WebSocketPeer : public PacketPeer {
   // limits; called by connect_to_url() and accept_stream().
   void begin_session();
   void set_closed(int code, std::string reason);
+  // "0.5 s", "10 s": durations in get_last_error() texts.
+  static std::string describe_seconds(double seconds);
+  // The get_last_error() texts of the two timeouts, the same on every backend.
+  std::string handshake_timeout_text() const;
+  std::string close_timeout_text() const;
 
   State state_ = STATE_CLOSED;
   int close_code_ = -1;

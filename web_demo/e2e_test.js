@@ -188,8 +188,27 @@ async function main() {
     assert(!s.participants.some((p) => p.name === 'intruder'), 'no intruder in the room');
     await evilPage.close();
   });
+  let firefox;
+  let fox;
+  await step('a page in Firefox (a second browser engine) joins the same room', async () => {
+    const puppeteer = require('puppeteer-core');
+    firefox = await puppeteer.launch({
+      browser: 'firefox', executablePath: '/usr/bin/firefox-esr', headless: true, timeout: 120000,
+      userDataDir: fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || '/tmp', 'demo-firefox-')),
+    });
+    fox = await firefox.newPage();
+    await fox.goto(`${base}/?name=Fox`);
+    await waitFor(fox, (s) => s.state === 'OPEN' && s.participants.some((p) => p.name === 'Ann'),
+      'the Firefox page to join and see Ann');
+    await waitFor(ann, (s) => s.participants.some((p) => p.name === 'Fox'), 'Ann to see Fox');
+    await ann.fill('#message', 'hello Fox');
+    await ann.press('#message', 'Enter');
+    await waitFor(fox, (s) => s.chat.some((c) => c.from === 'Ann' && c.text === 'hello Fox'),
+      "Ann's line in Firefox");
+  });
   await step('stopping the server shows a clean close code in the page', async () => {
     server.kill('SIGINT');
+    if (fox) await waitFor(fox, (s) => s.state === 'CLOSED' && s.closeCode === 1001, 'close code 1001 in Firefox');
     for (const page of [ann, bob]) {
       await waitFor(page, (s) => s.state === 'CLOSED' && s.closeCode === 1001, 'close code 1001');
       const shown = await page.locator('#close').innerText();
@@ -202,6 +221,7 @@ async function main() {
     await ann.screenshot({ path: path.join(artifacts, 'demo-closed.png') });
   });
   await browser.close();
+  if (firefox) await firefox.close();
   await step('the server also serves the page over https and the room over wss', async () => {
     const dir = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || '/tmp', 'demo-tls-'));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem',

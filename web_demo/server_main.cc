@@ -116,6 +116,11 @@ int main(int argc, char** argv) {
 
   PeerPoller poller;
   poller.add_server(&server);
+  PeerPoller::Limits limits;  // a room is small: more participants than this are refused (503)
+  limits.max_peers = 1000;
+  limits.max_peers_per_address = 200;
+  limits.max_buffered_bytes = 64 << 20;
+  poller.set_limits(limits);
   demo::FrontDoor::Limits door_limits;
   door_limits.max_waiting = static_cast<size_t>(
       std::max(1, std::atoi(flag(argc, argv, "--max-waiting", "2048").c_str())));

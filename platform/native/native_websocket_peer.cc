@@ -33,13 +33,6 @@ uint8_t* read_buffer() {
   return buffer.data();
 }
 
-std::string describe_seconds(double seconds) {
-  std::string text = std::to_string(seconds);
-  text.erase(text.find_last_not_of('0') + 1);
-  if (!text.empty() && text.back() == '.') text.pop_back();
-  return text + " s";
-}
-
 Clock::time_point after(Clock::time_point now, double seconds) {
   return now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
@@ -140,10 +133,12 @@ void NativeWebSocketPeer::poll() {
   const Clock::time_point now = Clock::now();
   if (state_ == STATE_CONNECTING) {
     if (now >= handshake_deadline_) {
-      fail_handshake("Handshake timed out after " + describe_seconds(handshake_timeout_) +
-                     (phase_ == Phase::kAwaitDecision
-                          ? " while the request waited for accept_request() or reject_request()."
-                          : "."));
+      std::string text = handshake_timeout_text();
+      if (phase_ == Phase::kAwaitDecision) {
+        text.back() = ' ';
+        text += "while the request waited for accept_request() or reject_request().";
+      }
+      fail_handshake(std::move(text));
       return;
     }
     step_handshake(now);
@@ -480,8 +475,7 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
     drain_input();
     if (transport_closed_ || now >= close_deadline_) finish();
   } else if (state_ == STATE_CLOSING && now >= close_deadline_) {
-    set_last_error("Close handshake timed out after " + describe_seconds(close_timeout_) +
-                   "; the connection was dropped.");
+    set_last_error(close_timeout_text());
     transport_closed_ = true;
     finish();
   } else if (holds_idle_buffers() && now - last_activity_ >= kIdleRelease) {

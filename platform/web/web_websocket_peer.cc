@@ -7,11 +7,12 @@
 
 extern "C" {
 // websocket_library.js
-int wsp_js_create(wsp::WebWebSocketPeer* peer, const char* url, const char* protocols, char* error,
-                  int error_size);
+int wsp_js_create(wsp::WebWebSocketPeer* peer, const char* url, const char* protocols,
+                  double handshake_seconds, char* error, int error_size);
 int wsp_js_send(int socket, const uint8_t* data, size_t size, int is_text);
 double wsp_js_buffered_amount(int socket);
-int wsp_js_close(int socket, int code, const char* reason, char* error, int error_size);
+int wsp_js_close(wsp::WebWebSocketPeer* peer, int socket, int code, const char* reason,
+                 double close_seconds, char* error, int error_size);
 void wsp_js_destroy(int socket);
 
 EMSCRIPTEN_KEEPALIVE char* wsp_web_scratch(wsp::WebWebSocketPeer* peer, size_t size) {
@@ -28,6 +29,9 @@ EMSCRIPTEN_KEEPALIVE void wsp_web_commit(wsp::WebWebSocketPeer* peer, int is_tex
   peer->commit_message(is_text != 0);
 }
 EMSCRIPTEN_KEEPALIVE void wsp_web_on_error(wsp::WebWebSocketPeer* peer) { peer->on_error(); }
+EMSCRIPTEN_KEEPALIVE void wsp_web_on_timeout(wsp::WebWebSocketPeer* peer, int closing) {
+  peer->on_timeout(closing != 0);
+}
 EMSCRIPTEN_KEEPALIVE void wsp_web_on_close(wsp::WebWebSocketPeer* peer, int code,
                                            const char* reason, int was_clean) {
   peer->on_close(code, reason, was_clean != 0);
@@ -62,8 +66,8 @@ Error WebWebSocketPeer::connect_to_url(const std::string& url,
   // The browser gets the normalised URL: brackets of IPv6 literals kept, fragment and
   // credentials dropped (browsers do not send them in a WebSocket handshake).
   char failure[512] = {0};
-  socket_ =
-      wsp_js_create(this, parsed.to_string().c_str(), protocols.c_str(), failure, sizeof(failure));
+  socket_ = wsp_js_create(this, parsed.to_string().c_str(), protocols.c_str(), handshake_timeout_,
+                          failure, sizeof(failure));
   if (socket_ == 0) {
     set_closed(kCloseUnclean, "");
     return fail_call(ERR_CANT_CONNECT,
@@ -75,6 +79,11 @@ Error WebWebSocketPeer::connect_to_url(const std::string& url,
     notes += " handshake_headers are ignored: browsers cannot set them.";
   if (heartbeat_interval_ > 0)
     notes += " heartbeat_interval has no effect: browsers send no pings.";
+  if (max_queued_packets_ != DEFAULT_MAX_QUEUED_PACKETS) {
+    notes +=
+        " max_queued_packets counts received messages only: a browser does not say how many "
+        "messages wait to be sent (get_current_outbound_buffered_amount() gives their bytes).";
+  }
   if (tls_client_options) notes += " TLS options are ignored: the browser verifies certificates.";
   if (!parsed.userinfo.empty()) notes += " Credentials in the URL are not sent by browsers.";
   if (!notes.empty()) set_last_error("Connecting in a browser:" + notes);
@@ -124,13 +133,19 @@ Error WebWebSocketPeer::send_message(const uint8_t* data, size_t size, bool is_t
 void WebWebSocketPeer::begin_close(int code, std::string_view reason) {
   char failure[256] = {0};
   const std::string reason_text(reason);
-  if (wsp_js_close(socket_, code, reason_text.c_str(), failure, sizeof(failure)) != 0) {
+  if (wsp_js_close(this, socket_, code, reason_text.c_str(), close_timeout_, failure,
+                   sizeof(failure)) != 0) {
     set_last_error(std::string("The browser refused close(): ") + failure);
   }
   state_ = STATE_CLOSING;  // messages keep arriving, and stay readable, until onclose
 }
 
 void WebWebSocketPeer::abort_connection() {
+  if (socket_ && state_ != STATE_CONNECTING) {
+    set_last_error(
+        "close(-1) in a browser: a browser cannot drop a connection without a close frame, so "
+        "it sent one without a status (the remote sees 1005); this peer is CLOSED at once.");
+  }
   release_socket();
   set_closed(kCloseUnclean, "");
 }
@@ -186,11 +201,13 @@ void WebWebSocketPeer::commit_message(bool is_text) {
 void WebWebSocketPeer::fail_with_1009(std::string reason) {
   limit_failure_ = true;
   limit_reason_ = "Message too big";
-  set_last_error(std::move(reason));
+  set_last_error(std::move(reason) +
+                 " The remote is told 1000 \"Message too big\": browsers cannot send 1009.");
   // Browsers do not let applications send 1009; the remote gets 1000 with the reason, and
   // get_close_code() reports 1009 as for a native peer.
   char failure[256] = {0};
-  wsp_js_close(socket_, kCloseNormal, limit_reason_.c_str(), failure, sizeof(failure));
+  wsp_js_close(this, socket_, kCloseNormal, limit_reason_.c_str(), close_timeout_, failure,
+               sizeof(failure));
   state_ = STATE_CLOSING;
 }
 
@@ -200,12 +217,24 @@ void WebWebSocketPeer::on_error() {
     // follow with a close event, so the peer ends here instead of waiting for one.
     set_last_error(
         "The WebSocket connection could not be opened (the browser does not say why: refused, "
-        "DNS, TLS or HTTP status; see the browser console).");
+        "DNS, TLS or an HTTP refusal, whose status and headers a page cannot see; see the "
+        "browser console).");
     release_socket();
     set_closed(kCloseUnclean, "");
     return;
   }
   if (last_error_.empty()) set_last_error("The browser reported a WebSocket error.");
+}
+
+void WebWebSocketPeer::on_timeout(bool closing) {
+  // The library already detached the browser's socket (closed it if it was still open).
+  socket_ = 0;
+  set_last_error(closing ? close_timeout_text() : handshake_timeout_text());
+  if (limit_failure_) {
+    set_closed(kCloseMessageTooBig, limit_reason_);  // as natively: the code we closed with
+  } else {
+    set_closed(kCloseUnclean, "");
+  }
 }
 
 void WebWebSocketPeer::on_close(int code, const char* reason, bool was_clean) {

@@ -37,6 +37,7 @@ class WebWebSocketPeer : public WebSocketPeer {
   uint8_t* reserve_message(size_t size, bool is_text);
   void commit_message(bool is_text);
   void on_error();
+  void on_timeout(bool closing);  // handshake_timeout or close_timeout ran out
   void on_close(int code, const char* reason, bool was_clean);
 
  protected:

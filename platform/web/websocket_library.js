@@ -16,8 +16,8 @@ mergeInto(LibraryManager.library, {
     },
   },
 
-  wsp_js_create__deps: ['$WSP'],
-  wsp_js_create: function(peer, urlPointer, protocolsPointer, errorPointer, errorSize) {
+  wsp_js_create__deps: ['$WSP', 'wsp_js_forget'],
+  wsp_js_create: function(peer, urlPointer, protocolsPointer, handshakeSeconds, errorPointer, errorSize) {
     const url = UTF8ToString(urlPointer);
     const protocols = UTF8ToString(protocolsPointer);
     let socket;
@@ -32,7 +32,15 @@ mergeInto(LibraryManager.library, {
     socket.binaryType = 'arraybuffer';
     const id = WSP.next++;
     WSP.sockets[id] = socket;
+    // handshake_timeout: a browser may wait minutes for a server that accepts TCP and never
+    // answers; the peer gives up at its own deadline, as a native one does.
+    socket.wspTimer = setTimeout(function() {
+      if (socket.readyState !== 0) return;
+      _wsp_js_forget(id);
+      _wsp_web_on_timeout(peer, 0);
+    }, handshakeSeconds * 1000);
     socket.onopen = function() {
+      clearTimeout(socket.wspTimer);
       WSP.withString(peer, socket.protocol || '', function(protocol) { _wsp_web_on_open(peer, protocol); });
     };
     socket.onmessage = function(event) {
@@ -51,8 +59,9 @@ mergeInto(LibraryManager.library, {
         _wsp_web_commit(peer, 0);
       }
     };
-    socket.onerror = function() { _wsp_web_on_error(peer); };
+    socket.onerror = function() { clearTimeout(socket.wspTimer); _wsp_web_on_error(peer); };
     socket.onclose = function(event) {
+      clearTimeout(socket.wspTimer);
       WSP.withString(peer, event.reason || '', function(reason) {
         _wsp_web_on_close(peer, event.code, reason, event.wasClean ? 1 : 0);
       });
@@ -81,8 +90,8 @@ mergeInto(LibraryManager.library, {
     return socket ? socket.bufferedAmount : 0;
   },
 
-  wsp_js_close__deps: ['$WSP'],
-  wsp_js_close: function(id, code, reasonPointer, errorPointer, errorSize) {
+  wsp_js_close__deps: ['$WSP', 'wsp_js_forget'],
+  wsp_js_close: function(peer, id, code, reasonPointer, closeSeconds, errorPointer, errorSize) {
     const socket = WSP.sockets[id];
     if (!socket) return 0;
     try {
@@ -91,15 +100,23 @@ mergeInto(LibraryManager.library, {
       stringToUTF8(String(error && error.message ? error.message : error), errorPointer, errorSize);
       return 1;
     }
+    // close_timeout: a server that never answers our close frame would keep the browser's
+    // socket CLOSING for as long as the browser likes; the peer ends at its own deadline.
+    clearTimeout(socket.wspTimer);
+    socket.wspTimer = setTimeout(function() {
+      if (!WSP.sockets[id]) return;
+      _wsp_js_forget(id);
+      _wsp_web_on_timeout(peer, 1);
+    }, closeSeconds * 1000);
     return 0;
   },
 
-  // Forgets the socket: no more events reach the peer. A browser cannot drop a connection
-  // without a close frame, so an open socket is closed normally.
-  wsp_js_destroy__deps: ['$WSP'],
-  wsp_js_destroy: function(id) {
+  // Detaches a socket from its peer: no more events reach it, and it is closed if still open.
+  wsp_js_forget__deps: ['$WSP'],
+  wsp_js_forget: function(id) {
     const socket = WSP.sockets[id];
     if (!socket) return;
+    clearTimeout(socket.wspTimer);
     socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
     try {
       if (socket.readyState < 2) socket.close();
@@ -107,4 +124,9 @@ mergeInto(LibraryManager.library, {
     }
     delete WSP.sockets[id];
   },
+
+  // Forgets the socket: no more events reach the peer. A browser cannot drop a connection
+  // without a close frame, so an open socket is closed normally.
+  wsp_js_destroy__deps: ['wsp_js_forget'],
+  wsp_js_destroy: function(id) { _wsp_js_forget(id); },
 });

@@ -1,6 +1,7 @@
 // Runs the web API test program against native wspeer servers, in one of three places:
 //   --mode=node      the wasm build under Node 20 (standards WebSocket)
 //   --mode=chromium  the wasm build in headless Chromium (Debian package, driven by Playwright)
+//   --mode=firefox   the wasm build in headless Firefox ESR (Debian package, puppeteer-core)
 //   --mode=native    the same test source built natively (the other backend)
 // Starts: wsp echo-server (ws, any address), a TLS echo server with a throw-away CA, and the
 // scenario server. Writes JUnit XML to $XML_OUTPUT_FILE, one case per test case.
@@ -111,8 +112,8 @@ function runProcess(command, args, env) {
   });
 }
 
-async function runChromium(testArgs, certs) {
-  const { chromium } = require('playwright-core');
+// Serves the test page (the wasm build and its arguments) on a local HTTP port.
+async function servePage(testArgs) {
   const dir = path.dirname(path.resolve(options['wasm-js']));
   const jsName = path.basename(options['wasm-js']);
   const harness = fs.readFileSync(path.join(__dirname, 'throwing_websocket.js'), 'utf8');
@@ -137,6 +138,30 @@ async function runChromium(testArgs, certs) {
     fs.createReadStream(file).pipe(response);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${server.address().port}/index.html` };
+}
+
+// Opens the page in `tab` (Playwright or Puppeteer: both emit 'console' and 'pageerror') and
+// collects its console until the results line.
+async function collect(tab, url) {
+  let output = '';
+  const done = new Promise((resolve) => {
+    tab.on('console', (message) => {
+      const text = message.text();
+      output += text + '\n';
+      console.log(text);
+      if (text.startsWith('WSPEER_RESULTS ')) resolve();
+    });
+    tab.on('pageerror', (error) => { output += `pageerror: ${error.message}\n`; console.log(`pageerror: ${error.message}`); });
+  });
+  await tab.goto(url);
+  await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 180000))]);
+  return output;
+}
+
+async function runChromium(testArgs, certs) {
+  const { chromium } = require('playwright-core');
+  const { server, url } = await servePage(testArgs);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -144,20 +169,29 @@ async function runChromium(testArgs, certs) {
            `--ignore-certificate-errors-spki-list=${certs.spki}`],
   });
   try {
-    const tab = await browser.newPage();
-    let output = '';
-    const done = new Promise((resolve) => {
-      tab.on('console', (message) => {
-        const text = message.text();
-        output += text + '\n';
-        console.log(text);
-        if (text.startsWith('WSPEER_RESULTS ')) resolve();
-      });
-      tab.on('pageerror', (error) => { output += `pageerror: ${error.message}\n`; console.log(`pageerror: ${error.message}`); });
-    });
-    await tab.goto(`http://127.0.0.1:${server.address().port}/index.html`);
-    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 180000))]);
-    return output;
+    return await collect(await browser.newPage(), url);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+// A second browser engine: Debian's Firefox ESR, driven over WebDriver BiDi by puppeteer-core.
+async function runFirefox(testArgs) {
+  const puppeteer = require('puppeteer-core');
+  const { server, url } = await servePage(testArgs);
+  const profile = fs.mkdtempSync(path.join(work, 'firefox-'));
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: '/usr/bin/firefox-esr',
+    headless: true,
+    timeout: 120000,  // the first start of a profile can take a while
+    userDataDir: profile,
+    acceptInsecureCerts: true,  // the test CA's certificate (Chromium gets its SPKI hash instead)
+    extraPrefsFirefox: { 'network.proxy.type': 0, 'app.update.enabled': false },
+  });
+  try {
+    return await collect(await browser.newPage(), url);
   } finally {
     await browser.close();
     server.close();
@@ -191,6 +225,8 @@ async function main() {
       { NODE_EXTRA_CA_CERTS: certs.ca });
   } else if (mode === 'chromium') {
     output = await runChromium(testArgs, certs);
+  } else if (mode === 'firefox') {
+    output = await runFirefox(testArgs);
   } else {
     output = await runProcess(options.native, testArgs, {});
   }

@@ -3,12 +3,17 @@
 //   /close/CODE/REASON  send "closing soon", then a close frame with CODE and REASON
 //   /nostatus           send "no status", then a close frame without a status code
 //   /drop               send "last words", then drop TCP without a close frame
+//   /silent             read the request and never answer it (for handshake_timeout)
+//   /noclose            accept, then read and ignore everything, never answering a close frame
+//                       (for close_timeout)
+//   /noread             accept, then read nothing at all (the client's sends pile up)
 // Prints "listening on port N".
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -77,12 +82,17 @@ void serve(int fd) {
     ::close(fd);
     return;
   }
+  const std::string& path = request.target;
+  if (path == "/silent") {
+    sleep(10);
+    ::close(fd);
+    return;
+  }
   const auto key = wsp::find_header(request.headers, "Sec-WebSocket-Key");
   send_all(fd,
            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Accept: " +
                wsp::compute_accept_key(key.value_or("")) + "\r\n\r\n");
-  const std::string& path = request.target;
   if (path.rfind("/close/", 0) == 0) {
     const std::string rest = path.substr(7);
     const size_t slash = rest.find('/');
@@ -96,6 +106,15 @@ void serve(int fd) {
   } else if (path == "/nostatus") {
     send_all(fd, frame(1, "no status") + frame(8, ""));
     wait_for_reply(fd, 2000);
+  } else if (path == "/noclose") {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    char buffer[4096];
+    while (std::chrono::steady_clock::now() < until) {
+      pollfd entry{fd, POLLIN, 0};
+      if (::poll(&entry, 1, 100) > 0 && ::recv(fd, buffer, sizeof(buffer), 0) <= 0) break;
+    }
+  } else if (path == "/noread") {
+    sleep(10);
   } else if (path == "/drop") {
     send_all(fd, frame(1, "last words"));
     usleep(100 * 1000);

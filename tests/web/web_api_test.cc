@@ -155,6 +155,9 @@ Task message_over_inbound_limit_closes_1009(Context& ctx) {
   ASYNC_CHECK_EQ(ctx, ws->get_close_code(), 1009);
   ASYNC_CHECK_EQ(ctx, ws->get_close_reason(), std::string("Message too big"));
   ASYNC_CHECK(ctx, ws->get_last_error().find("inbound_buffer_size") != std::string::npos);
+#ifdef __EMSCRIPTEN__
+  ASYNC_CHECK(ctx, ws->get_last_error().find("browsers cannot send 1009") != std::string::npos);
+#endif
   ASYNC_CHECK_EQ(ctx, take(*ws), std::string("small"));
 }
 
@@ -165,6 +168,7 @@ Task too_many_unread_messages(Context& ctx) {
   for (int i = 0; i < 6; ++i) ws->send_text("m" + std::to_string(i));
 #ifdef __EMSCRIPTEN__
   // A browser cannot pause the socket: the fourth unread message closes with 1009 and a reason.
+  ASYNC_CHECK(ctx, ws->get_last_error().find("counts received messages only") != std::string::npos);
   co_await ctx.until([&] { return is_closed(*ws); }, "the 1009 close");
   ASYNC_CHECK_EQ(ctx, ws->get_close_code(), 1009);
   ASYNC_CHECK(ctx, ws->get_last_error().find("max_queued_packets") != std::string::npos);
@@ -203,6 +207,50 @@ Task outbound_limit_uses_buffered_amount(Context& ctx) {
   ASYNC_CHECK_EQ(ctx, static_cast<int>(ws->send_text(std::string(10, 'x'))), static_cast<int>(OK));
 }
 
+// No state lasts forever, in a browser too: a server that accepts TCP and never answers.
+Task handshake_timeout_ends_connecting(Context& ctx) {
+  auto ws = WebSocketPeer::create();
+  ws->set_handshake_timeout(0.5);
+  ASYNC_REQUIRE(ctx, ws->connect_to_url(g_args["scenario"] + "/silent") == OK);
+  co_await ctx.until([&] { return is_closed(*ws); }, "the handshake timeout", 3.0);
+  ASYNC_CHECK_EQ(ctx, ws->get_close_code(), -1);
+  ASYNC_CHECK_EQ(ctx, ws->get_last_error(), std::string("Handshake timed out after 0.5 s."));
+}
+
+// A close that the server never answers.
+Task close_timeout_ends_closing(Context& ctx) {
+  auto ws = WebSocketPeer::create();
+  ws->set_close_timeout(0.5);
+  CONNECT(ctx, ws, g_args["scenario"] + "/noclose");
+  ASYNC_REQUIRE(ctx, ws->close(1000) == OK);
+  ASYNC_CHECK_EQ(ctx, static_cast<int>(ws->get_ready_state()),
+                 static_cast<int>(WebSocketPeer::STATE_CLOSING));
+  co_await ctx.until([&] { return is_closed(*ws); }, "the close timeout", 3.0);
+  ASYNC_CHECK_EQ(ctx, ws->get_close_code(), -1);
+  ASYNC_CHECK_EQ(ctx, ws->get_last_error(),
+                 std::string("Close handshake timed out after 0.5 s; the connection was dropped."));
+}
+
+// What was sent and not yet written is reported (bufferedAmount in a browser): a server that
+// reads nothing lets it grow, and it never exceeds what was sent.
+Task buffered_amount_grows_when_the_server_does_not_read(Context& ctx) {
+  auto ws = WebSocketPeer::create();
+  ws->set_outbound_buffer_size(0);
+  CONNECT(ctx, ws, g_args["scenario"] + "/noread");
+  const std::string chunk(1 << 20, 'q');
+  int64_t sent = 0;
+  for (int i = 0; i < 48; ++i) {
+    ASYNC_REQUIRE(ctx, ws->send(bytes_of(chunk)) == OK);
+    sent += static_cast<int64_t>(chunk.size());
+  }
+  co_await ctx.sleep(0.5);
+  const int64_t buffered = ws->get_current_outbound_buffered_amount();
+  // Socket buffers take some megabytes at most; the rest must still be counted as unsent.
+  ASYNC_CHECK(ctx, buffered >= 16 << 20);
+  ASYNC_CHECK(ctx, buffered <= sent);
+  ws->close(-1);
+}
+
 Task invalid_close_arguments(Context& ctx) {
   auto ws = WebSocketPeer::create();
   CONNECT(ctx, ws, g_args["echo"] + "/");
@@ -233,6 +281,9 @@ Task negative_close_ends_at_once(Context& ctx) {
   ASYNC_CHECK_EQ(ctx, static_cast<int>(ws->get_ready_state()),
                  static_cast<int>(WebSocketPeer::STATE_CLOSED));
   ASYNC_CHECK_EQ(ctx, ws->get_close_code(), -1);
+#ifdef __EMSCRIPTEN__
+  ASYNC_CHECK(ctx, ws->get_last_error().find("the remote sees 1005") != std::string::npos);
+#endif
   ASYNC_CHECK_EQ(ctx, static_cast<int>(ws->send_text("x")), static_cast<int>(FAILED));
 }
 
@@ -378,6 +429,11 @@ int main(int argc, char** argv) {
   runner.add("max_queued_packets: 1009 in a browser, back-pressure natively",
              too_many_unread_messages);
   runner.add("outbound_buffer_size is enforced", outbound_limit_uses_buffered_amount);
+  runner.add("handshake_timeout ends a handshake the server never answers",
+             handshake_timeout_ends_connecting);
+  runner.add("close_timeout ends a close the server never answers", close_timeout_ends_closing);
+  runner.add("bufferedAmount grows while the server reads nothing",
+             buffered_amount_grows_when_the_server_does_not_read);
   runner.add("invalid close arguments are refused", invalid_close_arguments);
   runner.add("close(-1) ends at once", negative_close_ends_at_once);
   runner.add("connection refused", connection_refused);
