@@ -97,6 +97,15 @@ RawSocket::~RawSocket() { close(); }
 
 RawSocket::RawSocket(RawSocket&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
 
+RawSocket& RawSocket::operator=(RawSocket&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
 RawSocket RawSocket::adopt(int fd) {
   RawSocket socket;
   socket.fd_ = fd;

@@ -54,6 +54,7 @@ class RawSocket {
   bool connect(const std::string& ip, int port);
   static RawSocket adopt(int fd);
   RawSocket(RawSocket&& other) noexcept;
+  RawSocket& operator=(RawSocket&& other) noexcept;
   bool send_all(const std::string& bytes);
   bool send_all(const std::vector<uint8_t>& bytes);
   // Reads until `n` bytes arrived, EOF, or the timeout; returns what arrived.
