@@ -52,6 +52,7 @@ constexpr PairError kPairErrors[8] = {
     {kContinuationHigh, kAny, kContinuationHigh},
 };
 
+#if WSP_UTF8_SSSE3  // the tables and the boundary helper serve the vector path only
 enum class Nibble { kPreviousHigh, kPreviousLow, kCurrentHigh };
 
 constexpr std::array<uint8_t, 16> make_table(Nibble which) {
@@ -79,8 +80,6 @@ size_t back_to_boundary(const uint8_t* data, size_t end) {
   if (end >= 3 && data[end - 3] >= 0xF0) return end - 3;
   return end;
 }
-
-#if WSP_UTF8_SSSE3
 
 __attribute__((target("ssse3"))) inline __m128i load_table(const std::array<uint8_t, 16>& t) {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data()));

@@ -21,26 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using test::RawSocket;
 
-// A hand-driven client whose server side is a real peer.
-struct RawClient {
-  std::unique_ptr<test::LoopbackServer> listener = std::make_unique<test::LoopbackServer>();
-  RawSocket socket;
-  std::unique_ptr<WebSocketPeer> server;
-};
-
-RawClient connect_raw_client(const std::function<void(WebSocketPeer&)>& configure = {}) {
-  RawClient pair;
-  pair.socket.connect("127.0.0.1", pair.listener->port());
-  pair.socket.send_all(test::upgrade_request());
-  pair.server = pair.listener->accept(nullptr, configure);
-  if (!pair.server) return pair;
-  test::poll_until({pair.server.get()}, [&] {
-    return pair.server->get_ready_state() != WebSocketPeer::STATE_CONNECTING;
-  });
-  pair.socket.read_http_head();
-  return pair;
-}
-
 // Drives `peer` through a PeerPoller (as servers do) without ever taking its messages, until it
 // is CLOSED or `seconds` pass.
 bool poller_until_closed(WebSocketPeer* peer, double seconds) {
@@ -66,12 +46,12 @@ using Driver = bool (*)(WebSocketPeer*, double);
 class Hangup : public testing::TestWithParam<Driver> {};
 
 TEST_P(Hangup, EndOfStreamThatArrivesWithTheLastBytesIsSeen) {
-  RawClient pair = connect_raw_client();
+  test::RawClientPair pair = test::connect_raw_client();
   ASSERT_EQ(pair.server->get_ready_state(), WebSocketPeer::STATE_OPEN);
   // Half a frame, then FIN at once: both are in the socket before the server looks.
   std::string frame = test::client_frame(2, std::string(3000, 'x'));
-  pair.socket.send_all(test::client_frame(1, "whole") + frame.substr(0, frame.size() / 2));
-  ::shutdown(pair.socket.fd(), SHUT_WR);
+  pair.client.send_all(test::client_frame(1, "whole") + frame.substr(0, frame.size() / 2));
+  ::shutdown(pair.client.fd(), SHUT_WR);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
 
   ASSERT_TRUE(GetParam()(pair.server.get(), 5.0)) << "the peer did not see its client leave";
@@ -87,16 +67,16 @@ void pause_after_two_messages(WebSocketPeer& peer) {
 }
 
 TEST_P(Hangup, APausedPeerEndsWhenItsClientResets) {
-  RawClient pair = connect_raw_client(pause_after_two_messages);
+  test::RawClientPair pair = test::connect_raw_client(pause_after_two_messages);
   std::string messages;
   for (int i = 0; i < 5; ++i) messages += test::client_frame(1, "m" + std::to_string(i));
-  pair.socket.send_all(messages);
+  pair.client.send_all(messages);
   // Let the peer read, queue two messages and pause (the client is still there meanwhile).
   test::poll_until(
       {pair.server.get()}, [] { return false; }, 0.2);
   ASSERT_EQ(pair.server->get_ready_state(), WebSocketPeer::STATE_OPEN);
   ASSERT_EQ(pair.server->get_available_packet_count(), 2);
-  pair.socket.reset();
+  pair.client.reset();
 
   ASSERT_TRUE(GetParam()(pair.server.get(), 5.0)) << "the paused peer missed the reset";
   EXPECT_EQ(pair.server->get_close_code(), -1);
@@ -108,16 +88,16 @@ TEST_P(Hangup, APausedPeerEndsWhenItsClientResets) {
 }
 
 TEST_P(Hangup, APausedPeerWhoseClientFinishedEndsAfterTheCloseTimeout) {
-  RawClient pair = connect_raw_client(pause_after_two_messages);
+  test::RawClientPair pair = test::connect_raw_client(pause_after_two_messages);
   std::string messages;
   for (int i = 0; i < 5; ++i) messages += test::client_frame(1, "m" + std::to_string(i));
-  pair.socket.send_all(messages);
+  pair.client.send_all(messages);
   test::poll_until(
       {pair.server.get()}, [] { return false; }, 0.2);
   ASSERT_EQ(pair.server->get_available_packet_count(), 2);
   // The client stays connected but sends nothing more (its FIN reaches the server, whose
   // socket has room): the application had the close timeout to take messages, and did not.
-  ::shutdown(pair.socket.fd(), SHUT_WR);
+  ::shutdown(pair.client.fd(), SHUT_WR);
 
   ASSERT_TRUE(GetParam()(pair.server.get(), 5.0)) << "the paused peer waits forever";
   EXPECT_EQ(pair.server->get_close_code(), -1);
@@ -126,16 +106,16 @@ TEST_P(Hangup, APausedPeerWhoseClientFinishedEndsAfterTheCloseTimeout) {
   EXPECT_EQ(test::drain_text(*pair.server),
             (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
   bool eof = false;
-  pair.socket.read_until_eof(2.0, &eof);
+  pair.client.read_until_eof(2.0, &eof);
   EXPECT_TRUE(eof) << "the server kept its side of the connection open";
 }
 
 TEST_P(Hangup, APausedPeerThatResumesInTimeDeliversEverythingBeforeTheEnd) {
-  RawClient pair = connect_raw_client(pause_after_two_messages);
+  test::RawClientPair pair = test::connect_raw_client(pause_after_two_messages);
   std::string messages;
   for (int i = 0; i < 5; ++i) messages += test::client_frame(1, "m" + std::to_string(i));
-  pair.socket.send_all(messages);
-  ::shutdown(pair.socket.fd(), SHUT_WR);
+  pair.client.send_all(messages);
+  ::shutdown(pair.client.fd(), SHUT_WR);
   test::poll_until(
       {pair.server.get()}, [] { return false; }, 0.1);
   ASSERT_EQ(pair.server->get_available_packet_count(), 2);

@@ -1,6 +1,8 @@
 // A hand-driven WebSocket endpoint over a RawSocket, for misbehaving peers in tests.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,25 @@ inline std::string upgrade_request(const std::string& path = "/", const std::str
          "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
          "Sec-WebSocket-Version: 13\r\n" +
          extra + "\r\n";
+}
+
+// A server peer whose client is a hand-driven RawSocket, with the handshake done.
+struct RawClientPair {
+  std::unique_ptr<LoopbackServer> listener = std::make_unique<LoopbackServer>();
+  RawSocket client;
+  std::unique_ptr<WebSocketPeer> server;
+};
+
+inline RawClientPair connect_raw_client(const std::function<void(WebSocketPeer&)>& configure = {}) {
+  RawClientPair pair;
+  pair.client.connect("127.0.0.1", pair.listener->port());
+  pair.client.send_all(upgrade_request());
+  pair.server = pair.listener->accept(nullptr, configure);
+  if (!pair.server) return pair;
+  poll_until({pair.server.get()},
+             [&] { return pair.server->get_ready_state() != WebSocketPeer::STATE_CONNECTING; });
+  pair.client.read_http_head();
+  return pair;
 }
 
 // Decodes one frame from `data` (masked or not); returns false if incomplete.

@@ -41,24 +41,6 @@ ClientOfRawServer connect_to_raw_server(const std::function<void(WebSocketPeer&)
   return pair;
 }
 
-// A server peer with a raw client.
-struct ServerOfRawClient {
-  std::unique_ptr<test::LoopbackServer> listener = std::make_unique<test::LoopbackServer>();
-  RawSocket client;
-  std::unique_ptr<WebSocketPeer> server;
-};
-
-ServerOfRawClient raw_client(const std::function<void(WebSocketPeer&)>& configure = {}) {
-  ServerOfRawClient pair;
-  pair.client.connect("127.0.0.1", pair.listener->port());
-  pair.client.send_all(test::upgrade_request());
-  pair.server = pair.listener->accept(nullptr, configure);
-  poll_until({pair.server.get()},
-             [&] { return pair.server->get_ready_state() == WebSocketPeer::STATE_OPEN; });
-  pair.client.read_http_head();
-  return pair;
-}
-
 TEST(RegressionGuards, MaxQueuedPacketsCountsUnwrittenOutboundFramesExactly) {
   auto pair = connect_to_raw_server([](WebSocketPeer& peer) {
     peer.set_max_queued_packets(3);
@@ -105,7 +87,7 @@ TEST(RegressionGuards, TheHeartbeatDoesNotKillAPeerWhoseOwnReadingIsPaused) {
 }
 
 TEST(RegressionGuards, NoPongAfterOurOwnCloseFrame) {
-  auto pair = raw_client();
+  auto pair = test::connect_raw_client();
   ASSERT_EQ(pair.server->close(1000, "bye"), OK);
   pair.server->poll();
   // The client pings after our close frame went out, then answers the close.
@@ -123,7 +105,8 @@ TEST(RegressionGuards, NoPongAfterOurOwnCloseFrame) {
 }
 
 TEST(RegressionGuards, CloseKeepsDataQueuedBeforeIt) {
-  auto pair = raw_client([](WebSocketPeer& peer) { peer.set_outbound_buffer_size(0); });
+  auto pair =
+      test::connect_raw_client([](WebSocketPeer& peer) { peer.set_outbound_buffer_size(0); });
   // The client reads nothing yet, so most of these 8 MiB are still queued when close() comes.
   const std::string chunk(1 << 20, 'd');
   for (int i = 0; i < 8; ++i) ASSERT_EQ(pair.server->send(bytes_of(chunk)), OK);
@@ -145,7 +128,7 @@ TEST(RegressionGuards, CloseKeepsDataQueuedBeforeIt) {
 }
 
 TEST(RegressionGuards, AReplyToAMessageThatCameWithTheCloseGoesBeforeTheCloseReply) {
-  auto pair = raw_client();
+  auto pair = test::connect_raw_client();
   // A request and the client's close, in one write: the application still answers the request
   // (RFC 6455 §5.5.1 lets the close reply wait), and the answer precedes the close reply.
   pair.client.send_all(test::client_frame(1, "question") +
@@ -175,7 +158,8 @@ TEST(RegressionGuards, ASurrogateInsideLongTextClosesWith1007) {
   // Long non-ASCII text goes through the vector UTF-8 validator; a surrogate (ED A0 80) hidden
   // at different places in it must be found there too.
   for (size_t at : {0u, 7u, 31u, 100u, 1000u}) {
-    auto pair = raw_client([](WebSocketPeer& peer) { peer.set_inbound_buffer_size(1 << 20); });
+    auto pair = test::connect_raw_client(
+        [](WebSocketPeer& peer) { peer.set_inbound_buffer_size(1 << 20); });
     std::string text;
     while (text.size() < 2000) text += "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xae ";
     text.insert(at, "\xed\xa0\x80");

@@ -130,7 +130,7 @@ class Runner {
  public:
   using TestFunction = std::function<Task(Context&)>;
   void add(std::string name, TestFunction function) {
-    tests_.push_back({std::move(name), std::move(function)});
+    tests_.push_back({std::move(name), std::move(function), false, {}});
   }
   // Advances the current test; returns false when every test has finished.
   bool tick();
