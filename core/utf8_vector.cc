@@ -9,6 +9,7 @@
 
 namespace wsp::utf8_vector {
 namespace {
+#if WSP_UTF8_SSSE3  // the rule tables and the boundary helper serve the vector path only
 
 // Every error a byte can show given the byte before it (its "pair") is a product of three
 // conditions: on the high nibble of the previous byte, on its low nibble and on the high nibble
@@ -52,7 +53,6 @@ constexpr PairError kPairErrors[8] = {
     {kContinuationHigh, kAny, kContinuationHigh},
 };
 
-#if WSP_UTF8_SSSE3  // the tables and the boundary helper serve the vector path only
 enum class Nibble { kPreviousHigh, kPreviousLow, kCurrentHigh };
 
 constexpr std::array<uint8_t, 16> make_table(Nibble which) {
