@@ -23,8 +23,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/handshake.h"
-#include "core/mask.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/core/mask.h"
 
 namespace {
 

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "bench/client_options.h"
-#include "core/websocket_peer.h"
-#include "platform/native/native_websocket_peer.h"
+#include "wspeer/core/websocket_peer.h"
+#include "wspeer/platform/native/native_websocket_peer.h"
 
 int main(int argc, char** argv) {
   const auto [port, payload, inflight, duration] = wsp::bench::parse_client_options(argc, argv);

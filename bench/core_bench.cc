@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "core/frame.h"
-#include "core/inbound_queue.h"
-#include "core/mask.h"
-#include "core/outbound_queue.h"
-#include "core/protocol.h"
-#include "core/utf8.h"
+#include "wspeer/core/frame.h"
+#include "wspeer/core/inbound_queue.h"
+#include "wspeer/core/mask.h"
+#include "wspeer/core/outbound_queue.h"
+#include "wspeer/core/protocol.h"
+#include "wspeer/core/utf8.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "core/base64.h"
+#include "wspeer/core/base64.h"
 
 namespace wsp {
 namespace {

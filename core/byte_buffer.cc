@@ -1,4 +1,4 @@
-#include "core/byte_buffer.h"
+#include "wspeer/core/byte_buffer.h"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "core/frame.h"
+#include "wspeer/core/frame.h"
 
 #include <cstring>
 

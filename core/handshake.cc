@@ -1,8 +1,8 @@
-#include "core/handshake.h"
+#include "wspeer/core/handshake.h"
 
-#include "core/base64.h"
-#include "core/random.h"
-#include "core/sha1.h"
+#include "wspeer/core/base64.h"
+#include "wspeer/core/random.h"
+#include "wspeer/core/sha1.h"
 
 namespace wsp {
 namespace {

@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/http.h"
-#include "core/url.h"
+#include "wspeer/core/http.h"
+#include "wspeer/core/url.h"
 
 namespace wsp {
 

@@ -1,4 +1,4 @@
-#include "core/heartbeat.h"
+#include "wspeer/core/heartbeat.h"
 
 namespace wsp {
 

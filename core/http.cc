@@ -1,4 +1,4 @@
-#include "core/http.h"
+#include "wspeer/core/http.h"
 
 #include <cstring>
 

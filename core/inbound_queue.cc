@@ -1,4 +1,4 @@
-#include "core/inbound_queue.h"
+#include "wspeer/core/inbound_queue.h"
 
 #include <cstring>
 

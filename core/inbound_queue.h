@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/byte_buffer.h"
-#include "core/ring_queue.h"
+#include "wspeer/core/byte_buffer.h"
+#include "wspeer/core/ring_queue.h"
 
 namespace wsp {
 

@@ -1,4 +1,4 @@
-#include "core/log.h"
+#include "wspeer/core/log.h"
 
 #include <atomic>
 

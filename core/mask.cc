@@ -1,4 +1,4 @@
-#include "core/mask.h"
+#include "wspeer/core/mask.h"
 
 #include <cstring>
 

@@ -1,10 +1,10 @@
-#include "core/outbound_queue.h"
+#include "wspeer/core/outbound_queue.h"
 
 #include <cstring>
 
-#include "core/frame.h"
-#include "core/mask.h"
-#include "core/random.h"
+#include "wspeer/core/frame.h"
+#include "wspeer/core/mask.h"
+#include "wspeer/core/random.h"
 
 namespace wsp {
 

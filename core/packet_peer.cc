@@ -1,4 +1,4 @@
-#include "core/packet_peer.h"
+#include "wspeer/core/packet_peer.h"
 
 #include <limits>
 

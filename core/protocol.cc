@@ -1,10 +1,10 @@
-#include "core/protocol.h"
+#include "wspeer/core/protocol.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "core/close_code.h"
-#include "core/mask.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/core/mask.h"
 
 namespace wsp {
 namespace {

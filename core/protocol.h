@@ -8,12 +8,12 @@
 #include <string>
 #include <string_view>
 
-#include "core/byte_buffer.h"
-#include "core/error.h"
-#include "core/frame.h"
-#include "core/inbound_queue.h"
-#include "core/outbound_queue.h"
-#include "core/utf8.h"
+#include "wspeer/core/byte_buffer.h"
+#include "wspeer/core/error.h"
+#include "wspeer/core/frame.h"
+#include "wspeer/core/inbound_queue.h"
+#include "wspeer/core/outbound_queue.h"
+#include "wspeer/core/utf8.h"
 
 namespace wsp {
 

@@ -1,4 +1,4 @@
-#include "core/random.h"
+#include "wspeer/core/random.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "core/sha1.h"
+#include "wspeer/core/sha1.h"
 
 #include <cstring>
 

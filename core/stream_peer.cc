@@ -1,4 +1,4 @@
-#include "core/stream_peer.h"
+#include "wspeer/core/stream_peer.h"
 
 #include <algorithm>
 #include <climits>

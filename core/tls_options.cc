@@ -1,4 +1,4 @@
-#include "core/tls_options.h"
+#include "wspeer/core/tls_options.h"
 
 #include <fstream>
 #include <sstream>

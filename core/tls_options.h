@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/error.h"
+#include "wspeer/core/error.h"
 
 namespace wsp {
 

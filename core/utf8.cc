@@ -1,9 +1,9 @@
-#include "core/utf8.h"
+#include "wspeer/core/utf8.h"
 
 #include <array>
 #include <cstring>
 
-#include "core/utf8_vector.h"
+#include "wspeer/core/utf8_vector.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>

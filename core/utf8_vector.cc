@@ -1,4 +1,4 @@
-#include "core/utf8_vector.h"
+#include "wspeer/core/utf8_vector.h"
 
 #include <array>
 

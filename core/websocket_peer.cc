@@ -1,12 +1,12 @@
-#include "core/websocket_peer.h"
+#include "wspeer/core/websocket_peer.h"
 
 #include <cmath>
 #include <limits>
 
-#include "core/close_code.h"
-#include "core/handshake.h"
-#include "core/log.h"
-#include "core/utf8.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/core/log.h"
+#include "wspeer/core/utf8.h"
 
 namespace wsp {
 

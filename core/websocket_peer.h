@@ -17,13 +17,13 @@
 #include <string_view>
 #include <vector>
 
-#include "core/error.h"
-#include "core/http.h"
-#include "core/inbound_queue.h"
-#include "core/packet_peer.h"
-#include "core/stream_peer.h"
-#include "core/tls_options.h"
-#include "core/url.h"
+#include "wspeer/core/error.h"
+#include "wspeer/core/http.h"
+#include "wspeer/core/inbound_queue.h"
+#include "wspeer/core/packet_peer.h"
+#include "wspeer/core/stream_peer.h"
+#include "wspeer/core/tls_options.h"
+#include "wspeer/core/url.h"
 
 namespace wsp {
 

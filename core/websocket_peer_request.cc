@@ -2,8 +2,8 @@
 // response is sent (WebSocketPeer::accept_request and reject_request).
 #include <algorithm>
 
-#include "core/handshake.h"
-#include "core/websocket_peer.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/core/websocket_peer.h"
 
 namespace wsp {
 namespace {

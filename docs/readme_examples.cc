@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "core/websocket_peer.h"
-#include "platform/native/tcp_server.h"
+#include "wspeer/core/websocket_peer.h"
+#include "wspeer/platform/native/tcp_server.h"
 
 namespace {
 

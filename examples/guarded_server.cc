@@ -10,10 +10,10 @@
 #include <set>
 #include <string>
 
-#include "core/http.h"
-#include "core/websocket_peer.h"
-#include "platform/native/peer_poller.h"
-#include "platform/native/tcp_server.h"
+#include "wspeer/core/http.h"
+#include "wspeer/core/websocket_peer.h"
+#include "wspeer/platform/native/peer_poller.h"
+#include "wspeer/platform/native/tcp_server.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "core/websocket_peer.h"
+#include "wspeer/core/websocket_peer.h"
 
 namespace wsp::tool {
 

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "core/close_code.h"
-#include "core/websocket_peer.h"
-#include "platform/native/native_websocket_peer.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/core/websocket_peer.h"
+#include "wspeer/platform/native/native_websocket_peer.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/echo.h"

@@ -8,11 +8,11 @@
 #include <memory>
 #include <unordered_map>
 
-#include "core/close_code.h"
-#include "core/websocket_peer.h"
-#include "platform/native/peer_poller.h"
-#include "platform/native/stream_peer_tls.h"
-#include "platform/native/tcp_server.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/core/websocket_peer.h"
+#include "wspeer/platform/native/peer_poller.h"
+#include "wspeer/platform/native/stream_peer_tls.h"
+#include "wspeer/platform/native/tcp_server.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/echo.h"

@@ -1,6 +1,6 @@
 #include "tools/tls_flags.h"
 
-#include "core/error.h"
+#include "wspeer/core/error.h"
 
 namespace wsp::tool {
 

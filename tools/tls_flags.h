@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "core/tls_options.h"
+#include "wspeer/core/tls_options.h"
 #include "tools/args.h"
 
 namespace wsp::tool {

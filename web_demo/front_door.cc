@@ -1,7 +1,7 @@
 #include "web_demo/front_door.h"
 
-#include "core/handshake.h"
-#include "platform/native/stream_peer_tls.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/platform/native/stream_peer_tls.h"
 
 namespace wsp::demo {
 

@@ -14,12 +14,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/handshake.h"
-#include "core/http.h"
-#include "core/stream_peer.h"
-#include "core/tls_options.h"
-#include "platform/native/peer_poller.h"
-#include "platform/native/tcp_server.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/core/http.h"
+#include "wspeer/core/stream_peer.h"
+#include "wspeer/core/tls_options.h"
+#include "wspeer/platform/native/peer_poller.h"
+#include "wspeer/platform/native/tcp_server.h"
 #include "web_demo/http_files.h"
 
 namespace wsp::demo {

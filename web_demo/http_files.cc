@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/handshake.h"
+#include "wspeer/core/handshake.h"
 
 namespace wsp::demo {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/http.h"
+#include "wspeer/core/http.h"
 
 namespace wsp::demo {
 

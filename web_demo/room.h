@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/websocket_peer.h"
+#include "wspeer/core/websocket_peer.h"
 
 namespace wsp::demo {
 

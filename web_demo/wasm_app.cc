@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "platform/web/web_websocket_peer.h"
+#include "wspeer/platform/web/web_websocket_peer.h"
 #include "web_demo/room_client.h"
 
 namespace {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/websocket_peer.h"
-#include "platform/web/web_websocket_peer.h"
+#include "wspeer/core/websocket_peer.h"
+#include "wspeer/platform/web/web_websocket_peer.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "platform/native/native_websocket_peer.h"
+#include "wspeer/platform/native/native_websocket_peer.h"
 
 #include <poll.h>
 
@@ -7,11 +7,11 @@
 #include <cstring>
 #include <vector>
 
-#include "core/close_code.h"
-#include "core/frame.h"
-#include "core/handshake.h"
-#include "platform/native/net.h"
-#include "platform/native/stream_peer_tls.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/core/frame.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/platform/native/net.h"
+#include "wspeer/platform/native/stream_peer_tls.h"
 
 namespace wsp {
 namespace {

@@ -6,15 +6,15 @@
 #include <string>
 #include <vector>
 
-#include "core/byte_buffer.h"
-#include "core/handshake.h"
-#include "core/heartbeat.h"
-#include "core/http.h"
-#include "core/protocol.h"
-#include "core/url.h"
-#include "core/websocket_peer.h"
-#include "platform/native/resolver.h"
-#include "platform/native/stream_peer_tcp.h"
+#include "wspeer/core/byte_buffer.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/core/heartbeat.h"
+#include "wspeer/core/http.h"
+#include "wspeer/core/protocol.h"
+#include "wspeer/core/url.h"
+#include "wspeer/core/websocket_peer.h"
+#include "wspeer/platform/native/resolver.h"
+#include "wspeer/platform/native/stream_peer_tcp.h"
 
 namespace wsp {
 

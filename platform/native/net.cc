@@ -1,4 +1,4 @@
-#include "platform/native/net.h"
+#include "wspeer/platform/native/net.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "platform/native/peer_poller.h"
+#include "wspeer/platform/native/peer_poller.h"
 
 #include <sys/epoll.h>
 #include <unistd.h>

@@ -9,10 +9,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/heartbeat.h"
-#include "core/websocket_peer.h"
-#include "platform/native/native_websocket_peer.h"
-#include "platform/native/tcp_server.h"
+#include "wspeer/core/heartbeat.h"
+#include "wspeer/core/websocket_peer.h"
+#include "wspeer/platform/native/native_websocket_peer.h"
+#include "wspeer/platform/native/tcp_server.h"
 
 struct epoll_event;
 

@@ -1,4 +1,4 @@
-#include "platform/native/resolver.h"
+#include "wspeer/platform/native/resolver.h"
 
 #include <netdb.h>
 

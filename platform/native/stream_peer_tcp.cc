@@ -1,4 +1,4 @@
-#include "platform/native/stream_peer_tcp.h"
+#include "wspeer/platform/native/stream_peer_tcp.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "platform/native/net.h"
+#include "wspeer/platform/native/net.h"
 
 namespace wsp {
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "core/stream_peer.h"
+#include "wspeer/core/stream_peer.h"
 
 namespace wsp {
 

@@ -1,4 +1,4 @@
-#include "platform/native/stream_peer_tls.h"
+#include "wspeer/platform/native/stream_peer_tls.h"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "platform/native/tls_context.h"
+#include "wspeer/platform/native/tls_context.h"
 
 namespace wsp {
 namespace {

@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "core/byte_buffer.h"
-#include "core/stream_peer.h"
-#include "core/tls_options.h"
+#include "wspeer/core/byte_buffer.h"
+#include "wspeer/core/stream_peer.h"
+#include "wspeer/core/tls_options.h"
 
 namespace wsp {
 

@@ -1,4 +1,4 @@
-#include "platform/native/tcp_server.h"
+#include "wspeer/platform/native/tcp_server.h"
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "platform/native/net.h"
+#include "wspeer/platform/native/net.h"
 
 namespace wsp {
 

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "core/error.h"
-#include "platform/native/stream_peer_tcp.h"
+#include "wspeer/core/error.h"
+#include "wspeer/platform/native/stream_peer_tcp.h"
 
 namespace wsp {
 

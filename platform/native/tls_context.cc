@@ -1,4 +1,4 @@
-#include "platform/native/tls_context.h"
+#include "wspeer/platform/native/tls_context.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "core/tls_options.h"
+#include "wspeer/core/tls_options.h"
 
 namespace wsp::native {
 

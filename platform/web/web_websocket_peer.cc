@@ -1,9 +1,9 @@
-#include "platform/web/web_websocket_peer.h"
+#include "wspeer/platform/web/web_websocket_peer.h"
 
 #include <emscripten/emscripten.h>
 
-#include "core/close_code.h"
-#include "core/url.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/core/url.h"
 
 extern "C" {
 // websocket_library.js

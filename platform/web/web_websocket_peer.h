@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "core/websocket_peer.h"
+#include "wspeer/core/websocket_peer.h"
 
 namespace wsp {
 

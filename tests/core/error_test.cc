@@ -1,4 +1,4 @@
-#include "core/error.h"
+#include "wspeer/core/error.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
-#include "core/handshake.h"
+#include "wspeer/core/handshake.h"
 
 #include <gtest/gtest.h>
 
-#include "core/base64.h"
-#include "core/sha1.h"
+#include "wspeer/core/base64.h"
+#include "wspeer/core/sha1.h"
 
 namespace wsp {
 namespace {

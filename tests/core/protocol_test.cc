@@ -1,4 +1,4 @@
-#include "core/protocol.h"
+#include "wspeer/core/protocol.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/close_code.h"
+#include "wspeer/core/close_code.h"
 #include "tests/core/wire.h"
 
 namespace wsp {

@@ -3,10 +3,10 @@
 #include <cstring>
 #include <string>
 
-#include "core/byte_buffer.h"
-#include "core/inbound_queue.h"
-#include "core/outbound_queue.h"
-#include "core/ring_queue.h"
+#include "wspeer/core/byte_buffer.h"
+#include "wspeer/core/inbound_queue.h"
+#include "wspeer/core/outbound_queue.h"
+#include "wspeer/core/ring_queue.h"
 
 namespace wsp {
 namespace {

@@ -1,11 +1,11 @@
-#include "core/utf8.h"
+#include "wspeer/core/utf8.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
 
-#include "core/utf8_vector.h"
+#include "wspeer/core/utf8_vector.h"
 #include "tests/core/utf8_reference.h"
 
 namespace wsp {

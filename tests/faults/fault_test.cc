@@ -7,7 +7,7 @@
 
 #include <thread>
 
-#include "core/websocket_peer.h"
+#include "wspeer/core/websocket_peer.h"
 #include "tests/faults/echo_server_process.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"

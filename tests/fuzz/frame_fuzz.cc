@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "core/inbound_queue.h"
-#include "core/protocol.h"
+#include "wspeer/core/inbound_queue.h"
+#include "wspeer/core/protocol.h"
 
 namespace {
 

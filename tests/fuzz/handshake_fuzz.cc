@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/handshake.h"
-#include "core/http.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/core/http.h"
 
 namespace {
 void check(bool condition) {

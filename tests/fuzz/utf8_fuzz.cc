@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/utf8.h"
+#include "wspeer/core/utf8.h"
 #include "tests/core/utf8_reference.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

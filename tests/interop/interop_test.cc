@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "core/close_code.h"
-#include "platform/native/stream_peer_tls.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/platform/native/stream_peer_tls.h"
 #include "tests/native/test_certs.h"
 #include "tests/native/test_util.h"
 

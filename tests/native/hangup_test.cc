@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "platform/native/peer_poller.h"
+#include "wspeer/platform/native/peer_poller.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
 

@@ -6,8 +6,8 @@
 #include <numeric>
 #include <thread>
 
-#include "core/close_code.h"
-#include "platform/native/native_websocket_peer.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/platform/native/native_websocket_peer.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-#include "core/stream_peer.h"
+#include "wspeer/core/stream_peer.h"
 
 namespace wsp::test {
 

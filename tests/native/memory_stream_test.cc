@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/websocket_peer.h"
+#include "wspeer/core/websocket_peer.h"
 #include "tests/native/raw_peer.h"
 
 namespace wsp {

@@ -1,6 +1,6 @@
 // PeerPoller: readiness of many peers through one epoll set, timeouts, servers, removal, and the
 // opt-in busy polling.
-#include "platform/native/peer_poller.h"
+#include "wspeer/platform/native/peer_poller.h"
 
 #include <gtest/gtest.h>
 #include <time.h>

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/handshake.h"
-#include "core/http.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/core/http.h"
 #include "tests/core/wire.h"
 #include "tests/native/test_util.h"
 

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/handshake.h"
+#include "wspeer/core/handshake.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
 

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/http.h"
-#include "platform/native/peer_poller.h"
+#include "wspeer/core/http.h"
+#include "wspeer/platform/native/peer_poller.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
 

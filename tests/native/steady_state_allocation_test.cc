@@ -11,7 +11,7 @@
 #include <tuple>
 #include <vector>
 
-#include "platform/native/peer_poller.h"
+#include "wspeer/platform/native/peer_poller.h"
 #include "tests/native/test_util.h"
 #include "tools/echo.h"
 

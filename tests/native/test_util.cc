@@ -13,7 +13,7 @@
 #include <cstring>
 #include <thread>
 
-#include "platform/native/net.h"
+#include "wspeer/platform/native/net.h"
 
 namespace wsp::test {
 

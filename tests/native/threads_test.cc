@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/log.h"
-#include "platform/native/stream_peer_tls.h"
+#include "wspeer/core/log.h"
+#include "wspeer/platform/native/stream_peer_tls.h"
 #include "tests/native/test_certs.h"
 #include "tests/native/test_util.h"
 

@@ -18,9 +18,9 @@
 #include <string>
 #include <thread>
 
-#include "core/handshake.h"
-#include "core/http.h"
-#include "platform/native/tcp_server.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/core/http.h"
+#include "wspeer/platform/native/tcp_server.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/websocket_peer.h"
+#include "wspeer/core/websocket_peer.h"
 #include "tests/web/async_test.h"
 
 #ifdef __EMSCRIPTEN__
