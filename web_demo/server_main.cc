@@ -155,9 +155,12 @@ int main(int argc, char** argv) {
       front_door.accept_from(*listening, &upgrades);
     if (Clock::now() >= next_expiry) next_expiry = front_door.expire(Clock::now());
     for (demo::FrontDoor::Upgrade& upgrade : upgrades) {
+      // ---- excerpt: upgrade ----
       auto peer = WebSocketPeer::create();
       peer->set_manual_accept(true);  // the Origin is checked before the 101
+      // The request was read to tell a page from an upgrade: the peer reads it again.
       if (peer->accept_stream(upgrade.stream, upgrade.request_bytes) != OK) continue;
+      // ---- end ----
       WebSocketPeer* raw = peer.get();
       room.admit(std::move(peer));
       poller.add(raw);

@@ -40,4 +40,16 @@ def some_found():
     assert found > 0, "no excerpt markers found"
 
 
+@junit.case("every C++ snippet in the documents is an excerpt of a tested file")
+def all_marked():
+    unmarked = []
+    for document in documents:
+        text = open(os.path.join(ROOT, document)).read()
+        for match in re.finditer(r"```cpp\n", text):
+            before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+            if not before.startswith("<!-- excerpt:"):
+                unmarked.append(f"{document}:{text[:match.start()].count(chr(10)) + 1}")
+    assert not unmarked, "C++ blocks without an excerpt marker: " + ", ".join(unmarked)
+
+
 junit.finish("doc_excerpts")
