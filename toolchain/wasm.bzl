@@ -6,13 +6,16 @@ emcc output into <name>/<binary>.js and <name>/<binary>.wasm.
 """
 
 def _wasm_transition_impl(settings, attr):
+    # Label(): these name wspeer's own targets, also when a consumer's workspace loads this file.
     return {
-        "//command_line_option:platforms": "//toolchain:wasm",
-        "//command_line_option:crosstool_top": "//toolchain:emscripten",
+        "//command_line_option:platforms": str(Label("//toolchain:wasm")),
+        "//command_line_option:crosstool_top": str(Label("//toolchain:emscripten")),
         "//command_line_option:cpu": "wasm",
         "//command_line_option:host_crosstool_top": "@bazel_tools//tools/cpp:toolchain",
-        # Sanitizer and warning flags of the native configuration do not apply to emcc.
+        # Sanitizer and warning flags of the native configuration do not apply to emcc; wspeer
+        # needs C++20, in the consumer's sources too.
         "//command_line_option:copt": [],
+        "//command_line_option:cxxopt": ["-std=c++20"],
         "//command_line_option:linkopt": [],
     }
 
@@ -25,6 +28,7 @@ _wasm_transition = transition(
         "//command_line_option:cpu",
         "//command_line_option:host_crosstool_top",
         "//command_line_option:copt",
+        "//command_line_option:cxxopt",
         "//command_line_option:linkopt",
     ],
 )
@@ -73,7 +77,7 @@ wasm_unpack = rule(
 def native_only():
     """target_compatible_with value for targets that need the native platform."""
     return select({
-        "//toolchain:is_wasm": ["@platforms//:incompatible"],
+        str(Label("//toolchain:is_wasm")): ["@platforms//:incompatible"],
         "//conditions:default": [],
     })
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "tools/commands.h"
+#include "wspeer/core/version.h"
 
 namespace {
 
@@ -16,6 +17,8 @@ void print_usage(FILE* out) {
       "  wsp connect URL [options]       interactive client: stdin lines out, messages in\n"
       "  wsp echo-server [options]       echo server for any number of clients\n"
       "  wsp echo-client URL [options]   echoes what a server sends until it closes\n"
+      "\n"
+      "  wsp --version                   the version of wsp and wspeer\n"
       "\n"
       "Run 'wsp COMMAND --help' for the options of a command.\n",
       out);
@@ -31,6 +34,10 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string command = argv[1];
+  if (command == "--version" || command == "-V") {
+    std::printf("wsp %s (wspeer %s)\n", wsp::kVersion, wsp::kVersion);
+    return 0;
+  }
   if (command == "connect") return wsp::tool::run_connect(argc, argv);
   if (command == "echo-server") return wsp::tool::run_echo_server(argc, argv);
   if (command == "echo-client") return wsp::tool::run_echo_client(argc, argv);
