@@ -11,7 +11,7 @@
 namespace wsp {
 
 std::string base64_encode(const uint8_t* data, size_t size);
-// nullopt for anything that is not canonical padded base64.
+/// nullopt for anything that is not canonical padded base64.
 std::optional<std::vector<uint8_t>> base64_decode(std::string_view text);
 
 }  // namespace wsp

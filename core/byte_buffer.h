@@ -7,9 +7,9 @@
 
 namespace wsp {
 
-// Readable bytes are [data(), data() + size()). prepare(n) returns room for n more bytes at the
-// end; commit(n) makes them readable. consume(n) drops bytes from the front without moving
-// anything, so a pointer into consumed bytes stays valid until the next prepare() or release().
+/// Readable bytes are [data(), data() + size()). prepare(n) returns room for n more bytes at the
+/// end; commit(n) makes them readable. consume(n) drops bytes from the front without moving
+/// anything, so a pointer into consumed bytes stays valid until the next prepare() or release().
 class ByteBuffer {
  public:
   ByteBuffer() = default;
@@ -24,17 +24,17 @@ class ByteBuffer {
   bool empty() const { return write_ == read_; }
   size_t capacity() const { return capacity_; }
 
-  // Returns a pointer to at least `n` writable bytes after the readable ones. May move the
-  // readable bytes (invalidating earlier pointers).
+  /// Returns a pointer to at least `n` writable bytes after the readable ones. May move the
+  /// readable bytes (invalidating earlier pointers).
   uint8_t* prepare(size_t n);
   void commit(size_t n) { write_ += n; }
   void append(const uint8_t* bytes, size_t n);
   void consume(size_t n) { read_ += n; }
-  // Takes back the last `n` readable bytes.
+  /// Takes back the last `n` readable bytes.
   void unwrite(size_t n) { write_ -= n; }
-  // Forgets the content but keeps the memory.
+  /// Forgets the content but keeps the memory.
   void clear() { read_ = write_ = 0; }
-  // Frees the memory if nothing is readable; an idle connection then owns no buffer.
+  /// Frees the memory if nothing is readable; an idle connection then owns no buffer.
   void release_if_empty();
 
  private:

@@ -56,7 +56,7 @@ enum Error : int {
   ERR_PRINTER_ON_FIRE = 48,
 };
 
-// The constant's name ("ERR_TIMEOUT"), or "UNKNOWN_ERROR" for a value outside the enum.
+/// The constant's name ("ERR_TIMEOUT"), or "UNKNOWN_ERROR" for a value outside the enum.
 const char* error_name(Error error);
 
 }  // namespace wsp

@@ -17,48 +17,48 @@ enum Opcode : uint8_t {
 
 inline bool is_control_opcode(uint8_t opcode) { return (opcode & 0x8) != 0; }
 
-constexpr size_t kMaxFrameHeaderSize = 14;  // 2 + 8 (64-bit length) + 4 (mask key)
-constexpr size_t kMaxControlPayload = 125;  // §5.5
+constexpr size_t kMaxFrameHeaderSize = 14;  ///< 2 + 8 (64-bit length) + 4 (mask key)
+constexpr size_t kMaxControlPayload = 125;  ///< §5.5
 
 struct FrameHeader {
   bool fin = false;
-  uint8_t rsv = 0;  // RSV1..3 as the three bits 0b100, 0b010, 0b001
+  uint8_t rsv = 0;  ///< RSV1..3 as the three bits 0b100, 0b010, 0b001
   uint8_t opcode = 0;
   bool masked = false;
   uint8_t mask_key[4] = {0, 0, 0, 0};
   uint64_t payload_length = 0;
-  size_t header_size = 0;  // bytes the header occupies on the wire
+  size_t header_size = 0;  ///< bytes the header occupies on the wire
 };
 
 enum class FrameParse {
-  kNeedMore,  // the header is not complete yet
+  kNeedMore,  ///< the header is not complete yet
   kOk,
-  kError,  // a violation of §5.2 / §5.5; see FrameError
+  kError,  ///< a violation of §5.2 / §5.5; see FrameError
 };
 
 enum class FrameError {
   kNone,
-  kReservedBits,       // RSV1-3 set without a negotiated extension
-  kReservedOpcode,     // 0x3-0x7, 0xB-0xF
-  kControlTooLong,     // control frame payload > 125
-  kControlFragmented,  // control frame without FIN
-  kNonMinimalLength,   // 16/64-bit length used for a value that fits in fewer bytes
-  kLengthTopBit,       // 64-bit length with the most significant bit set
+  kReservedBits,       ///< RSV1-3 set without a negotiated extension
+  kReservedOpcode,     ///< 0x3-0x7, 0xB-0xF
+  kControlTooLong,     ///< control frame payload > 125
+  kControlFragmented,  ///< control frame without FIN
+  kNonMinimalLength,   ///< 16/64-bit length used for a value that fits in fewer bytes
+  kLengthTopBit,       ///< 64-bit length with the most significant bit set
 };
 
-// A short English description of a frame error, suitable for a close reason.
+/// A short English description of a frame error, suitable for a close reason.
 const char* frame_error_text(FrameError error);
 
-// Parses the header at the start of data[0..size). Checks everything §5.2 says about a single
-// header; masking rules depend on the role and are checked by the caller.
+/// Parses the header at the start of data[0..size). Checks everything §5.2 says about a single
+/// header; masking rules depend on the role and are checked by the caller.
 FrameParse parse_frame_header(const uint8_t* data, size_t size, FrameHeader* header,
                               FrameError* error);
 
-// Bytes needed by a header for this payload length.
+/// Bytes needed by a header for this payload length.
 size_t frame_header_size(uint64_t payload_length, bool masked);
 
-// Writes a header with the minimal length encoding. `mask_key` null means unmasked. Returns the
-// number of bytes written (at most kMaxFrameHeaderSize).
+/// Writes a header with the minimal length encoding. `mask_key` null means unmasked. Returns the
+/// number of bytes written (at most kMaxFrameHeaderSize).
 size_t write_frame_header(uint8_t* out, bool fin, uint8_t opcode, uint64_t payload_length,
                           const uint8_t* mask_key);
 

@@ -9,7 +9,7 @@ namespace wsp {
 
 using LogCallback = void (*)(std::string_view message);
 
-// Installs (or, with nullptr, removes) the callback. Call before peers are in use.
+/// Installs (or, with nullptr, removes) the callback. Call before peers are in use.
 void set_log_callback(LogCallback callback);
 void log_message(std::string_view message);
 

@@ -10,31 +10,31 @@
 
 namespace wsp {
 
-// Everything queued for a peer (data and control frames) is one contiguous run of wire bytes, so
-// a backend hands all of it to the kernel in a single write.
+/// Everything queued for a peer (data and control frames) is one contiguous run of wire bytes, so
+/// a backend hands all of it to the kernel in a single write.
 class OutboundQueue {
  public:
-  // Serializes one frame (masking it with a fresh random key when `mask` is set) after
-  // everything already queued. `automatic` marks replies the engine generated itself (pongs).
+  /// Serializes one frame (masking it with a fresh random key when `mask` is set) after
+  /// everything already queued. `automatic` marks replies the engine generated itself (pongs).
   void append_frame(uint8_t opcode, bool fin, const uint8_t* payload, size_t size, bool mask,
                     bool automatic = false);
 
-  // Queues what the transport did not take of a frame written directly from the caller's
-  // buffers: the frame is [header | payload] and its first `already_sent` bytes went out.
+  /// Queues what the transport did not take of a frame written directly from the caller's
+  /// buffers: the frame is [header | payload] and its first `already_sent` bytes went out.
   void append_unsent(const uint8_t* header, size_t header_size, const uint8_t* payload,
                      size_t payload_size, size_t already_sent);
 
   const uint8_t* data() const { return bytes_.data(); }
   size_t size() const { return bytes_.size(); }
   bool empty() const { return bytes_.empty(); }
-  // The transport wrote `n` bytes from data().
+  /// The transport wrote `n` bytes from data().
   void consume(size_t n);
 
-  // Payload bytes of frames not completely written (frame headers excluded, as in Godot).
+  /// Payload bytes of frames not completely written (frame headers excluded, as in Godot).
   size_t buffered_payload() const { return buffered_payload_; }
-  // Frames not completely written (data and control).
+  /// Frames not completely written (data and control).
   size_t queued_frames() const { return frames_.size(); }
-  // Wire bytes of automatic replies still queued (bounds what a ping flood can make us hold).
+  /// Wire bytes of automatic replies still queued (bounds what a ping flood can make us hold).
   size_t automatic_bytes() const { return automatic_bytes_; }
 
   void clear();
@@ -43,15 +43,15 @@ class OutboundQueue {
 
  private:
   struct FrameRecord {
-    uint64_t end = 0;  // stream offset just past this frame
+    uint64_t end = 0;  ///< stream offset just past this frame
     size_t payload = 0;
     size_t wire = 0;
     bool automatic = false;
   };
   ByteBuffer bytes_;
   RingQueue<FrameRecord> frames_;
-  uint64_t appended_ = 0;  // total bytes ever appended
-  uint64_t written_ = 0;   // total bytes ever consumed
+  uint64_t appended_ = 0;  ///< total bytes ever appended
+  uint64_t written_ = 0;   ///< total bytes ever consumed
   size_t buffered_payload_ = 0;
   size_t automatic_bytes_ = 0;
 };

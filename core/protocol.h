@@ -19,20 +19,20 @@ namespace wsp {
 
 enum class Role { kClient, kServer };
 
-// What happened since the last take_events().
+/// What happened since the last take_events().
 struct ProtocolEvents {
-  size_t messages = 0;  // complete data messages added to the inbound queue
-  size_t pings = 0;     // pings received (each answered with a pong automatically)
-  size_t pongs = 0;     // pongs received
+  size_t messages = 0;  ///< complete data messages added to the inbound queue
+  size_t pings = 0;     ///< pings received (each answered with a pong automatically)
+  size_t pongs = 0;     ///< pongs received
   bool close_received = false;
-  bool failed = false;  // we detected a violation and queued a close with failure_code()
+  bool failed = false;  ///< we detected a violation and queued a close with failure_code()
 };
 
-// One connection after the opening handshake. It never touches a socket: the caller feeds bytes
-// read from the transport to receive() and writes outbound().data() to it. Complete messages
-// land in the InboundQueue given at construction. The engine implements RFC 6455 §5 and §7:
-// masking per role, length encodings, fragmentation with interleaved control frames, UTF-8
-// validation that fails fast across fragments, close payload rules and the whole-message limit.
+/// One connection after the opening handshake. It never touches a socket: the caller feeds bytes
+/// read from the transport to receive() and writes outbound().data() to it. Complete messages
+/// land in the InboundQueue given at construction. The engine implements RFC 6455 §5 and §7:
+/// masking per role, length encodings, fragmentation with interleaved control frames, UTF-8
+/// validation that fails fast across fragments, close payload rules and the whole-message limit.
 class Protocol {
  public:
   Protocol(Role role, InboundQueue* inbound);
@@ -43,33 +43,33 @@ class Protocol {
   // Takes all `size` bytes. When the inbound queue is full they are parked (bounded by what the
   // caller read) and processed by resume() once the application made room.
   void receive(const uint8_t* data, size_t size);
-  // Processes parked bytes after the application drained messages. With `ignore_limits` (used
-  // when the connection ends) every complete message still parked is queued regardless of the
-  // queue limits, so that nothing already received is lost.
+  /// Processes parked bytes after the application drained messages. With `ignore_limits` (used
+  /// when the connection ends) every complete message still parked is queued regardless of the
+  /// queue limits, so that nothing already received is lost.
   void resume(bool ignore_limits = false);
-  // False while the caller should not read more: the inbound queue is full, bytes are parked,
-  // a ping flood left too many unsent pongs, or input is over (close received, failure).
+  /// False while the caller should not read more: the inbound queue is full, bytes are parked,
+  /// a ping flood left too many unsent pongs, or input is over (close received, failure).
   bool wants_input() const;
   bool has_parked_input() const { return !parked_.empty(); }
   size_t parked_size() const { return parked_.size(); }
-  // Input bytes that belong to the frame being received (at least 1): reading no more than this
-  // finishes the frame without starting the next one.
+  /// Input bytes that belong to the frame being received (at least 1): reading no more than this
+  /// finishes the frame without starting the next one.
   size_t bytes_to_frame_end() const;
-  // Input has ended: a close frame was received, or a violation was found.
+  /// Input has ended: a close frame was received, or a violation was found.
   bool input_finished() const { return input_finished_; }
 
   // ---- output ----
   Error send_message(const uint8_t* data, size_t size, bool is_text);
-  // Whether messages may still be sent (no close frame queued yet).
+  /// Whether messages may still be sent (no close frame queued yet).
   bool can_send() const { return !close_queued_; }
   Error send_ping(const uint8_t* data, size_t size);
-  // Queues a close frame after everything already queued. `code` 0 sends an empty close frame.
-  // If a reply to the peer's close (or a failure close) is pending, this sends it instead when
-  // we failed, or the given close otherwise.
+  /// Queues a close frame after everything already queued. `code` 0 sends an empty close frame.
+  /// If a reply to the peer's close (or a failure close) is pending, this sends it instead when
+  /// we failed, or the given close otherwise.
   Error send_close(int code, std::string_view reason);
-  // After a close frame arrives, or a violation is found, the engine owes the peer a close frame.
-  // It is not queued at once, so that the application can still answer messages that arrived
-  // before it (RFC 6455 §5.5.1 allows the delay); the caller queues it with send_close_reply().
+  /// After a close frame arrives, or a violation is found, the engine owes the peer a close frame.
+  /// It is not queued at once, so that the application can still answer messages that arrived
+  /// before it (RFC 6455 §5.5.1 allows the delay); the caller queues it with send_close_reply().
   bool close_reply_pending() const { return reply_pending_; }
   void send_close_reply();
   OutboundQueue& outbound() { return outbound_; }
@@ -79,13 +79,13 @@ class Protocol {
   bool close_queued() const { return close_queued_; }
   bool close_received() const { return close_received_; }
   bool failed() const { return failed_; }
-  // The close frame we queued has been fully handed to the transport.
+  /// The close frame we queued has been fully handed to the transport.
   bool close_sent() const { return close_queued_ && outbound_.empty(); }
-  int received_close_code() const { return received_code_; }  // 1005 when the frame had none
+  int received_close_code() const { return received_code_; }  ///< 1005 when the frame had none
   const std::string& received_close_reason() const { return texts().received_reason; }
   int failure_code() const { return failure_code_; }
   const std::string& failure_reason() const { return texts().failure_reason; }
-  // A longer explanation of the failure for get_last_error() (the close reason must stay short).
+  /// A longer explanation of the failure for get_last_error() (the close reason must stay short).
   const std::string& failure_detail() const { return texts().failure_detail; }
 
   ProtocolEvents take_events();
@@ -96,8 +96,8 @@ class Protocol {
   size_t process(const uint8_t* data, size_t size, bool ignore_limits = false);
   bool begin_frame(const FrameHeader& header);
   void payload_chunk(const uint8_t* data, size_t size);
-  // Copies (or unmasks in place when out == in) payload bytes and validates text; false on
-  // invalid UTF-8.
+  /// Copies (or unmasks in place when out == in) payload bytes and validates text; false on
+  /// invalid UTF-8.
   bool unmask_and_check(uint8_t* out, const uint8_t* in, size_t size);
   void end_frame();
   void handle_close_frame();
@@ -116,7 +116,7 @@ class Protocol {
   uint64_t payload_left_ = 0;
   size_t mask_phase_ = 0;
 
-  bool in_message_ = false;  // a fragmented data message is open
+  bool in_message_ = false;  ///< a fragmented data message is open
   bool message_is_text_ = false;
   Utf8Validator utf8_;
 
@@ -129,7 +129,7 @@ class Protocol {
   int reply_code_ = 0;
   bool close_received_ = false;
   bool failed_ = false;
-  // The texts of a close, allocated only when a connection ends (an open one carries none).
+  /// The texts of a close, allocated only when a connection ends (an open one carries none).
   struct CloseTexts {
     std::string received_reason;
     std::string failure_reason;

@@ -34,7 +34,7 @@ class RingQueue {
 
  private:
   void grow() {
-    const size_t new_capacity = capacity_ ? capacity_ * 2 : 2;  // most queues hold one or two
+    const size_t new_capacity = capacity_ ? capacity_ * 2 : 2;  ///< most queues hold one or two
     std::unique_ptr<T[]> grown(new T[new_capacity]);
     for (size_t i = 0; i < size_; ++i) grown[i] = slots_[(head_ + i) & (capacity_ - 1)];
     slots_ = std::move(grown);
@@ -43,7 +43,7 @@ class RingQueue {
   }
 
   std::unique_ptr<T[]> slots_;
-  size_t capacity_ = 0;  // zero or a power of two
+  size_t capacity_ = 0;  ///< zero or a power of two
   size_t head_ = 0;
   size_t size_ = 0;
 };

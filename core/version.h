@@ -8,7 +8,7 @@
 
 namespace wsp {
 
-// The version of the library this program was built with, e.g. "0.2.0".
+/// The version of the library this program was built with, e.g. "0.2.0".
 constexpr const char* kVersion = WSPEER_VERSION;
 
 }  // namespace wsp

@@ -30,95 +30,96 @@ namespace wsp {
 class WebSocketPeer : public PacketPeer {
  public:
   enum State {
-    STATE_CONNECTING = 0,  // Socket has been created. The connection is not yet open.
-    STATE_OPEN = 1,        // The connection is open and ready to communicate.
-    STATE_CLOSING = 2,     // The connection is in the process of closing.
-    STATE_CLOSED = 3,      // The connection is closed or couldn't be opened.
+    STATE_CONNECTING = 0,  ///< Socket has been created. The connection is not yet open.
+    STATE_OPEN = 1,        ///< The connection is open and ready to communicate.
+    STATE_CLOSING = 2,     ///< The connection is in the process of closing.
+    STATE_CLOSED = 3,      ///< The connection is closed or couldn't be opened.
   };
 
   enum WriteMode {
-    WRITE_MODE_TEXT = 0,    // Messages are transferred as text payload (only valid UTF-8).
-    WRITE_MODE_BINARY = 1,  // Messages are transferred as binary payload (any bytes).
+    WRITE_MODE_TEXT = 0,    ///< Messages are transferred as text payload (only valid UTF-8).
+    WRITE_MODE_BINARY = 1,  ///< Messages are transferred as binary payload (any bytes).
   };
 
   static constexpr int DEFAULT_BUFFER_SIZE = 65535;
   static constexpr int DEFAULT_MAX_QUEUED_PACKETS = 4096;
 
-  // Creates the peer of this build's backend: native sockets, or the browser's WebSocket in a
-  // WebAssembly build. A new peer is in STATE_CLOSED with close code -1.
+  /// Creates the peer of this build's backend: native sockets, or the browser's WebSocket in a
+  /// WebAssembly build. A new peer is in STATE_CLOSED with close code -1.
   static std::unique_ptr<WebSocketPeer> create();
 
   ~WebSocketPeer() override = default;
 
-  // Connects to the given URL. TLS certificates are verified against the hostname when
-  // connecting using the wss:// protocol. Pass `tls_client_options` to customize the trusted
-  // certification authorities, or to disable the common name verification (see
-  // TLSOptions::client() and TLSOptions::client_unsafe()).
-  // Non-blocking: returns OK before the connection is established as long as the parameters are
-  // valid and the peer is not in an invalid state (e.g. already connected). Call poll()
-  // regularly and check get_ready_state() to know whether the connection succeeds or fails.
+  /// Connects to the given URL. TLS certificates are verified against the hostname when
+  /// connecting using the wss:// protocol. Pass `tls_client_options` to customize the trusted
+  /// certification authorities, or to disable the common name verification (see
+  /// TLSOptions::client() and TLSOptions::client_unsafe()).
+  /// Non-blocking: returns OK before the connection is established as long as the parameters are
+  /// valid and the peer is not in an invalid state (e.g. already connected). Call poll()
+  /// regularly and check get_ready_state() to know whether the connection succeeds or fails.
   virtual Error connect_to_url(const std::string& url,
                                std::shared_ptr<const TLSOptions> tls_client_options = nullptr) = 0;
 
-  // Accepts a peer connection performing the HTTP handshake as a WebSocket server. `stream` must
-  // be a valid TCP stream retrieved via TCPServer::take_connection(), or a TLS stream accepted
-  // via StreamPeerTLS::accept_stream(). `pre_read` holds request bytes the application already
-  // read from the stream (to serve plain HTTP and WebSocket on one port).
-  // Not supported in Web builds (ERR_UNAVAILABLE).
+  /// Accepts a peer connection performing the HTTP handshake as a WebSocket server. `stream` must
+  /// be a valid TCP stream retrieved via TCPServer::take_connection(), or a TLS stream accepted
+  /// via StreamPeerTLS::accept_stream(). `pre_read` holds request bytes the application already
+  /// read from the stream (to serve plain HTTP and WebSocket on one port).
+  /// Not supported in Web builds (ERR_UNAVAILABLE).
   virtual Error accept_stream(std::shared_ptr<StreamPeer> stream,
                               std::string_view pre_read = {}) = 0;
 
-  // Sends the given message using the desired write mode. Text must be valid UTF-8
-  // (ERR_INVALID_DATA otherwise). FAILED unless STATE_OPEN; ERR_OUT_OF_MEMORY when the outbound
-  // limits (outbound_buffer_size, max_queued_packets) would be exceeded.
+  /// Sends the given message using the desired write mode. Text must be valid UTF-8
+  /// (ERR_INVALID_DATA otherwise). FAILED unless STATE_OPEN; ERR_OUT_OF_MEMORY when the outbound
+  /// limits (outbound_buffer_size, max_queued_packets) would be exceeded.
   Error send(std::span<const uint8_t> message, WriteMode write_mode = WRITE_MODE_BINARY);
-  // Sends the given message using WebSocket text mode. Prefer this over put_packet() when talking
-  // to text-based APIs (e.g. JSON messages).
+  /// Sends the given message using WebSocket text mode. Prefer this over put_packet() when talking
+  /// to text-based APIs (e.g. JSON messages).
   Error send_text(std::string_view message);
 
-  // Updates the connection state and receives incoming packets. Call this regularly.
+  /// Updates the connection state and receives incoming packets. Call this regularly.
   virtual void poll() = 0;
 
-  // Closes this WebSocket connection. `code` is the status code for the closure (RFC 6455 §7.4:
-  // 1000-1003, 1007-1014, 3000-4999; in Web builds 1000 and 3000-4999); `reason` is a human
-  // readable reason of at most 123 UTF-8 bytes. Invalid arguments return ERR_INVALID_PARAMETER
-  // and change nothing. If `code` is negative, the connection is closed immediately without
-  // notifying the remote peer. Data queued before close() is sent before the close frame.
-  // To achieve a clean close, keep polling until STATE_CLOSED is reached.
+  /// Closes this WebSocket connection. `code` is the status code for the closure (RFC 6455 §7.4:
+  /// 1000-1003, 1007-1014, 3000-4999; in Web builds 1000 and 3000-4999); `reason` is a human
+  /// readable reason of at most 123 UTF-8 bytes. Invalid arguments return ERR_INVALID_PARAMETER
+  /// and change nothing. If `code` is negative, the connection is closed immediately without
+  /// notifying the remote peer. Data queued before close() is sent before the close frame.
+  /// To achieve a clean close, keep polling until STATE_CLOSED is reached.
   Error close(int code = 1000, std::string_view reason = "");
 
-  // Returns the ready state of the connection.
+  /// Returns the ready state of the connection.
   State get_ready_state() const { return state_; }
-  // Returns the received close status code, or -1 when the connection was not cleanly closed
-  // (1005 when the close frame carried no code; after a protocol error we detected, the code we
-  // sent). Meaningful in STATE_CLOSED.
+  /// Returns the received close status code, or -1 when the connection was not cleanly closed
+  /// (1005 when the close frame carried no code; after a protocol error we detected, the code we
+  /// sent). Meaningful in STATE_CLOSED.
   int get_close_code() const { return close_code_; }
-  // Returns the received close reason (or ours, after a protocol error we detected).
+  /// Returns the received close reason (or ours, after a protocol error we detected).
   const std::string& get_close_reason() const { return close_reason_; }
-  // Returns the IP address of the connected peer. Not available in Web builds ("").
+  /// Returns the IP address of the connected peer. Not available in Web builds ("").
   virtual std::string get_connected_host() const = 0;
-  // Returns the remote port of the connected peer. Not available in Web builds (0).
+  /// Returns the remote port of the connected peer. Not available in Web builds (0).
   virtual int get_connected_port() const = 0;
-  // Returns the current amount of data in the outbound websocket buffer (payload bytes not yet
-  // written, in every state). Web builds use WebSocket.bufferedAmount.
+  /// Returns the current amount of data in the outbound websocket buffer (payload bytes not yet
+  /// written, in every state). Web builds use WebSocket.bufferedAmount.
   virtual int64_t get_current_outbound_buffered_amount() const = 0;
-  // Returns the URL requested by this peer: the URL passed to connect_to_url(), or, on a server,
-  // ws(s):// + the Host header + the request path.
+  /// Returns the URL requested by this peer: the URL passed to connect_to_url(), or, on a server,
+  /// ws(s):// + the Host header + the request path.
   const std::string& get_requested_url() const { return requested_url_; }
-  // Returns the selected WebSocket sub-protocol, or "" if none has been selected (yet).
+  /// Returns the selected WebSocket sub-protocol, or "" if none has been selected (yet).
   const std::string& get_selected_protocol() const { return selected_protocol_; }
-  // Disables Nagle's algorithm on the underlying TCP socket (the default). No effect in Web builds.
+  /// Disables Nagle's algorithm on the underlying TCP socket (the default). No effect in Web
+  /// builds.
   virtual void set_no_delay(bool enabled) = 0;
-  // Returns true if the last packet retrieved with get_packet() was sent as a text payload.
+  /// Returns true if the last packet retrieved with get_packet() was sent as a text payload.
   bool was_string_packet() const { return last_packet_was_text_; }
 
   // ---- PacketPeer ----
   using PacketPeer::get_packet;
   using PacketPeer::put_packet;
-  // Complete messages waiting to be read, in every state (nothing received is lost on close).
+  /// Complete messages waiting to be read, in every state (nothing received is lost on close).
   int get_available_packet_count() const override;
   Error get_packet(const uint8_t** buffer, int* size) override;
-  // Sends a binary message (an empty buffer sends an empty message).
+  /// Sends a binary message (an empty buffer sends an empty message).
   Error put_packet(const uint8_t* buffer, int size) override;
   int get_max_packet_size() const override { return inbound_buffer_size_; }
 
@@ -127,25 +128,25 @@ class WebSocketPeer : public PacketPeer {
   // Not supported in Web builds (ignored there).
   const std::vector<std::string>& get_handshake_headers() const { return handshake_headers_; }
   Error set_handshake_headers(std::vector<std::string> headers);
-  // The interval (in seconds) at which the peer automatically sends "ping" control frames; 0
-  // disables them. When a ping is unanswered by the next one, the connection closes (-1).
-  // No effect in Web builds.
+  /// The interval (in seconds) at which the peer automatically sends "ping" control frames; 0
+  /// disables them. When a ping is unanswered by the next one, the connection closes (-1).
+  /// No effect in Web builds.
   double get_heartbeat_interval() const { return heartbeat_interval_; }
   Error set_heartbeat_interval(double seconds);
-  // The size of the input buffer in bytes: the largest message accepted (across fragments).
-  // Captured at connect/accept time. Default 65535.
+  /// The size of the input buffer in bytes: the largest message accepted (across fragments).
+  /// Captured at connect/accept time. Default 65535.
   int get_inbound_buffer_size() const { return inbound_buffer_size_; }
   Error set_inbound_buffer_size(int size);
-  // The maximum amount of packets allowed in the queues (both inbound and outbound).
-  // Default 4096.
+  /// The maximum amount of packets allowed in the queues (both inbound and outbound).
+  /// Default 4096.
   int get_max_queued_packets() const { return max_queued_packets_; }
   Error set_max_queued_packets(int count);
-  // The size of the output buffer in bytes: the most payload that may wait to be sent; 0 means
-  // no limit. Default 65535.
+  /// The size of the output buffer in bytes: the most payload that may wait to be sent; 0 means
+  /// no limit. Default 65535.
   int get_outbound_buffer_size() const { return outbound_buffer_size_; }
   Error set_outbound_buffer_size(int size);
-  // The WebSocket sub-protocols allowed during the handshake (offered by a client, accepted by a
-  // server).
+  /// The WebSocket sub-protocols allowed during the handshake (offered by a client, accepted by a
+  /// server).
   const std::vector<std::string>& get_supported_protocols() const { return supported_protocols_; }
   Error set_supported_protocols(std::vector<std::string> protocols);
 
@@ -153,15 +154,15 @@ class WebSocketPeer : public PacketPeer {
   // Human-readable reason of the latest failure (DNS, TCP, TLS verification, HTTP status,
   // protocol violation, refused argument); "" when nothing failed.
   const std::string& get_last_error() const { return last_error_; }
-  // HTTP status of the opening handshake: received by a client (101 on success, e.g. 403 when
-  // refused), sent by a server. 0 before any.
+  /// HTTP status of the opening handshake: received by a client (101 on success, e.g. 403 when
+  /// refused), sent by a server. 0 before any.
   int get_handshake_status() const { return handshake_status_; }
-  // Headers of the server's handshake response as received by a client (also after a refusal).
+  /// Headers of the server's handshake response as received by a client (also after a refusal).
   const HttpHeaders& get_handshake_response_headers() const;
-  // On a server peer: the request path (with query) and headers the client sent.
+  /// On a server peer: the request path (with query) and headers the client sent.
   const std::string& get_request_path() const { return request_path_; }
   const HttpHeaders& get_request_headers() const;
-  // On a server peer: the sub-protocols the client offered, in its order.
+  /// On a server peer: the sub-protocols the client offered, in its order.
   std::vector<std::string> get_requested_protocols() const;
 
   // ---- Server: the application decides before the response ----
@@ -174,24 +175,24 @@ class WebSocketPeer : public PacketPeer {
   // handshake_timeout still bounds the whole handshake. Not supported in Web builds.
   bool get_manual_accept() const { return manual_accept_; }
   void set_manual_accept(bool enabled) { manual_accept_ = enabled; }
-  // True while a request waits for accept_request() or reject_request().
+  /// True while a request waits for accept_request() or reject_request().
   bool is_request_pending() const { return request_pending_; }
-  // Accepts the pending request with 101 Switching Protocols. `protocol` must be one the client
-  // offered ("" selects from supported_protocols as usual); `extra_headers` are "Name: value"
-  // lines added to the response (e.g. "Set-Cookie: ..."), after handshake_headers. FAILED when no
-  // request is pending; ERR_INVALID_PARAMETER for a protocol not offered or an invalid header.
+  /// Accepts the pending request with 101 Switching Protocols. `protocol` must be one the client
+  /// offered ("" selects from supported_protocols as usual); `extra_headers` are "Name: value"
+  /// lines added to the response (e.g. "Set-Cookie: ..."), after handshake_headers. FAILED when no
+  /// request is pending; ERR_INVALID_PARAMETER for a protocol not offered or an invalid header.
   Error accept_request(std::string_view protocol = "", std::vector<std::string> extra_headers = {});
-  // Refuses the pending request with an HTTP `status` from 300 to 599 (401, 403, 503, a
-  // redirect...), `extra_headers` ("Retry-After: 5", "WWW-Authenticate: ...") and `body` (plain
-  // text unless a Content-Type header is given). After the response the connection closes:
-  // STATE_CLOSED, close code -1, get_handshake_status() is `status`.
+  /// Refuses the pending request with an HTTP `status` from 300 to 599 (401, 403, 503, a
+  /// redirect...), `extra_headers` ("Retry-After: 5", "WWW-Authenticate: ...") and `body` (plain
+  /// text unless a Content-Type header is given). After the response the connection closes:
+  /// STATE_CLOSED, close code -1, get_handshake_status() is `status`.
   Error reject_request(int status, std::vector<std::string> extra_headers = {},
                        std::string_view body = "");
 
-  // Longest time for DNS + TCP + TLS + HTTP handshake (default 10 s); then CLOSED with -1.
+  /// Longest time for DNS + TCP + TLS + HTTP handshake (default 10 s); then CLOSED with -1.
   double get_handshake_timeout() const { return handshake_timeout_; }
   Error set_handshake_timeout(double seconds);
-  // Longest wait for the peer's close frame after ours (default 5 s); then TCP is dropped.
+  /// Longest wait for the peer's close frame after ours (default 5 s); then TCP is dropped.
   double get_close_timeout() const { return close_timeout_; }
   Error set_close_timeout(double seconds);
 
@@ -201,15 +202,15 @@ class WebSocketPeer : public PacketPeer {
   // ---- backend hooks ----
   // Queue one validated message (state is OPEN, limits checked).
   virtual Error send_message(const uint8_t* data, size_t size, bool is_text) = 0;
-  // Start a clean close from OPEN with a validated code and reason.
+  /// Start a clean close from OPEN with a validated code and reason.
   virtual void begin_close(int code, std::string_view reason) = 0;
-  // Drop everything now (close(-1), close() while connecting); state becomes CLOSED.
+  /// Drop everything now (close(-1), close() while connecting); state becomes CLOSED.
   virtual void abort_connection() = 0;
-  // Messages (data and control frames) still waiting to be sent, for max_queued_packets.
+  /// Messages (data and control frames) still waiting to be sent, for max_queued_packets.
   virtual size_t queued_outbound_messages() const = 0;
-  // Sends the application's answer to a pending request (101, or a refusal that then closes).
+  /// Sends the application's answer to a pending request (101, or a refusal that then closes).
   virtual void answer_request(std::string response, int status) = 0;
-  // Codes close() accepts; the web backend narrows them to what browsers allow.
+  /// Codes close() accepts; the web backend narrows them to what browsers allow.
   virtual bool close_code_allowed(int code) const;
 
   // ---- shared helpers for backends ----
@@ -217,15 +218,15 @@ class WebSocketPeer : public PacketPeer {
   // server TLS options give ERR_INVALID_PARAMETER, a connecting or open peer ERR_ALREADY_IN_USE,
   // then the URL is parsed into `*parsed`.
   Error check_connect_arguments(const std::string& url, const TLSOptions* tls, WsUrl* parsed);
-  Error fail_call(Error error, std::string message);  // records last_error, returns `error`
+  Error fail_call(Error error, std::string message);  ///< records last_error, returns `error`
   void set_last_error(std::string message);
-  // Clears the previous session (close code, messages, handshake data) and captures the inbound
-  // limits; called by connect_to_url() and accept_stream().
+  /// Clears the previous session (close code, messages, handshake data) and captures the inbound
+  /// limits; called by connect_to_url() and accept_stream().
   void begin_session();
   void set_closed(int code, std::string reason);
-  // "0.5 s", "10 s": durations in get_last_error() texts.
+  /// "0.5 s", "10 s": durations in get_last_error() texts.
   static std::string describe_seconds(double seconds);
-  // The get_last_error() texts of the two timeouts, the same on every backend.
+  /// The get_last_error() texts of the two timeouts, the same on every backend.
   std::string handshake_timeout_text() const;
   std::string close_timeout_text() const;
 
@@ -236,12 +237,12 @@ class WebSocketPeer : public PacketPeer {
   std::string selected_protocol_;
   std::string last_error_;
   int handshake_status_ = 0;
-  // The raw HTTP head received in the handshake (the response on a client, the request on a
-  // server). Kept as one string and parsed only if the application asks for the headers.
+  /// The raw HTTP head received in the handshake (the response on a client, the request on a
+  /// server). Kept as one string and parsed only if the application asks for the headers.
   void set_received_head(std::string_view head, bool is_request);
   std::string request_path_;
   bool manual_accept_ = false;
-  bool request_pending_ = false;  // a server request waits for accept_request/reject_request
+  bool request_pending_ = false;  ///< a server request waits for accept_request/reject_request
   InboundQueue inbound_;
   bool last_packet_was_text_ = false;
 
@@ -259,7 +260,7 @@ class WebSocketPeer : public PacketPeer {
   int max_queued_packets_ = DEFAULT_MAX_QUEUED_PACKETS;
 };
 
-// Human-readable state name ("STATE_OPEN"), for messages and logs.
+/// Human-readable state name ("STATE_OPEN"), for messages and logs.
 const char* state_name(WebSocketPeer::State state);
 
 }  // namespace wsp

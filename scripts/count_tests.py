@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Counts test cases (not Bazel targets) from a Bazel build-event JSON file.
 
-Reads every testResult event of every file given, opens its test.xml (GoogleTest or our shell/JS tests' JUnit XML)
+Reads every testResult event of every build-event file given, opens its test.xml (GoogleTest or our shell/JS tests' JUnit XML)
 and counts <testcase> elements and the failed ones. A target that failed without reporting a
-failed case (crash, timeout) counts as one failed case. Prints "N passed, N failed".
+failed case (crash, timeout) counts as one failed case. JUnit XML files given directly are counted too (tests run outside Bazel).
+Prints "N passed, N failed".
 """
 import json
 import sys
@@ -26,9 +27,18 @@ def cases_in(path):
     return total, failed
 
 
-def main(event_files):
+def main(paths):
     passed = failed = 0
     failing_targets = []
+    # JUnit XML files given directly (tests run outside Bazel, such as the consumer tests).
+    for path in [p for p in paths if p.endswith(".xml")]:
+        counted = cases_in(path)
+        total, bad = counted if counted else (1, 1)
+        passed += total - bad
+        failed += bad
+        if bad:
+            failing_targets.append(f"{path} ({bad} failed)")
+    event_files = [p for p in paths if not p.endswith(".xml")]
     for line in (line for path in event_files for line in open(path)):
         if True:
             event = json.loads(line)

@@ -18,17 +18,17 @@
 
 namespace wsp {
 
-// What a readiness loop should wait for before calling poll() again.
+/// What a readiness loop should wait for before calling poll() again.
 struct PollInterest {
-  int fd = -1;                   // socket to watch, -1 when there is none (resolving, closed)
-  const void* stream = nullptr;  // identity of the transport (a new one means a new socket)
+  int fd = -1;                   ///< socket to watch, -1 when there is none (resolving, closed)
+  const void* stream = nullptr;  ///< identity of the transport (a new one means a new socket)
   bool want_read = false;
   bool want_write = false;
-  bool poll_now = false;  // work is possible without waiting (buffered input, EOF to finish)
-  Clock::time_point deadline = Clock::time_point::max();  // poll() by then (timeouts, heartbeat)
+  bool poll_now = false;  ///< work is possible without waiting (buffered input, EOF to finish)
+  Clock::time_point deadline = Clock::time_point::max();  ///< poll() by then (timeouts, heartbeat)
 
-  // For poll(2): the events to wait for, and how long to wait at most (0 when work is waiting,
-  // otherwise until the deadline, capped at `max_ms`).
+  /// For poll(2): the events to wait for, and how long to wait at most (0 when work is waiting,
+  /// otherwise until the deadline, capped at `max_ms`).
   short poll_events() const;
   int timeout_ms(int max_ms) const;
 };
@@ -47,30 +47,30 @@ class NativeWebSocketPeer : public WebSocketPeer {
   int64_t get_current_outbound_buffered_amount() const override;
   void set_no_delay(bool enabled) override;
 
-  // For readiness-driven loops (see PeerPoller).
+  /// For readiness-driven loops (see PeerPoller).
   PollInterest get_poll_interest() const;
-  // For edge-triggered loops: the OS reported that the remote ended its side or the connection
-  // broke (EPOLLRDHUP, EPOLLHUP, EPOLLERR). A short read no longer means the socket is drained,
-  // so the next poll() reads on until it reaches the end of the stream.
+  /// For edge-triggered loops: the OS reported that the remote ended its side or the connection
+  /// broke (EPOLLRDHUP, EPOLLHUP, EPOLLERR). A short read no longer means the socket is drained,
+  /// so the next poll() reads on until it reaches the end of the stream.
   void notify_hangup() { hangup_reported_ = true; }
 
   // ---- For server-wide limits (see PeerPoller::set_limits) ----
   bool is_server_peer() const { return is_server_; }
-  // Bytes this peer holds: received messages not taken yet, the one being received, input
-  // parked by back-pressure and output not yet written.
+  /// Bytes this peer holds: received messages not taken yet, the one being received, input
+  /// parked by back-pressure and output not yet written.
   size_t buffered_bytes() const;
-  // Shared by the peers of one server: they read no more than `available` bytes together (each
-  // read is taken off it). At 0 none of them reads, except `finisher`, which may complete the
-  // message it is receiving (so that it can be taken and free memory: the budget can never be
-  // held forever by messages that cannot complete).
+  /// Shared by the peers of one server: they read no more than `available` bytes together (each
+  /// read is taken off it). At 0 none of them reads, except `finisher`, which may complete the
+  /// message it is receiving (so that it can be taken and free memory: the budget can never be
+  /// held forever by messages that cannot complete).
   struct ReadGate {
     size_t available = SIZE_MAX;
     const NativeWebSocketPeer* finisher = nullptr;
   };
   void set_read_gate(ReadGate* gate) { read_gate_ = gate; }
   size_t partial_message_bytes() const { return inbound_.partial_size(); }
-  // A server peer that has not answered yet answers its request with this refusal (e.g. 503
-  // with Retry-After) and closes, within `seconds` at most.
+  /// A server peer that has not answered yet answers its request with this refusal (e.g. 503
+  /// with Retry-After) and closes, within `seconds` at most.
   void refuse_request(int status, std::vector<std::string> headers, std::string body,
                       double seconds);
 
@@ -84,16 +84,16 @@ class NativeWebSocketPeer : public WebSocketPeer {
  private:
   enum class Phase {
     kIdle,
-    kResolving,      // client: waiting for DNS
-    kConnecting,     // client: TCP connect in progress
-    kTlsHandshake,   // client or server: TLS handshake in progress
-    kSendRequest,    // client: writing the HTTP request
-    kReadResponse,   // client: reading the HTTP response head
-    kReadRequest,    // server: reading the HTTP request head
-    kAwaitDecision,  // server: the application decides (manual_accept); the transport is watched
-    kWriteResponse,  // server: writing 101 Switching Protocols
-    kWriteRefusal,   // server: writing an HTTP error, then closing
-    kOpen,           // the protocol engine runs (OPEN and CLOSING)
+    kResolving,      ///< client: waiting for DNS
+    kConnecting,     ///< client: TCP connect in progress
+    kTlsHandshake,   ///< client or server: TLS handshake in progress
+    kSendRequest,    ///< client: writing the HTTP request
+    kReadResponse,   ///< client: reading the HTTP response head
+    kReadRequest,    ///< server: reading the HTTP request head
+    kAwaitDecision,  ///< server: the application decides (manual_accept); the transport is watched
+    kWriteResponse,  ///< server: writing 101 Switching Protocols
+    kWriteRefusal,   ///< server: writing an HTTP error, then closing
+    kOpen,           ///< the protocol engine runs (OPEN and CLOSING)
   };
 
   void step_handshake(Clock::time_point now);
@@ -121,8 +121,8 @@ class NativeWebSocketPeer : public WebSocketPeer {
   void release_transport();
   void reset_connection_state();
 
-  // Everything only the opening handshake needs; freed when the connection opens, so an open
-  // connection carries none of it.
+  /// Everything only the opening handshake needs; freed when the connection opens, so an open
+  /// connection carries none of it.
   struct HandshakeState {
     WsUrl url;
     std::shared_ptr<const TLSOptions> tls_options;
@@ -131,10 +131,10 @@ class NativeWebSocketPeer : public WebSocketPeer {
     size_t next_address = 0;
     std::string last_connect_error;
     std::string key;
-    std::string out;  // request or response bytes to write
+    std::string out;  ///< request or response bytes to write
     size_t written = 0;
     HttpHeadReader head_reader{kMaxHandshakeHeadSize};
-    ByteBuffer early_bytes;  // bytes that followed the HTTP head in the same read
+    ByteBuffer early_bytes;  ///< bytes that followed the HTTP head in the same read
   };
 
   Phase phase_ = Phase::kIdle;
@@ -142,29 +142,29 @@ class NativeWebSocketPeer : public WebSocketPeer {
   bool no_delay_ = true;
   std::unique_ptr<HandshakeState> handshake_;
   std::shared_ptr<StreamPeerTCP> tcp_;
-  std::shared_ptr<StreamPeer> stream_;  // tcp_, a TLS stream over it, or the accepted stream
+  std::shared_ptr<StreamPeer> stream_;  ///< tcp_, a TLS stream over it, or the accepted stream
 
   std::unique_ptr<Protocol> protocol_;
   Heartbeat heartbeat_;
   Clock::time_point handshake_deadline_{};
   Clock::time_point close_deadline_ = Clock::time_point::max();
-  Clock::time_point last_activity_{};  // last byte read or message queued
-  bool transport_closed_ = false;      // EOF or error seen; finish once parked input is handled
-  bool close_deferred_ = false;  // the close reply waits one poll for answers to earlier messages
-  bool lingering_ = false;       // close exchange done, write side shut; waiting for the peer's FIN
-  bool input_maybe_pending_ = false;  // the last poll stopped reading before the socket was empty
-  bool hangup_reported_ = false;      // see notify_hangup()
-  ReadGate* read_gate_ = nullptr;     // see set_read_gate()
-  bool flush_pending_ = false;        // replies were queued after poll() without being written
-  bool stopped_by_gate_ = false;      // a read was skipped for the gate: retry when it opens
+  Clock::time_point last_activity_{};  ///< last byte read or message queued
+  bool transport_closed_ = false;      ///< EOF or error seen; finish once parked input is handled
+  bool close_deferred_ = false;  ///< the close reply waits one poll for answers to earlier messages
+  bool lingering_ = false;  ///< close exchange done, write side shut; waiting for the peer's FIN
+  bool input_maybe_pending_ = false;  ///< the last poll stopped reading before the socket was empty
+  bool hangup_reported_ = false;      ///< see notify_hangup()
+  ReadGate* read_gate_ = nullptr;     ///< see set_read_gate()
+  bool flush_pending_ = false;        ///< replies were queued after poll() without being written
+  bool stopped_by_gate_ = false;      ///< a read was skipped for the gate: retry when it opens
   struct Refusal {
     int status;
     std::vector<std::string> headers;
     std::string body;
   };
-  std::unique_ptr<Refusal> refusal_;  // see refuse_request()
-  // The remote ended its side while our reading was paused: the application has until then
-  // (close_timeout) to take messages so that the rest of its input can be read.
+  std::unique_ptr<Refusal> refusal_;  ///< see refuse_request()
+  /// The remote ended its side while our reading was paused: the application has until then
+  /// (close_timeout) to take messages so that the rest of its input can be read.
   Clock::time_point paused_hangup_deadline_ = Clock::time_point::max();
 };
 

@@ -18,15 +18,15 @@ struct epoll_event;
 
 namespace wsp {
 
-// Typical loop:
-//   for (;;) {
-//     for (WebSocketPeer* peer : poller.wait(1000)) { peer->poll(); /* read, reply */ }
-//     for (TCPServer* server : poller.ready_servers()) { /* take_connection(), add() */ }
-//   }
-// Peers returned by wait() are re-examined by the next wait(). After acting on a peer that was
-// not returned (sending to it from elsewhere, answering its request later), call update(peer).
-// A peer that became CLOSED is returned once more, so the loop that removes closed peers sees it
-// even when it closed outside wait() (reject_request(), close(-1)).
+/// Typical loop:
+///   for (;;) {
+///     for (WebSocketPeer* peer : poller.wait(1000)) { peer->poll(); /* read, reply */ }
+///     for (TCPServer* server : poller.ready_servers()) { /* take_connection(), add() */ }
+///   }
+/// Peers returned by wait() are re-examined by the next wait(). After acting on a peer that was
+/// not returned (sending to it from elsewhere, answering its request later), call update(peer).
+/// A peer that became CLOSED is returned once more, so the loop that removes closed peers sees it
+/// even when it closed outside wait() (reject_request(), close(-1)).
 class PeerPoller {
  public:
   PeerPoller();
@@ -34,52 +34,52 @@ class PeerPoller {
   PeerPoller(const PeerPoller&) = delete;
   PeerPoller& operator=(const PeerPoller&) = delete;
 
-  // Starts watching a peer made by WebSocketPeer::create() in a native build.
+  /// Starts watching a peer made by WebSocketPeer::create() in a native build.
   void add(WebSocketPeer* peer);
-  // Stops watching a peer; call it before the peer is destroyed.
+  /// Stops watching a peer; call it before the peer is destroyed.
   void remove(WebSocketPeer* peer);
   void update(WebSocketPeer* peer);
   void add_server(TCPServer* server);
   void remove_server(TCPServer* server);
-  // Raw streams the application drives itself before (or instead of) a WebSocketPeer, such as a
-  // connection whose first request decides between serving a page and an upgrade. wait() also
-  // returns when one can be read (or written, with `want_write`); ready_streams() lists them.
-  // Level-triggered: a stream stays ready while it has unread input. Remove a stream before it
-  // is closed or handed to accept_stream(); ready_streams() may still list it until the next
-  // wait(), so look each one up among your own.
+  /// Raw streams the application drives itself before (or instead of) a WebSocketPeer, such as a
+  /// connection whose first request decides between serving a page and an upgrade. wait() also
+  /// returns when one can be read (or written, with `want_write`); ready_streams() lists them.
+  /// Level-triggered: a stream stays ready while it has unread input. Remove a stream before it
+  /// is closed or handed to accept_stream(); ready_streams() may still list it until the next
+  /// wait(), so look each one up among your own.
   void add_stream(StreamPeer* stream, bool want_write = false);
   void update_stream(StreamPeer* stream, bool want_write);
   void remove_stream(StreamPeer* stream);
 
-  // Blocks until some peers need poll(), a watched server has connections, or `timeout_ms`
-  // passes (-1: no limit). The returned list is valid until the next wait().
+  /// Blocks until some peers need poll(), a watched server has connections, or `timeout_ms`
+  /// passes (-1: no limit). The returned list is valid until the next wait().
   const std::vector<WebSocketPeer*>& wait(int timeout_ms);
 
-  // Limits a public server needs, applied as server peers are added (0: no limit).
+  /// Limits a public server needs, applied as server peers are added (0: no limit).
   struct Limits {
-    // Peers being served (connecting or open). Beyond it a new client is answered 503 with
-    // Retry-After as soon as its request arrives, then closed.
+    /// Peers being served (connecting or open). Beyond it a new client is answered 503 with
+    /// Retry-After as soon as its request arrives, then closed.
     size_t max_peers = 0;
-    // Peers from one remote address; beyond it, the same 503.
+    /// Peers from one remote address; beyond it, the same 503.
     size_t max_peers_per_address = 0;
     int retry_after_seconds = 5;
-    // Bytes held by all peers together (buffered_bytes(): messages not taken, input parked by
-    // back-pressure, output not written). While above it no peer reads, except one: the one
-    // receiving the largest message may complete it, so that it can be taken and free memory.
-    // The total then stays below the budget plus one message and one read per peer.
+    /// Bytes held by all peers together (buffered_bytes(): messages not taken, input parked by
+    /// back-pressure, output not written). While above it no peer reads, except one: the one
+    /// receiving the largest message may complete it, so that it can be taken and free memory.
+    /// The total then stays below the budget plus one message and one read per peer.
     size_t max_buffered_bytes = 0;
   };
   void set_limits(const Limits& limits) { limits_ = limits; }
   const Limits& get_limits() const { return limits_; }
-  // What the limits count: served peers, and bytes held by peers (as of their last poll()).
+  /// What the limits count: served peers, and bytes held by peers (as of their last poll()).
   size_t served_peers() const { return served_; }
   size_t buffered_bytes() const { return buffered_; }
 
-  // Busy polling (off by default): before wait() sleeps, it keeps checking without sleeping for
-  // up to `window`. Traffic that arrives meanwhile is handled without the cost of putting the
-  // thread to sleep and waking it, which dominates a request-reply round trip on many machines
-  // (virtual ones above all). The price is CPU: up to `window` of spinning each time the poller
-  // runs out of work, so it suits a server with a core to itself. Clamped to [0, 100 ms].
+  /// Busy polling (off by default): before wait() sleeps, it keeps checking without sleeping for
+  /// up to `window`. Traffic that arrives meanwhile is handled without the cost of putting the
+  /// thread to sleep and waking it, which dominates a request-reply round trip on many machines
+  /// (virtual ones above all). The price is CPU: up to `window` of spinning each time the poller
+  /// runs out of work, so it suits a server with a core to itself. Clamped to [0, 100 ms].
   void set_busy_poll(std::chrono::microseconds window);
   std::chrono::microseconds get_busy_poll() const { return busy_poll_; }
   const std::vector<TCPServer*>& ready_servers() const { return ready_servers_; }
@@ -94,21 +94,21 @@ class PeerPoller {
     int fd = -1;
     const void* stream = nullptr;
     bool want_read = false;
-    bool queued = false;   // already in ready_ this round
-    bool watched = false;  // re-examined at every wait() while it waits for the application
+    bool queued = false;   ///< already in ready_ this round
+    bool watched = false;  ///< re-examined at every wait() while it waits for the application
     bool in_watch_list = false;
     bool has_timer = false;
-    bool closed_reported = false;  // returned once after it became CLOSED
-    bool served = false;           // counted in served_ (and per address)
-    bool refusing = false;         // added over the limits: answers 503, counted in refusing_
-    std::string address;           // the remote address it is counted under
-    size_t charged = 0;            // its buffered bytes, as counted in buffered_
+    bool closed_reported = false;  ///< returned once after it became CLOSED
+    bool served = false;           ///< counted in served_ (and per address)
+    bool refusing = false;         ///< added over the limits: answers 503, counted in refusing_
+    std::string address;           ///< the remote address it is counted under
+    size_t charged = 0;            ///< its buffered bytes, as counted in buffered_
     TimerMap::iterator timer;
-    TimerMap::node_type spare_timer;  // the last timer's node, reused when it is set again
+    TimerMap::node_type spare_timer;  ///< the last timer's node, reused when it is set again
   };
 
   void refresh(Entry* entry);
-  // Counts a new server peer against the limits, or makes it refuse its client.
+  /// Counts a new server peer against the limits, or makes it refuse its client.
   void admit(Entry* entry);
   void release(Entry* entry);
   TimerMap::iterator arm_timer(Entry* entry, Clock::time_point deadline);
@@ -120,22 +120,22 @@ class PeerPoller {
   std::chrono::microseconds busy_poll_{0};
   std::unordered_map<WebSocketPeer*, std::unique_ptr<Entry>> entries_;
   TimerMap timers_;
-  std::vector<WebSocketPeer*> recheck_;          // returned last round, added or updated
-  std::vector<WebSocketPeer*> recheck_scratch_;  // recheck_'s list while a round examines it
-  std::vector<WebSocketPeer*> watch_list_;       // entries with `watched` set
+  std::vector<WebSocketPeer*> recheck_;          ///< returned last round, added or updated
+  std::vector<WebSocketPeer*> recheck_scratch_;  ///< recheck_'s list while a round examines it
+  std::vector<WebSocketPeer*> watch_list_;       ///< entries with `watched` set
   std::vector<WebSocketPeer*> ready_;
   std::vector<TCPServer*> servers_;
   std::vector<TCPServer*> ready_servers_;
   std::vector<StreamPeer*> ready_streams_;
   Limits limits_;
   size_t served_ = 0;
-  size_t refusing_ = 0;  // peers added over the limits, answering 503
+  size_t refusing_ = 0;  ///< peers added over the limits, answering 503
   std::unordered_map<std::string, size_t> served_per_address_;
   size_t buffered_ = 0;
-  NativeWebSocketPeer::ReadGate gate_;  // closed while buffered_ is above the budget
-  Entry* largest_partial_ = nullptr;    // this round's peer with the largest partial message
+  NativeWebSocketPeer::ReadGate gate_;  ///< closed while buffered_ is above the budget
+  Entry* largest_partial_ = nullptr;    ///< this round's peer with the largest partial message
   size_t largest_partial_bytes_ = 0;
-  size_t finisher_partial_bytes_ = 0;  // how far the finisher's message had come
+  size_t finisher_partial_bytes_ = 0;  ///< how far the finisher's message had come
 };
 
 }  // namespace wsp

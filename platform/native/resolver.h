@@ -10,17 +10,17 @@
 namespace wsp::native {
 
 struct ResolveResult {
-  std::vector<sockaddr_storage> addresses;  // every address, in getaddrinfo's order
-  std::string error;                        // set when resolution failed
+  std::vector<sockaddr_storage> addresses;  ///< every address, in getaddrinfo's order
+  std::string error;                        ///< set when resolution failed
 };
 
-// One lookup in flight. getaddrinfo() blocks, so it runs on a short-lived thread of its own; the
-// caller polls done(). Dropping the handle abandons the lookup (the thread finishes on its own).
+/// One lookup in flight. getaddrinfo() blocks, so it runs on a short-lived thread of its own; the
+/// caller polls done(). Dropping the handle abandons the lookup (the thread finishes on its own).
 class ResolveJob {
  public:
   static std::shared_ptr<ResolveJob> start(const std::string& host, int port);
   virtual ~ResolveJob() = default;
-  // True once the result is ready; then `*result` is filled.
+  /// True once the result is ready; then `*result` is filled.
   virtual bool done(ResolveResult* result) = 0;
 };
 

@@ -18,18 +18,18 @@ class StreamPeerTCP : public StreamPeer {
   StreamPeerTCP(const StreamPeerTCP&) = delete;
   StreamPeerTCP& operator=(const StreamPeerTCP&) = delete;
 
-  // Wraps a connected socket from accept(); takes ownership of `fd`.
+  /// Wraps a connected socket from accept(); takes ownership of `fd`.
   static std::shared_ptr<StreamPeerTCP> from_accepted(int fd, const sockaddr_storage& remote);
 
-  // Starts a non-blocking connection to an IP address (IPv4 or IPv6 literal) and port.
-  // poll() until get_status() leaves STATUS_CONNECTING.
+  /// Starts a non-blocking connection to an IP address (IPv4 or IPv6 literal) and port.
+  /// poll() until get_status() leaves STATUS_CONNECTING.
   Error connect_to_host(const std::string& ip, int port);
   Error connect_to_address(const sockaddr_storage& address);
 
   Error put_partial_data(const uint8_t* data, int size, int* sent) override;
   Error put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent) override;
   Error get_partial_data(uint8_t* buffer, int size, int* received) override;
-  // Completes a pending connect.
+  /// Completes a pending connect.
   void poll() override;
   Status get_status() const override { return status_; }
   void disconnect() override;
@@ -37,7 +37,7 @@ class StreamPeerTCP : public StreamPeer {
 
   std::string get_connected_host() const override;
   int get_connected_port() const override;
-  // Disable Nagle's algorithm to improve latency for small packets.
+  /// Disable Nagle's algorithm to improve latency for small packets.
   void set_no_delay(bool enabled) override;
   int get_native_handle() const override { return fd_; }
   Hangup check_hangup() const override;
@@ -50,7 +50,7 @@ class StreamPeerTCP : public StreamPeer {
 
   int fd_ = -1;
   Status status_ = STATUS_NONE;
-  sockaddr_in6 remote_{};  // large enough for IPv4 and IPv6 (not the 128-byte sockaddr_storage)
+  sockaddr_in6 remote_{};  ///< large enough for IPv4 and IPv6 (not the 128-byte sockaddr_storage)
   std::string last_error_;
 };
 

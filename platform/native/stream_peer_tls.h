@@ -28,23 +28,23 @@ class StreamPeerTLS : public StreamPeer {
   StreamPeerTLS(const StreamPeerTLS&) = delete;
   StreamPeerTLS& operator=(const StreamPeerTLS&) = delete;
 
-  // Connects to a TLS server over `base` (which may still be connecting). `common_name` is used
-  // for SNI and, unless the options are unsafe, for hostname verification (an IP literal is
-  // checked against the certificate's IP addresses); options->get_common_name_override() wins.
-  // nullptr options mean TLSOptions::client(): the system CA store with full verification.
+  /// Connects to a TLS server over `base` (which may still be connecting). `common_name` is used
+  /// for SNI and, unless the options are unsafe, for hostname verification (an IP literal is
+  /// checked against the certificate's IP addresses); options->get_common_name_override() wins.
+  /// nullptr options mean TLSOptions::client(): the system CA store with full verification.
   Error connect_to_stream(std::shared_ptr<StreamPeer> base, const std::string& common_name,
                           std::shared_ptr<const TLSOptions> options = nullptr);
-  // Accepts a TLS client over `base` with server options.
+  /// Accepts a TLS client over `base` with server options.
   Error accept_stream(std::shared_ptr<StreamPeer> base, std::shared_ptr<const TLSOptions> options);
 
   Error put_partial_data(const uint8_t* data, int size, int* sent) override;
   Error get_partial_data(uint8_t* buffer, int size, int* received) override;
-  // Drives the handshake and flushes encrypted output.
+  /// Drives the handshake and flushes encrypted output.
   void poll() override;
   Status get_status() const override;
   TLSStatus get_tls_status() const { return status_; }
   void disconnect() override;
-  // Sends close_notify, then ends the TCP write side.
+  /// Sends close_notify, then ends the TCP write side.
   void shutdown_write() override;
 
   std::shared_ptr<StreamPeer> get_stream() const { return base_; }
@@ -59,7 +59,7 @@ class StreamPeerTLS : public StreamPeer {
 
  private:
   Error start(std::shared_ptr<StreamPeer> base, const std::shared_ptr<const TLSOptions>& options);
-  // Moves ciphertext between OpenSSL's memory buffers and the base stream.
+  /// Moves ciphertext between OpenSSL's memory buffers and the base stream.
   bool flush_output();
   bool read_input();
   void step_handshake();
@@ -68,13 +68,13 @@ class StreamPeerTLS : public StreamPeer {
 
   std::shared_ptr<StreamPeer> base_;
   SSL* ssl_ = nullptr;
-  BIO* network_in_ = nullptr;   // ciphertext from the peer, owned by ssl_
-  BIO* network_out_ = nullptr;  // ciphertext to the peer, owned by ssl_
-  ByteBuffer unsent_;           // ciphertext the base stream has not taken yet
+  BIO* network_in_ = nullptr;   ///< ciphertext from the peer, owned by ssl_
+  BIO* network_out_ = nullptr;  ///< ciphertext to the peer, owned by ssl_
+  ByteBuffer unsent_;           ///< ciphertext the base stream has not taken yet
   TLSStatus status_ = STATUS_DISCONNECTED;
   bool base_eof_ = false;
-  // The last read from the base stream filled its buffer, so the base may hold more: a short
-  // read of plaintext (one record) does not mean the transport is drained.
+  /// The last read from the base stream filled its buffer, so the base may hold more: a short
+  /// read of plaintext (one record) does not mean the transport is drained.
   bool base_may_have_more_ = false;
   std::string verify_name_;
   std::string last_error_;

@@ -16,18 +16,18 @@ class TCPServer {
   TCPServer(const TCPServer&) = delete;
   TCPServer& operator=(const TCPServer&) = delete;
 
-  // Listens on `port` on `bind_address`: "*" (every IPv6 and IPv4 address), an IPv4 or IPv6
-  // literal, or "localhost". Port 0 picks a free port; get_local_port() tells which.
+  /// Listens on `port` on `bind_address`: "*" (every IPv6 and IPv4 address), an IPv4 or IPv6
+  /// literal, or "localhost". Port 0 picks a free port; get_local_port() tells which.
   Error listen(int port, const std::string& bind_address = "*");
-  // Returns true if a connection is available for taking.
+  /// Returns true if a connection is available for taking.
   bool is_connection_available() const;
-  // If a connection is available, returns a StreamPeerTCP with the connection; else nullptr.
+  /// If a connection is available, returns a StreamPeerTCP with the connection; else nullptr.
   std::shared_ptr<StreamPeerTCP> take_connection();
-  // Returns the local port this server is listening on.
+  /// Returns the local port this server is listening on.
   int get_local_port() const { return port_; }
-  // Returns true if the server is currently listening for connections.
+  /// Returns true if the server is currently listening for connections.
   bool is_listening() const { return fd_ >= 0; }
-  // Stops listening.
+  /// Stops listening.
   void stop();
   int get_native_handle() const { return fd_; }
   const std::string& get_last_error() const { return last_error_; }

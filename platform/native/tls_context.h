@@ -13,11 +13,11 @@ namespace wsp::native {
 
 using SslContextPtr = std::shared_ptr<SSL_CTX>;
 
-// Returns a context for `options` (nullptr means TLSOptions::client() defaults), or nullptr with
-// `*error` set when a certificate or key cannot be used.
+/// Returns a context for `options` (nullptr means TLSOptions::client() defaults), or nullptr with
+/// `*error` set when a certificate or key cannot be used.
 SslContextPtr tls_context_for(const std::shared_ptr<const TLSOptions>& options, std::string* error);
 
-// The most recent OpenSSL error queue entry as text (and clears the queue).
+/// The most recent OpenSSL error queue entry as text (and clears the queue).
 std::string openssl_error_text();
 
 }  // namespace wsp::native

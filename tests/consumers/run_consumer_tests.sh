@@ -116,6 +116,17 @@ bazel_workspace() {
     expect_echo node_run "$WORK/bazel/bazel-bin/client_wasm/client_web.js"
 }
 
+api_reference() {
+  command -v doxygen >/dev/null || { echo "doxygen is not installed"; return 1; }
+  (cd "$ROOT" && sed "s|^OUTPUT_DIRECTORY .*|OUTPUT_DIRECTORY = $WORK/api|; s|^WARN_LOGFILE .*|WARN_LOGFILE = $WORK/api-warnings.txt|" Doxyfile |
+    doxygen - >/dev/null 2>&1) || return 1
+  [ ! -s "$WORK/api-warnings.txt" ] || { cat "$WORK/api-warnings.txt"; return 1; }
+  local page="$WORK/api/html/classwsp_1_1WebSocketPeer.html"
+  grep -q "Connects to the given URL" "$page" && grep -q "accept_request" "$page" ||
+    { echo "the WebSocketPeer page lacks its documentation"; return 1; }
+}
+
+check "the API reference (./run docs) builds without warnings" api_reference
 check "CMake: configure, build and install with no options" cmake_install || { junit_finish consumers; exit 1; }
 start_server || { echo "the installed wsp echo-server did not start"; exit 1; }
 check "one version: core/version.h, pkg-config and wsp --version agree" versions_agree

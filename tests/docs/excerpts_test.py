@@ -1,7 +1,8 @@
 """Every code block the docs mark as an excerpt is really in the file it names, so the docs can
 only show code that the build compiles and the tests run. A block is marked with
 `<!-- excerpt: PATH NAME -->` on the line before it; in PATH the region sits between the lines
-`// ---- excerpt: NAME ----` and `// ---- end ----` (compared after removing the indentation)."""
+`// ---- excerpt: NAME ----` and `// ---- end ----` (or with `#` comments), compared after
+removing the indentation; NAME `*` is the whole file."""
 import os
 import re
 import sys
@@ -11,13 +12,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import junit  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-MARK = re.compile(r"<!-- excerpt: (\S+) (\S+) -->\n```\w*\n(.*?)```", re.S)
+MARK = re.compile(r"<!-- excerpt: (\S+) (\S+) -->\n```[\w-]*\n(.*?)```", re.S)
 
 
 def region(path, name):
+    """The marked region of a file (comments // or #), or the whole file for the name "*"."""
     text = open(os.path.join(ROOT, path)).read()
-    match = re.search(rf"^[ \t]*// ---- excerpt: {re.escape(name)} ----\n(.*?)^[ \t]*// ---- end ----",
-                      text, re.S | re.M)
+    if name == "*":
+        return text
+    match = re.search(rf"^[ \t]*(?://|#) ---- excerpt: {re.escape(name)} ----\n(.*?)"
+                      rf"^[ \t]*(?://|#) ---- end ----", text, re.S | re.M)
     return textwrap.dedent(match.group(1)) if match else None
 
 
