@@ -71,6 +71,11 @@ ServerHandshakeResult refuse(ServerHandshakeResult result, int status, std::stri
 
 }  // namespace
 
+bool looks_like_tls_record(std::string_view bytes) {
+  // Content type 22 (handshake) or 21 (alert): control characters no HTTP head starts with.
+  return !bytes.empty() && (bytes[0] == 0x16 || bytes[0] == 0x15);
+}
+
 std::string make_handshake_key() {
   uint8_t nonce[16];
   fill_random(nonce, sizeof(nonce));

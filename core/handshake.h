@@ -13,6 +13,10 @@ namespace wsp {
 /// Larger heads are refused: 431 from a server, a failed handshake on a client.
 constexpr size_t kMaxHandshakeHeadSize = 8192;
 
+/// True when bytes that should start an HTTP head start a TLS record instead (a handshake or an
+/// alert): a wss:// client talking to a plain server, or a ws:// client to a TLS one.
+bool looks_like_tls_record(std::string_view bytes);
+
 /// base64 of 16 random bytes (§4.1).
 std::string make_handshake_key();
 /// base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) (§4.2.2).

@@ -1,43 +1,86 @@
 #include "tools/args.h"
 
+#include <getopt.h>
+
 #include <algorithm>
 #include <cstdlib>
 
 namespace wsp::tool {
 
+namespace {
+
+// Short options in the habits of websocat and wscat; each stands for the long option beside it.
+constexpr struct {
+  char letter;
+  const char* name;
+} kShortOptions[] = {
+    {'H', "--header"}, {'s', "--protocol"}, {'k', "--insecure"}, {'b', "--binary"},
+    {'p', "--port"},   {'q', "--quiet"},    {'h', "--help"},
+};
+
+}  // namespace
+
 bool Args::parse(int argc, char** argv, int first, const std::vector<std::string>& value_flags,
                  const std::vector<std::string>& switch_flags, std::string* error) {
-  auto contains = [](const std::vector<std::string>& list, const std::string& item) {
-    return std::find(list.begin(), list.end(), item) != list.end();
-  };
-  for (int i = first; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0 || arg == "--") {
-      positional_.push_back(arg);
-      continue;
-    }
-    std::string name = arg;
-    std::optional<std::string> inline_value;
-    if (const size_t eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      inline_value = arg.substr(eq + 1);
-    }
-    if (contains(switch_flags, name) && !inline_value) {
-      values_.emplace(name, "");
-    } else if (contains(value_flags, name)) {
-      if (inline_value) {
-        values_.emplace(name, *inline_value);
-      } else if (i + 1 < argc) {
-        values_.emplace(name, argv[++i]);
-      } else {
-        *error = name + " needs a value.";
-        return false;
+  // getopt_long reads argv[1..]: start one before the first argument of the command.
+  std::vector<option> options;
+  // ':' first: a missing value is reported as ':', not '?'. Operands may come anywhere (GNU
+  // getopt moves them after the options); "--" ends the options.
+  std::string short_spec = ":";
+  std::vector<std::string> names;
+  for (const std::string& flag : value_flags) names.push_back(flag);
+  for (const std::string& flag : switch_flags) names.push_back(flag);
+  for (size_t i = 0; i < names.size(); ++i) {
+    const bool takes_value = i < value_flags.size();
+    options.push_back({names[i].c_str() + 2, takes_value ? required_argument : no_argument, nullptr,
+                       static_cast<int>(256 + i)});
+    for (const auto& alias : kShortOptions) {
+      if (names[i] == alias.name) {
+        short_spec += alias.letter;
+        if (takes_value) short_spec += ':';
       }
-    } else {
-      *error = "unknown option " + name + ".";
-      return false;
     }
   }
+  options.push_back({nullptr, 0, nullptr, 0});
+  auto long_name = [&](int code) -> const std::string* {
+    if (code >= 256 && code < 256 + static_cast<int>(names.size())) return &names[code - 256];
+    for (const auto& alias : kShortOptions) {
+      if (code == alias.letter) {
+        for (const std::string& name : names) {
+          if (name == alias.name) return &name;
+        }
+      }
+    }
+    return nullptr;
+  };
+
+  std::vector<char*> arguments(argv + first - 1, argv + argc);
+  arguments.push_back(nullptr);
+  const int count = static_cast<int>(arguments.size()) - 1;
+  optind = 0;  // getopt keeps state between calls; 0 makes GNU getopt start afresh
+  opterr = 0;  // errors are reported by us, in our words
+  for (;;) {
+    int index = -1;
+    const int code =
+        getopt_long(count, arguments.data(), short_spec.c_str(), options.data(), &index);
+    if (code == -1) break;
+    if (code == '?' || code == ':') {
+      const char* given = arguments[optind - 1];
+      std::string shown = optopt > 0 && optopt < 256 ? std::string("-") + static_cast<char>(optopt)
+                                                     : std::string(given ? given : "");
+      if (const size_t eq = shown.find('='); eq != std::string::npos) shown.resize(eq);
+      *error =
+          code == ':' ? "option " + shown + " needs a value." : "unknown option " + shown + ".";
+      return false;
+    }
+    const std::string* name = long_name(code);
+    if (!name) {
+      *error = "unknown option.";
+      return false;
+    }
+    values_.emplace(*name, optarg ? optarg : "");
+  }
+  for (int i = optind; i < count; ++i) positional_.push_back(arguments[i]);
   return true;
 }
 

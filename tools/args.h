@@ -1,4 +1,6 @@
-// Command-line parsing for wsp: positional arguments and --flags (repeatable, with values).
+// Command-line parsing for wsp (getopt_long): operands, --flags (repeatable, with values, as
+// "--port 80" or "--port=80"), and short flags in websocat's and wscat's habits (-H header,
+// -s sub-protocol, -k insecure, -b binary, -p port, -q quiet, -h help).
 #pragma once
 
 #include <map>

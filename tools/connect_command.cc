@@ -4,17 +4,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <string>
 
-#include "wspeer/core/close_code.h"
-#include "wspeer/core/websocket_peer.h"
-#include "wspeer/platform/native/native_websocket_peer.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/tls_flags.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/core/websocket_peer.h"
+#include "wspeer/platform/native/native_websocket_peer.h"
 
 namespace wsp::tool {
 namespace {
@@ -26,22 +27,28 @@ constexpr const char* kHelp =
     "(binary with --binary); each message received is printed on stdout (binary messages as\n"
     "\"<binary N bytes> hex\"). At the end of stdin, once nothing has arrived for the linger\n"
     "time, the connection is closed with 1000.\n"
-    "The close code and reason go to stderr. Exit status: 0 after a clean close, 1 otherwise.\n"
+    "Ctrl-C (or SIGTERM) closes the connection with 1000 and exits once the server answered\n"
+    "(a second Ctrl-C exits at once).\n"
+    "The close code and reason go to stderr. Exit status: 0 after a clean close, 1 when the\n"
+    "connection failed or ended without a close handshake, 2 for a usage error.\n"
     "\n"
-    "Options:\n"
-    "  --protocol P        offer sub-protocol P (repeatable)\n"
-    "  --header 'K: V'     add a header to the handshake request (repeatable)\n"
+    "Options (--name=value works too):\n"
+    "  -s, --protocol P    offer sub-protocol P (repeatable)\n"
+    "  -H, --header 'K: V' add a header to the handshake request (repeatable)\n"
     "  --ca FILE           trust the CA certificate(s) in FILE (PEM) instead of the system store\n"
-    "  --insecure          do not verify the server certificate's host name (and, without --ca,\n"
+    "  -k, --insecure      do not verify the server certificate's host name (and, without --ca,\n"
     "                      not the certificate either)\n"
-    "  --binary            send stdin lines as binary messages\n"
+    "  -b, --binary        send stdin lines as binary messages\n"
     "  --max-message N     largest message accepted, in bytes (default 67108864)\n"
     "  --linger SECONDS    after the end of stdin, wait this long for replies (default 0.5)\n"
     "\n"
     "Examples:\n"
     "  wsp connect ws://127.0.0.1:9000/\n"
     "  echo hello | wsp connect wss://localhost:9443/chat --ca ca.pem --protocol chat\n"
-    "  wsp connect ws://[::1]:9000/ --header 'Authorization: Bearer TOKEN'\n";
+    "  wsp connect ws://[::1]:9000/ -H 'Authorization: Bearer TOKEN'\n";
+
+volatile std::sig_atomic_t g_interrupts = 0;
+void on_interrupt(int) { g_interrupts = g_interrupts + 1; }
 
 void print_message(const uint8_t* data, int size, bool is_text) {
   if (is_text) {
@@ -65,7 +72,7 @@ int run_connect(int argc, char** argv) {
   std::string error;
   if (!args.parse(argc, argv, 2, {"--protocol", "--header", "--ca", "--max-message", "--linger"},
                   {"--insecure", "--binary", "--help"}, &error)) {
-    std::fprintf(stderr, "wsp connect: %s\n\n%s", error.c_str(), kHelp);
+    usage_error("connect", error);
     return 2;
   }
   if (args.has("--help")) {
@@ -73,7 +80,7 @@ int run_connect(int argc, char** argv) {
     return 0;
   }
   if (args.positional().size() != 1) {
-    std::fprintf(stderr, "wsp connect: expected exactly one URL.\n\n%s", kHelp);
+    usage_error("connect", "expected exactly one URL.");
     return 2;
   }
   long long max_message = 64 << 20;
@@ -101,13 +108,16 @@ int run_connect(int argc, char** argv) {
   }
   peer->set_inbound_buffer_size(static_cast<int>(max_message));
   peer->set_outbound_buffer_size(0);
-  if (peer->connect_to_url(args.positional()[0], tls) != OK) {
+  if (const Error error = peer->connect_to_url(args.positional()[0], tls); error != OK) {
     std::fprintf(stderr, "wsp connect: %s\n", peer->get_last_error().c_str());
-    return 1;
+    return error == ERR_INVALID_PARAMETER ? 2 : 1;  // a URL that cannot be used is a usage error
   }
   auto* native = static_cast<NativeWebSocketPeer*>(peer.get());
   const bool binary = args.has("--binary");
 
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  int interrupts_handled = 0;
   std::deque<std::string> lines;
   std::string partial_line;
   bool stdin_open = true;
@@ -116,6 +126,19 @@ int run_connect(int argc, char** argv) {
   const auto linger_time =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(linger));
   while (true) {
+    if (g_interrupts > interrupts_handled) {
+      // The first interrupt closes cleanly (the server sees 1000, not a dropped connection);
+      // a second one, or one before the connection opened, ends at once.
+      const bool first = interrupts_handled == 0;
+      interrupts_handled = g_interrupts;
+      if (first && peer->get_ready_state() == WebSocketPeer::STATE_OPEN) {
+        peer->close(kCloseNormal, "");
+      } else {
+        peer->close(-1);
+      }
+      stdin_open = false;
+      lines.clear();
+    }
     peer->poll();
     const WebSocketPeer::State state = peer->get_ready_state();
     if (state == WebSocketPeer::STATE_OPEN && !announced_open) {

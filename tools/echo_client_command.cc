@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "wspeer/core/close_code.h"
-#include "wspeer/core/websocket_peer.h"
-#include "wspeer/platform/native/native_websocket_peer.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/echo.h"
 #include "tools/tls_flags.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/core/websocket_peer.h"
+#include "wspeer/platform/native/native_websocket_peer.h"
 
 namespace wsp::tool {
 namespace {
@@ -20,12 +20,13 @@ constexpr const char* kHelp =
     "Usage: wsp echo-client URL [options]\n"
     "\n"
     "Connects to URL and sends every received message back with its type until the server\n"
-    "closes the connection; answers the close and exits 0 after a clean close (1 otherwise).\n"
+    "closes the connection; answers the close and exits 0 after a clean close, 1 when the\n"
+    "connection failed or ended without a close handshake, 2 for a usage error.\n"
     "\n"
-    "Options:\n"
+    "Options (--name=value works too):\n"
     "  --max-message N     largest message accepted, in bytes (default 67108864)\n"
     "  --ca FILE           trust the CA certificate(s) in FILE (PEM)\n"
-    "  --insecure          do not verify the server's host name (nor, without --ca, its chain)\n"
+    "  -k, --insecure      do not verify the server's host name (nor, without --ca, its chain)\n"
     "\n"
     "Example:\n"
     "  wsp echo-client ws://127.0.0.1:9001/case/1\n";
@@ -36,7 +37,7 @@ int run_echo_client(int argc, char** argv) {
   Args args;
   std::string error;
   if (!args.parse(argc, argv, 2, {"--max-message", "--ca"}, {"--insecure", "--help"}, &error)) {
-    std::fprintf(stderr, "wsp echo-client: %s\n\n%s", error.c_str(), kHelp);
+    usage_error("echo-client", error);
     return 2;
   }
   if (args.has("--help")) {
@@ -44,7 +45,7 @@ int run_echo_client(int argc, char** argv) {
     return 0;
   }
   if (args.positional().size() != 1) {
-    std::fprintf(stderr, "wsp echo-client: expected exactly one URL.\n\n%s", kHelp);
+    usage_error("echo-client", "expected exactly one URL.");
     return 2;
   }
   long long max_message = 64 << 20;
@@ -57,9 +58,9 @@ int run_echo_client(int argc, char** argv) {
   std::unique_ptr<WebSocketPeer> peer = WebSocketPeer::create();
   peer->set_inbound_buffer_size(static_cast<int>(max_message));
   peer->set_outbound_buffer_size(0);
-  if (peer->connect_to_url(args.positional()[0], tls) != OK) {
+  if (const Error error = peer->connect_to_url(args.positional()[0], tls); error != OK) {
     std::fprintf(stderr, "wsp echo-client: %s\n", peer->get_last_error().c_str());
-    return 1;
+    return error == ERR_INVALID_PARAMETER ? 2 : 1;  // a URL that cannot be used is a usage error
   }
   auto* native = static_cast<NativeWebSocketPeer*>(peer.get());
   const int64_t max_buffered = std::max<int64_t>(max_message, 1 << 20);

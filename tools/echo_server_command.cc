@@ -8,15 +8,15 @@
 #include <memory>
 #include <unordered_map>
 
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "tools/echo.h"
+#include "tools/tls_flags.h"
 #include "wspeer/core/close_code.h"
 #include "wspeer/core/websocket_peer.h"
 #include "wspeer/platform/native/peer_poller.h"
 #include "wspeer/platform/native/stream_peer_tls.h"
 #include "wspeer/platform/native/tcp_server.h"
-#include "tools/args.h"
-#include "tools/commands.h"
-#include "tools/echo.h"
-#include "tools/tls_flags.h"
 
 namespace wsp::tool {
 namespace {
@@ -28,28 +28,30 @@ constexpr const char* kHelp =
     "Prints the port it listens on, then runs until interrupted (Ctrl-C closes every client\n"
     "with 1001 and exits).\n"
     "\n"
-    "Options:\n"
+    "Exit status: 0 after Ctrl-C, 1 when it cannot listen, 2 for a usage error.\n"
+    "\n"
+    "Options (--name=value works too):\n"
     "  --host H            bind address: * (default: every address), 127.0.0.1, ::1, ...\n"
-    "  --port N            port to listen on; 0 (default) picks a free one\n"
+    "  -p, --port N        port to listen on; 0 (default) picks a free one\n"
     "  --tls-cert FILE     serve wss:// with this certificate chain (PEM) ...\n"
     "  --tls-key FILE      ... and this private key (PEM)\n"
     "  --max-message N     largest message accepted, in bytes (default 1048576); larger\n"
     "                      messages close the connection with 1009. A client that sends\n"
-    "                      and never reads holds about 3 x N of server memory at most\n"
+    "                      and never reads holds about 4 x N of server memory at most\n"
     "  --max-connections N clients served at once (default 10000); beyond it newcomers get\n"
     "                      HTTP 503 with Retry-After (0: no limit)\n"
     "  --max-per-ip N      clients served at once from one address (default 0: no limit)\n"
     "  --max-buffered-total N   bytes all clients together may hold in the server (messages\n"
     "                      not echoed yet, replies not sent); above it no client starts a\n"
     "                      new message until memory is freed (default 0: no limit)\n"
-    "  --protocol P        accept sub-protocol P (repeatable; first offered match wins)\n"
+    "  -s, --protocol P    accept sub-protocol P (repeatable; first offered match wins)\n"
     "  --handshake-timeout SECONDS   drop clients that do not finish the handshake in time\n"
     "                      (default 10)\n"
     "  --close-timeout SECONDS   longest wait for a client's close frame after ours, and for a\n"
     "                      client that hung up while its input was paused (default 5)\n"
     "  --busy-poll USECS   before sleeping, keep checking for traffic for up to USECS\n"
     "                      microseconds (default 0: off); lower latency for CPU time\n"
-    "  --quiet             do not log connections\n"
+    "  -q, --quiet         do not log connections\n"
     "\n"
     "Examples:\n"
     "  wsp echo-server --port 9000\n"
@@ -73,7 +75,7 @@ int run_echo_server(int argc, char** argv) {
                    "--handshake-timeout", "--close-timeout", "--busy-poll", "--max-connections",
                    "--max-per-ip", "--max-buffered-total"},
                   {"--quiet", "--help"}, &error)) {
-    std::fprintf(stderr, "wsp echo-server: %s\n\n%s", error.c_str(), kHelp);
+    usage_error("echo-server", error);
     return 2;
   }
   if (args.has("--help")) {

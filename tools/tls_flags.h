@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "wspeer/core/tls_options.h"
 #include "tools/args.h"
+#include "wspeer/core/tls_options.h"
 
 namespace wsp::tool {
 

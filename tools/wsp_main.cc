@@ -20,11 +20,23 @@ void print_usage(FILE* out) {
       "\n"
       "  wsp --version                   the version of wsp and wspeer\n"
       "\n"
-      "Run 'wsp COMMAND --help' for the options of a command.\n",
+      "Run 'wsp COMMAND --help' for the options of a command.\n"
+      "\n"
+      "Exit status: 0 success (a client's connection ended with a close handshake), 1 the\n"
+      "connection failed or ended without one, 2 usage error.\n",
       out);
 }
 
 }  // namespace
+
+namespace wsp::tool {
+
+void usage_error(const char* command, const std::string& message) {
+  std::fprintf(stderr, "wsp %s: %s\nTry 'wsp %s --help' for its options.\n", command,
+               message.c_str(), command);
+}
+
+}  // namespace wsp::tool
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);

@@ -272,14 +272,20 @@ bool NativeWebSocketPeer::write_handshake_bytes() {
 
 bool NativeWebSocketPeer::read_handshake_head() {
   uint8_t* buffer = read_buffer();
-  while (!handshake_->head_reader.complete() && !handshake_->head_reader.too_large()) {
+  while (!handshake_->head_reader.complete() && !handshake_->head_reader.too_large() &&
+         !looks_like_tls_record(handshake_->head_reader.head())) {
     int received = 0;
     const Error error = stream_->get_partial_data(buffer, static_cast<int>(kMinRead), &received);
     if (error != OK) {
+      // A TLS server drops a plain request without a word: the likely cause, when nothing came.
+      const bool silent_close =
+          !is_server_ && handshake_->head_reader.head().empty() && !handshake_->url.secure;
       fail_handshake(
           std::string("Connection closed during the handshake") +
           (is_server_ ? " (no complete request received)." : " (no complete response received).") +
-          (stream_->get_last_error().empty() ? "" : " " + stream_->get_last_error()));
+          (stream_->get_last_error().empty() ? "" : " " + stream_->get_last_error()) +
+          (silent_close ? " The server closed without answering: if it speaks TLS, try wss://."
+                        : ""));
       return false;
     }
     if (received == 0) return false;
@@ -290,6 +296,10 @@ bool NativeWebSocketPeer::read_handshake_head() {
 }
 
 void NativeWebSocketPeer::finish_client_handshake() {
+  if (looks_like_tls_record(handshake_->head_reader.head())) {
+    fail_handshake("The server answered with TLS: it seems to speak TLS only; try wss://.");
+    return;
+  }
   if (handshake_->head_reader.too_large()) {
     fail_handshake("Handshake response headers exceed " + std::to_string(kMaxHandshakeHeadSize) +
                    " bytes.");
@@ -327,6 +337,18 @@ void NativeWebSocketPeer::finish_server_handshake() {
     handshake_->out =
         build_http_error_response(refusal_->status, refusal_->body, refusal_->headers);
     refusal_.reset();
+    phase_ = Phase::kWriteRefusal;
+    return;
+  }
+  if (looks_like_tls_record(handshake_->head_reader.head())) {
+    // A wss:// client at a ws:// endpoint: answer at once (in plain HTTP, which its TLS layer
+    // reports as not TLS) instead of waiting out the handshake timeout for a request.
+    handshake_status_ = 400;
+    set_last_error(
+        "Refused handshake with HTTP 400: the client speaks TLS to this plain "
+        "endpoint (it should use ws://, or wss:// with a TLS server).");
+    handshake_->out = build_http_error_response(
+        400, "This endpoint speaks plain HTTP (ws://), not TLS (wss://).\n");
     phase_ = Phase::kWriteRefusal;
     return;
   }

@@ -187,7 +187,13 @@ void StreamPeerTLS::step_handshake() {
       fail(verify_failure_text(verify, verify_name_),
            mismatch ? STATUS_ERROR_HOSTNAME_MISMATCH : STATUS_ERROR);
     } else {
-      fail("TLS handshake failed: " + native::openssl_error_text() + ".");
+      const std::string reason = native::openssl_error_text();
+      // What OpenSSL says when the other side answered in plain HTTP.
+      const bool plain = reason.find("wrong version number") != std::string::npos ||
+                         reason.find("packet length too long") != std::string::npos ||
+                         reason.find("http request") != std::string::npos;
+      fail("TLS handshake failed: " + reason +
+           (plain ? " (the other side does not seem to speak TLS; try ws://)." : "."));
     }
     return;
   }

@@ -3,6 +3,7 @@
 # wsp echo-server, over ws:// and wss://.
 set -u
 WSP="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+VERSION_H="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
 source "$(dirname "$0")/../junit.sh"
 source "$(dirname "$0")/../listening_port.sh"
 WORK="${TEST_TMPDIR:-$(mktemp -d)}/wsp_e2e"
@@ -128,7 +129,59 @@ help_texts() {
     ! "$WSP" connect --bogus 2>/dev/null
 }
 
+version() {
+  local header
+  header=$(sed -n 's/^#define WSPEER_VERSION "\(.*\)"/\1/p' "$VERSION_H")
+  [ -n "$header" ] && [ "$("$WSP" --version)" = "wsp $header (wspeer $header)" ] ||
+    { echo "wsp --version: $("$WSP" --version), header: $header"; return 1; }
+}
+
+short_flags_and_equals_values() {
+  printf 'x\n' | timeout 10 "$WSP" connect -s other -s chat -H 'X-Token: 1' -b \
+    "ws://127.0.0.1:$PORT/" >out.txt 2>err.txt || { cat err.txt; return 1; }
+  grep -q "with sub-protocol chat" err.txt && [ "$(cat out.txt)" = "<binary 1 bytes> 78" ] ||
+    { cat out.txt err.txt; return 1; }
+  printf 'y\n' | timeout 10 "$WSP" connect --protocol=chat --max-message=100 "ws://127.0.0.1:$PORT/" \
+    2>err.txt | grep -qx y || { cat err.txt; return 1; }
+}
+
+usage_errors_exit_2() {
+  local status
+  for args in "connect" "connect --bogus ws://x/" "connect http://example.com/" \
+    "connect ws://x/ --max-message" "echo-client" "echo-client ws:///bad" "echo-server --port 99999" \
+    "echo-server -p" "no-such-command"; do
+    # shellcheck disable=SC2086
+    timeout 10 "$WSP" $args </dev/null >/dev/null 2>err.txt
+    status=$?
+    [ "$status" = 2 ] || { echo "wsp $args: exit $status"; cat err.txt; return 1; }
+  done
+  "$WSP" connect --bogus 2>&1 | grep -q "Try 'wsp connect --help'"
+}
+
+interrupted_connect_closes_with_1000() {
+  start_server --host 127.0.0.1 || return 1
+  local pid=$SERVER_PID
+  (sleep 10 | timeout 10 "$WSP" connect "ws://127.0.0.1:$PORT/" >/dev/null 2>client.err) &
+  sleep 0.5
+  pkill -INT -f "wsp connect ws://127.0.0.1:$PORT/"
+  for _ in $(seq 1 50); do grep -q "closed: code 1000" "$WORK"/server.*.out.err 2>/dev/null && break; sleep 0.1; done
+  kill "$pid" 2>/dev/null
+  grep -q "closed with code 1000" client.err || { echo "client:"; cat client.err; return 1; }
+  grep -q "closed: code 1000" "$WORK"/server.*.out.err || { echo "the server did not see 1000"; return 1; }
+}
+
+hints_for_the_wrong_scheme() {
+  if printf 'x\n' | timeout 5 "$WSP" connect --ca ca.pem "wss://localhost:$PLAIN_PORT/" >/dev/null 2>err.txt; then return 1; fi
+  grep -q "does not seem to speak TLS; try ws://" err.txt || { cat err.txt; return 1; }
+  if printf 'x\n' | timeout 5 "$WSP" connect "ws://localhost:$PORT/" >/dev/null 2>err.txt; then return 1; fi
+  grep -q "if it speaks TLS, try wss://" err.txt || { cat err.txt; return 1; }
+}
+
 start_server --host '*' --protocol chat --max-message 12 || exit 1
+PLAIN_PORT=$PORT
+check "--version prints the version of core/version.h" version
+check "short flags (-s -H -b) and --flag=value" short_flags_and_equals_values
+check "usage errors exit 2 in every command" usage_errors_exit_2
 check "text messages echo and the close code is printed" text_echo
 check "binary messages print as hex" binary_echo
 check "sub-protocol negotiation" subprotocol
@@ -146,8 +199,10 @@ start_server --host 127.0.0.1 --tls-cert cert.pem --tls-key key.pem || exit 1
 check "wss with --ca" tls_with_ca
 check "wss with an unknown CA fails with a reason" tls_unknown_ca_fails
 check "wss with --insecure" tls_insecure
+check "wss:// to a plain server and ws:// to a TLS one give hints" hints_for_the_wrong_scheme
 check "echo-client answers a Python websockets server" echo_client_role
 check "Ctrl-C closes clients with 1001" interrupt_closes_clients_with_1001
 check "--busy-poll serves like the default" busy_poll_server_echoes
 check "--help for every command" help_texts
+check "Ctrl-C in wsp connect closes with 1000 and waits for the answer" interrupted_connect_closes_with_1000
 junit_finish wsp_e2e
