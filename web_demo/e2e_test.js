@@ -91,6 +91,18 @@ async function main() {
     await waitFor(ann, (s) => s.state === 'OPEN', 'Ann to connect');
     await waitFor(bob, (s) => s.state === 'OPEN', 'Bob to connect');
   });
+  await step('newcomers appear at distinct spots', async () => {
+    const s = await waitFor(ann, (x) => ['Ann', 'Bob'].every((n) => x.participants.some((p) => p.name === n)),
+      'Ann and Bob on Ann\'s page');
+    const a = s.participants.find((p) => p.name === 'Ann');
+    const b = s.participants.find((p) => p.name === 'Bob');
+    assert(Math.hypot(a.x - b.x, a.y - b.y) > 0.1, `Ann at (${a.x}, ${a.y}), Bob at (${b.x}, ${b.y})`);
+    const seen = await waitFor(bob, (x) => {
+      const p = x.participants.find((q) => q.name === 'Ann');
+      return p && Math.abs(p.x - a.x) < 0.01 && Math.abs(p.y - a.y) < 0.01;
+    }, "Ann's spot on Bob's page");
+    assert(seen, 'Bob sees Ann where she appeared');
+  });
   await step('the native bot (same C++ client code) joins the room', async () => {
     ({ child: bot } = await start(botBinary, ['--url', `ws://127.0.0.1:${port}/ws`], /joined/));
     for (const page of [ann, bob]) {
@@ -213,6 +225,8 @@ async function main() {
       await waitFor(page, (s) => s.state === 'CLOSED' && s.closeCode === 1001, 'close code 1001');
       const shown = await page.locator('#close').innerText();
       assert(shown.includes('1001') && shown.includes('server shutting down'), `close shown as ${shown}`);
+      const rtt = await page.locator('#rtt').innerText();
+      assert(rtt === '–', `the round trip is cleared after the close, shows ${rtt}`);
       assert(await page.locator('#error').isVisible(), 'the closing is explained in words');
       assert(await page.locator('#reconnect').isVisible(), 'a reconnect button appears');
     }

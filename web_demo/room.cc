@@ -1,5 +1,6 @@
 #include "web_demo/room.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -15,6 +16,15 @@ const char* const kColors[] = {"#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911
 // chat and membership changes are always queued.
 constexpr int64_t kMaxBufferedForState = 256 * 1024;
 
+// Where newcomer `id` appears: a golden-angle spiral around the centre, so that markers and
+// labels of people who join one after another do not overlap.
+void spawn_spot(int id, float* x, float* y) {
+  const double angle = id * 2.399963229728653;  // the golden angle, in radians
+  const double radius = 0.12 + 0.26 * ((id * 7) % 10) / 10.0;
+  *x = static_cast<float>(0.5 + radius * std::cos(angle));
+  *y = static_cast<float>(0.5 + radius * std::sin(angle));
+}
+
 }  // namespace
 
 void Room::admit(std::unique_ptr<WebSocketPeer> peer) {
@@ -23,6 +33,7 @@ void Room::admit(std::unique_ptr<WebSocketPeer> peer) {
   member.peer = std::move(peer);
   member.id = next_id_++;
   member.color = kColors[member.id % (sizeof(kColors) / sizeof(kColors[0]))];
+  spawn_spot(member.id, &member.x, &member.y);
   members_.emplace(raw, std::move(member));
 }
 
@@ -67,7 +78,11 @@ void Room::handle(Member& member, std::string_view message) {
     member.name = clean_text(rest, 24);
     if (member.name.empty()) member.name = "guest";
     member.joined = true;
-    send(member, "welcome " + std::to_string(member.id) + " " + member.color);
+    char welcome[96];
+    std::snprintf(welcome, sizeof(welcome), "welcome %d %s %.4f %.4f", member.id,
+                  member.color.c_str(), member.x, member.y);
+    send(member, welcome);
+    member.moved = true;  // the others learn where the newcomer is at the next tick
     std::string state;
     for (auto& [raw, other] : members_) {
       if (!other.joined || &other == &member) continue;

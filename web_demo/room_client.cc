@@ -69,7 +69,8 @@ void RoomClient::update(double now_ms) {
     }
     if (now_ms >= next_tick_ms_) {
       next_tick_ms_ = now_ms + kTickMilliseconds;
-      if (target_x_ != sent_x_ || target_y_ != sent_y_) {
+      // Not before the welcome: the server gives us our first spot.
+      if (own_id_ > 0 && (target_x_ != sent_x_ || target_y_ != sent_y_)) {
         char message[64];
         std::snprintf(message, sizeof(message), "move %.4f %.4f", target_x_, target_y_);
         send(message);
@@ -99,6 +100,7 @@ void RoomClient::update(double now_ms) {
   if (state == WebSocketPeer::STATE_CLOSED) {
     participants_.clear();
     stats_.in_per_second = stats_.out_per_second = 0;
+    stats_.rtt_ms = -1;  // no round trip without a connection
   }
 }
 
@@ -108,8 +110,14 @@ void RoomClient::handle(std::string_view message) {
   if (verb == "welcome") {
     int id = 0;
     char color[16] = {0};
-    if (std::sscanf(args.c_str(), "%d %15s", &id, color) == 2) {
+    float x = 0, y = 0;
+    const int fields = std::sscanf(args.c_str(), "%d %15s %f %f", &id, color, &x, &y);
+    if (fields >= 2) {
       own_id_ = id;
+      if (fields == 4) {  // the spot the server gave us: the server knows it already
+        target_x_ = sent_x_ = x;
+        target_y_ = sent_y_ = y;
+      }
       participants_[id] = {id, name_, color, target_x_, target_y_};
     }
   } else if (verb == "join") {

@@ -1,7 +1,7 @@
 // The demo room's message format, shared by the server, the browser client and the bot.
 // Text messages, one command per message, fields separated by spaces:
 //   client -> server: "hello NAME" | "move X Y" | "chat TEXT" | "ping T"
-//   server -> client: "welcome ID COLOR" | "join ID COLOR NAME" | "leave ID" | "pong T" |
+//   server -> client: "welcome ID COLOR X Y" | "join ID COLOR NAME" | "leave ID" | "pong T" |
 //                     "state ID X Y;ID X Y;..." | "chat ID TEXT"
 // X and Y are positions in [0, 1]; T is the sender's clock in milliseconds.
 #pragma once

@@ -9,17 +9,17 @@
 #include <memory>
 #include <vector>
 
+#include "web_demo/front_door.h"
+#include "web_demo/http_files.h"
+#include "web_demo/origin_policy.h"
+#include "web_demo/room.h"
+#include "web_demo/room_protocol.h"
 #include "wspeer/core/handshake.h"
 #include "wspeer/core/http.h"
 #include "wspeer/core/websocket_peer.h"
 #include "wspeer/platform/native/peer_poller.h"
 #include "wspeer/platform/native/stream_peer_tls.h"
 #include "wspeer/platform/native/tcp_server.h"
-#include "web_demo/front_door.h"
-#include "web_demo/http_files.h"
-#include "web_demo/origin_policy.h"
-#include "web_demo/room.h"
-#include "web_demo/room_protocol.h"
 
 namespace {
 

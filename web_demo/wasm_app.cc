@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <string>
 
-#include "wspeer/platform/web/web_websocket_peer.h"
 #include "web_demo/room_client.h"
+#include "wspeer/platform/web/web_websocket_peer.h"
 
 namespace {
 
