@@ -126,6 +126,28 @@ api_reference() {
     { echo "the WebSocketPeer page lacks its documentation"; return 1; }
 }
 
+# The README's first command, as a user runs it (kept to loopback; --host picks the address).
+readme_demo_command() {
+  (cd "$ROOT" && exec ./run demo --host 127.0.0.1 --port 0 >"$WORK/demo.log" 2>&1) &
+  local runner=$! url=""
+  for _ in $(seq 1 600); do
+    url=$(sed -n 's/.*Live demo running: open \(http:[^ ]*\) .*/\1/p' "$WORK/demo.log")
+    [ -n "$url" ] && break
+    kill -0 "$runner" 2>/dev/null || break
+    sleep 0.5
+  done
+  local status=0
+  [ -n "$url" ] || { tail -n 20 "$WORK/demo.log"; status=1; }
+  if [ "$status" = 0 ]; then
+    curl -sf "$url" | grep -q "<canvas" || { echo "no page at $url"; status=1; }
+  fi
+  pkill -INT -f "bazel-bin/web_demo/server --host 127.0.0.1" 2>/dev/null
+  pkill -f "bazel-bin/web_demo/bot --url" 2>/dev/null
+  wait "$runner" || { echo "./run demo exited with $? after Ctrl-C"; status=1; }
+  return $status
+}
+
+check "the README's ./run demo starts the room and serves the page" readme_demo_command
 check "the API reference (./run docs) builds without warnings" api_reference
 check "CMake: configure, build and install with no options" cmake_install || { junit_finish consumers; exit 1; }
 start_server || { echo "the installed wsp echo-server did not start"; exit 1; }
