@@ -1,7 +1,6 @@
 // The client side of the comparison: a wspeer client echoing messages through a server for a
 // fixed time, K messages in flight. Usage: client_bench --port P [--payload B] [--inflight K]
 // [--duration S]. Prints one JSON line.
-#include <poll.h>
 
 #include <chrono>
 #include <cstdio>
@@ -13,6 +12,7 @@
 #include "bench/client_options.h"
 #include "wspeer/core/websocket_peer.h"
 #include "wspeer/platform/native/native_websocket_peer.h"
+#include "wspeer/platform/native/net.h"
 
 int main(int argc, char** argv) {
   const auto [port, payload, inflight, duration] = wsp::bench::parse_client_options(argc, argv);
@@ -26,8 +26,7 @@ int main(int argc, char** argv) {
   auto wait = [&] {
     const wsp::PollInterest interest = native->get_poll_interest();
     if (interest.fd < 0 || interest.poll_now) return;
-    pollfd entry{interest.fd, interest.poll_events(), 0};
-    ::poll(&entry, 1, interest.timeout_ms(100));
+    wsp::native::wait_for(interest.fd, interest.wait_interest(), interest.timeout_ms(100));
   };
   while (peer->get_ready_state() == wsp::WebSocketPeer::STATE_CONNECTING) {
     peer->poll();

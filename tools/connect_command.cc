@@ -1,21 +1,21 @@
 // wsp connect: an interactive client. Each stdin line is sent as a message; every received
 // message is printed; the close code and reason are printed at the end.
-#include <poll.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <string>
+#include <thread>
 
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/stdin_lines.h"
 #include "tools/tls_flags.h"
 #include "wspeer/core/close_code.h"
 #include "wspeer/core/websocket_peer.h"
 #include "wspeer/platform/native/native_websocket_peer.h"
+#include "wspeer/platform/native/net.h"
 
 namespace wsp::tool {
 namespace {
@@ -119,7 +119,8 @@ int run_connect(int argc, char** argv) {
   std::signal(SIGTERM, on_interrupt);
   int interrupts_handled = 0;
   std::deque<std::string> lines;
-  std::string partial_line;
+  StdinLines input;
+  input.start();
   bool stdin_open = true;
   bool announced_open = false;
   Clock::time_point last_activity = Clock::now();
@@ -174,32 +175,15 @@ int run_connect(int argc, char** argv) {
       }
     }
 
-    // Wait for the socket, stdin, or the peer's next deadline.
+    // Wait for the socket or the peer's next deadline; stdin lines are checked between waits.
     const PollInterest interest = native->get_poll_interest();
-    pollfd fds[2];
-    nfds_t count = 0;
-    if (interest.fd >= 0) fds[count++] = {interest.fd, interest.poll_events(), 0};
-    if (stdin_open) fds[count++] = {STDIN_FILENO, POLLIN, 0};
-    const int timeout = interest.timeout_ms(stdin_open ? 200 : 20);
-    ::poll(fds, count, timeout);
-    if (stdin_open && (fds[count - 1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      char buffer[65536];
-      const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof(buffer));
-      if (n <= 0) {
-        stdin_open = false;
-        if (!partial_line.empty()) lines.push_back(std::move(partial_line));
-        partial_line.clear();
-      } else {
-        partial_line.append(buffer, static_cast<size_t>(n));
-        size_t newline;
-        while ((newline = partial_line.find('\n')) != std::string::npos) {
-          std::string line = partial_line.substr(0, newline);
-          if (!line.empty() && line.back() == '\r') line.pop_back();
-          lines.push_back(std::move(line));
-          partial_line.erase(0, newline + 1);
-        }
-      }
+    const int timeout = interest.timeout_ms(stdin_open ? 20 : 200);
+    if (interest.fd >= 0 && !interest.poll_now) {
+      native::wait_for(interest.fd, interest.wait_interest(), timeout);
+    } else if (!interest.poll_now) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(timeout));
     }
+    if (stdin_open) stdin_open = input.take(&lines);
   }
 
   const int code = peer->get_close_code();

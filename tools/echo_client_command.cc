@@ -1,6 +1,5 @@
 // wsp echo-client: echoes every message a server sends, until the server closes. This is the
 // client role of a conformance run.
-#include <poll.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -12,6 +11,7 @@
 #include "wspeer/core/close_code.h"
 #include "wspeer/core/websocket_peer.h"
 #include "wspeer/platform/native/native_websocket_peer.h"
+#include "wspeer/platform/native/net.h"
 
 namespace wsp::tool {
 namespace {
@@ -69,9 +69,7 @@ int run_echo_client(int argc, char** argv) {
     echo_pending(*peer, max_buffered);
     const PollInterest interest = native->get_poll_interest();
     if (interest.fd < 0 || interest.poll_now) continue;
-    pollfd fd{interest.fd, interest.poll_events(), 0};
-    const int timeout = interest.timeout_ms(1000);
-    ::poll(&fd, 1, timeout);
+    native::wait_for(interest.fd, interest.wait_interest(), interest.timeout_ms(1000));
   }
   const int code = peer->get_close_code();
   std::fprintf(stderr, "closed with code %d%s%s\n", code,

@@ -1,7 +1,5 @@
 #include "wspeer/platform/native/native_websocket_peer.h"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -753,8 +751,9 @@ void NativeWebSocketPeer::set_no_delay(bool enabled) {
   if (stream_ && phase_ != Phase::kConnecting) stream_->set_no_delay(enabled);
 }
 
-short PollInterest::poll_events() const {
-  return static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0));
+short PollInterest::wait_interest() const {
+  return static_cast<short>((want_read ? native::kReadable : 0) |
+                            (want_write ? native::kWritable : 0));
 }
 
 int PollInterest::timeout_ms(int max_ms) const {

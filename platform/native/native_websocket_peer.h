@@ -27,9 +27,10 @@ struct PollInterest {
   bool poll_now = false;  ///< work is possible without waiting (buffered input, EOF to finish)
   Clock::time_point deadline = Clock::time_point::max();  ///< poll() by then (timeouts, heartbeat)
 
-  /// For poll(2): the events to wait for, and how long to wait at most (0 when work is waiting,
-  /// otherwise until the deadline, capped at `max_ms`).
-  short poll_events() const;
+  /// For native::wait_for() / wait_many(): the readiness to wait for (kReadable, kWritable), and
+  /// how long to wait at most (0 when work is waiting, otherwise until the deadline, capped at
+  /// `max_ms`).
+  short wait_interest() const;
   int timeout_ms(int max_ms) const;
 };
 

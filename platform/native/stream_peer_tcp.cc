@@ -1,21 +1,13 @@
 #include "wspeer/platform/native/stream_peer_tcp.h"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
-
-#include "wspeer/platform/native/net.h"
 
 namespace wsp {
 
 using native::address_host;
 using native::address_port;
 using native::address_text;
-using native::errno_text;
+using native::error_text;
 
 StreamPeerTCP::~StreamPeerTCP() { StreamPeerTCP::disconnect(); }
 
@@ -43,35 +35,28 @@ Error StreamPeerTCP::connect_to_address(const sockaddr_storage& address) {
   disconnect();
   last_error_.clear();
   set_remote(address);
-  fd_ = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-  if (fd_ < 0) {
-    fail("Cannot create a socket: " + errno_text(errno) + ".");
+  fd_ = native::open_tcp_socket(address.ss_family);
+  if (fd_ == native::kNoSocket) {
+    fail("Cannot create a socket: " + error_text(native::last_error()) + ".");
     return ERR_CANT_CREATE;
   }
-  if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), native::address_length(address)) ==
-      0) {
-    status_ = STATUS_CONNECTED;
-    return OK;
+  int error = 0;
+  if (!native::start_connect(fd_, address, &error)) {
+    fail("Cannot connect to " + address_text(address) + ": " + error_text(error) + ".");
+    return ERR_CANT_CONNECT;
   }
-  if (errno == EINPROGRESS) {
-    status_ = STATUS_CONNECTING;
-    return OK;
-  }
-  fail("Cannot connect to " + address_text(address) + ": " + errno_text(errno) + ".");
-  return ERR_CANT_CONNECT;
+  status_ = error == 0 ? STATUS_CONNECTED : STATUS_CONNECTING;
+  return OK;
 }
 
 void StreamPeerTCP::poll() {
   if (status_ != STATUS_CONNECTING) return;
-  pollfd entry{fd_, POLLOUT, 0};
-  if (::poll(&entry, 1, 0) <= 0) return;
-  int error = 0;
-  socklen_t length = sizeof(error);
-  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+  if (native::wait_for(fd_, native::kWritable, 0) == 0) return;
+  const int error = native::connect_result(fd_);
   if (error == 0) {
     status_ = STATUS_CONNECTED;
   } else {
-    fail("Cannot connect to " + address_text(remote()) + ": " + errno_text(error) + ".");
+    fail("Cannot connect to " + address_text(remote()) + ": " + error_text(error) + ".");
   }
 }
 
@@ -86,25 +71,14 @@ Error StreamPeerTCP::put_partial_data(const uint8_t* data, int size, int* sent) 
 Error StreamPeerTCP::put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent) {
   *sent = 0;
   if (status_ != STATUS_CONNECTED) return status_ == STATUS_CONNECTING ? OK : ERR_CONNECTION_ERROR;
-  ssize_t n;
-  if (count == 1) {
-    n = ::send(fd_, parts[0].data, parts[0].size, MSG_NOSIGNAL);  // no iovec for the kernel to copy
-  } else {
-    iovec vectors[8];
-    const int used = count < 8 ? count : 8;
-    for (int i = 0; i < used; ++i)
-      vectors[i] = {const_cast<uint8_t*>(parts[i].data), parts[i].size};
-    msghdr message{};
-    message.msg_iov = vectors;
-    message.msg_iovlen = static_cast<size_t>(used);
-    n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
-  }
+  int error = 0;
+  const long n = native::send_some(fd_, parts, count, &error);
   if (n >= 0) {
     *sent = static_cast<size_t>(n);
     return OK;
   }
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return OK;
-  fail("Connection to " + address_text(remote()) + " failed while sending: " + errno_text(errno) +
+  if (error == 0) return OK;  // the socket is full: back-pressure
+  fail("Connection to " + address_text(remote()) + " failed while sending: " + error_text(error) +
        ".");
   return ERR_CONNECTION_ERROR;
 }
@@ -113,7 +87,8 @@ Error StreamPeerTCP::get_partial_data(uint8_t* buffer, int size, int* received) 
   *received = 0;
   if (status_ != STATUS_CONNECTED) return status_ == STATUS_CONNECTING ? OK : ERR_CONNECTION_ERROR;
   if (size <= 0) return OK;
-  const ssize_t n = ::recv(fd_, buffer, static_cast<size_t>(size), 0);
+  int error = 0;
+  const long n = native::receive_some(fd_, buffer, static_cast<size_t>(size), &error);
   if (n > 0) {
     *received = static_cast<int>(n);
     return OK;
@@ -122,8 +97,8 @@ Error StreamPeerTCP::get_partial_data(uint8_t* buffer, int size, int* received) 
     last_error_ = "Connection closed by " + address_text(remote()) + ".";
     return ERR_FILE_EOF;
   }
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return OK;
-  fail("Connection to " + address_text(remote()) + " failed while receiving: " + errno_text(errno) +
+  if (error == 0) return OK;  // nothing to read yet
+  fail("Connection to " + address_text(remote()) + " failed while receiving: " + error_text(error) +
        ".");
   return ERR_CONNECTION_ERROR;
 }
@@ -135,26 +110,26 @@ void StreamPeerTCP::disconnect() {
     // the peer gets an orderly FIN after everything we sent.
     if (status_ == STATUS_CONNECTED) {
       uint8_t sink[4096];
-      for (int i = 0; i < 256 && ::recv(fd_, sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
+      int error = 0;
+      for (int i = 0; i < 256 && native::receive_some(fd_, sink, sizeof(sink), &error) > 0; ++i) {
       }
     }
-    ::close(fd_);
+    native::close_socket(fd_);
   }
   fd_ = -1;
   if (status_ != STATUS_ERROR) status_ = STATUS_NONE;
 }
 
+void StreamPeerTCP::shutdown_write() {
+  if (fd_ >= 0 && status_ == STATUS_CONNECTED) native::shutdown_write(fd_);
+}
+
 StreamPeer::Hangup StreamPeerTCP::check_hangup() const {
   if (status_ == STATUS_ERROR) return HANGUP_BROKEN;
   if (fd_ < 0 || status_ != STATUS_CONNECTED) return HANGUP_NONE;
-  pollfd entry{fd_, POLLRDHUP, 0};
-  if (::poll(&entry, 1, 0) <= 0) return HANGUP_NONE;
-  if (entry.revents & (POLLERR | POLLHUP)) return HANGUP_BROKEN;
-  return (entry.revents & POLLRDHUP) ? HANGUP_REMOTE_FINISHED : HANGUP_NONE;
-}
-
-void StreamPeerTCP::shutdown_write() {
-  if (fd_ >= 0 && status_ == STATUS_CONNECTED) ::shutdown(fd_, SHUT_WR);
+  const short ready = native::wait_for(fd_, native::kPeerClosed, 0);
+  if (ready & (native::kHangup | native::kError)) return HANGUP_BROKEN;
+  return (ready & native::kPeerClosed) ? HANGUP_REMOTE_FINISHED : HANGUP_NONE;
 }
 
 std::string StreamPeerTCP::get_connected_host() const {
@@ -179,7 +154,7 @@ sockaddr_storage StreamPeerTCP::remote() const {
 
 void StreamPeerTCP::fail(std::string message) {
   last_error_ = std::move(message);
-  if (fd_ >= 0) ::close(fd_);
+  native::close_socket(fd_);
   fd_ = -1;
   status_ = STATUS_ERROR;
 }

@@ -1,13 +1,11 @@
 // StreamPeerTCP: a non-blocking TCP stream (Godot's StreamPeerTCP).
 #pragma once
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <memory>
 #include <string>
 
 #include "wspeer/core/stream_peer.h"
+#include "wspeer/platform/native/net.h"
 
 namespace wsp {
 

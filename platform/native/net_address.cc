@@ -1,28 +1,13 @@
-#include "wspeer/platform/native/net.h"
-
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/tcp.h>
-
+// Addresses: the same calls (inet_ntop, inet_pton, byte order) on every platform.
 #include <cstring>
 
+#include "wspeer/platform/native/net.h"
+
+#ifndef _WIN32
+#include <arpa/inet.h>
+#endif
+
 namespace wsp::native {
-
-std::string errno_text(int error_number) {
-  char buffer[256];
-  // GNU strerror_r returns a pointer that may or may not be `buffer`.
-  return std::string(strerror_r(error_number, buffer, sizeof(buffer)));
-}
-
-bool set_nonblocking(int fd) {
-  const int flags = fcntl(fd, F_GETFL, 0);
-  return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
-}
-
-bool set_tcp_nodelay(int fd, bool enabled) {
-  const int value = enabled ? 1 : 0;
-  return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, sizeof(value)) == 0;
-}
 
 std::string address_host(const sockaddr_storage& address) {
   char text[INET6_ADDRSTRLEN] = {};
