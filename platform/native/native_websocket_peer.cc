@@ -753,7 +753,8 @@ void NativeWebSocketPeer::set_no_delay(bool enabled) {
 
 short PollInterest::wait_interest() const {
   return static_cast<short>((want_read ? native::kReadable : 0) |
-                            (want_write ? native::kWritable : 0));
+                            (want_write ? native::kWritable : 0) |
+                            (want_hangup ? native::kPeerClosed : 0));
 }
 
 int PollInterest::timeout_ms(int max_ms) const {
@@ -804,8 +805,13 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
                       (protocol_->has_parked_input() && !inbound_.full());
   if (state_ == STATE_CLOSING) interest.deadline = close_deadline_;
   if (state_ == STATE_OPEN && heartbeat_.enabled()) interest.deadline = heartbeat_.next_due();
-  if (paused_hangup_deadline_ != Clock::time_point::max() && reading_paused())
-    interest.deadline = std::min(interest.deadline, paused_hangup_deadline_);
+  if (!transport_closed_ && reading_paused()) {
+    if (paused_hangup_deadline_ == Clock::time_point::max()) {
+      interest.want_hangup = true;  // not seen yet: ask to be told (once)
+    } else {
+      interest.deadline = std::min(interest.deadline, paused_hangup_deadline_);
+    }
+  }
   if (holds_idle_buffers())
     interest.deadline = std::min(interest.deadline, last_activity_ + kIdleRelease);
   return interest;

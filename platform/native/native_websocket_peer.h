@@ -25,6 +25,9 @@ struct PollInterest {
   bool want_read = false;
   bool want_write = false;
   bool poll_now = false;  ///< work is possible without waiting (buffered input, EOF to finish)
+  /// Reading is paused and the peer wants to hear if the remote ends its side (a loop that
+  /// reports only what it is asked for should ask for kPeerClosed; see watch_paused_transport).
+  bool want_hangup = false;
   Clock::time_point deadline = Clock::time_point::max();  ///< poll() by then (timeouts, heartbeat)
 
   /// For native::wait_for() / wait_many(): the readiness to wait for (kReadable, kWritable), and

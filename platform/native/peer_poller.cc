@@ -1,15 +1,15 @@
 #include "wspeer/platform/native/peer_poller.h"
 
-#include <sys/epoll.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
+
+#include "wspeer/platform/native/net.h"
 
 namespace wsp {
 namespace {
 
-// Servers and raw streams are told apart from peers in epoll data by the low bits of the pointer.
+// Servers and raw streams are told apart from peers in the set's tags by the low bits of the
+// pointer.
 constexpr uintptr_t kServerTag = 1;
 constexpr uintptr_t kStreamTag = 2;
 constexpr uintptr_t kTagMask = 3;
@@ -18,23 +18,18 @@ void* tag(void* object, uintptr_t kind) {
   return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(object) | kind);
 }
 
-epoll_event stream_event(StreamPeer* stream, bool want_write) {
-  epoll_event event{};
-  event.events = EPOLLIN | EPOLLRDHUP;
-  if (want_write) event.events |= EPOLLOUT;
-  event.data.ptr = tag(stream, kStreamTag);
-  return event;
+short stream_interest(bool want_write) {
+  return static_cast<short>(native::kReadable | (want_write ? native::kWritable : 0));
 }
 
 }  // namespace
 
-PeerPoller::PeerPoller() : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
-  if (epoll_fd_ < 0) std::abort();  // out of file descriptors at construction: nothing can work
-}
+PeerPoller::PeerPoller(Backend backend)
+    : set_(backend == Backend::kPoll ? native::make_poll_readiness_set()
+                                     : native::make_default_readiness_set()) {}
 
 PeerPoller::~PeerPoller() {
   for (auto& [peer, entry] : entries_) entry->peer->set_read_gate(nullptr);
-  ::close(epoll_fd_);
 }
 
 void PeerPoller::add(WebSocketPeer* peer) {
@@ -105,11 +100,10 @@ void PeerPoller::remove(WebSocketPeer* peer) {
   auto found = entries_.find(peer);
   if (found == entries_.end()) return;
   Entry* entry = found->second.get();
-  // A socket the peer already closed left epoll by itself, and its number may belong to a new
-  // connection by now: only a socket that is still the peer's is unregistered.
+  // A socket the peer already closed may have its number reused by a new connection by now.
   const PollInterest interest = entry->peer->get_poll_interest();
-  if (entry->fd >= 0 && interest.fd == entry->fd && interest.stream == entry->stream) {
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, entry->fd, nullptr);
+  if (entry->fd >= 0) {
+    set_->forget(entry, entry->fd, interest.fd == entry->fd && interest.stream == entry->stream);
   }
   entry->fd = -1;
   unregister(entry);
@@ -126,32 +120,27 @@ void PeerPoller::update(WebSocketPeer* peer) {
 
 void PeerPoller::add_server(TCPServer* server) {
   if (!server->is_listening()) return;
-  epoll_event event{};
-  event.events = EPOLLIN;
-  event.data.ptr = tag(server, kServerTag);
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, server->get_native_handle(), &event);
+  set_->watch(tag(server, kServerTag), server->get_native_handle(), native::kReadable, false);
   servers_.push_back(server);
 }
 
 void PeerPoller::remove_server(TCPServer* server) {
-  if (server->is_listening())
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, server->get_native_handle(), nullptr);
+  set_->forget(tag(server, kServerTag), server->get_native_handle(), server->is_listening());
   servers_.erase(std::remove(servers_.begin(), servers_.end(), server), servers_.end());
 }
 
 void PeerPoller::add_stream(StreamPeer* stream, bool want_write) {
-  epoll_event event = stream_event(stream, want_write);
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stream->get_native_handle(), &event);
+  set_->watch(tag(stream, kStreamTag), stream->get_native_handle(), stream_interest(want_write),
+              false);
 }
 
 void PeerPoller::update_stream(StreamPeer* stream, bool want_write) {
-  epoll_event event = stream_event(stream, want_write);
-  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, stream->get_native_handle(), &event);
+  add_stream(stream, want_write);
 }
 
 void PeerPoller::remove_stream(StreamPeer* stream) {
-  if (stream->get_native_handle() >= 0)
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, stream->get_native_handle(), nullptr);
+  set_->forget(tag(stream, kStreamTag), stream->get_native_handle(),
+               stream->get_native_handle() >= 0);
 }
 
 void PeerPoller::set_busy_poll(std::chrono::microseconds window) {
@@ -159,16 +148,15 @@ void PeerPoller::set_busy_poll(std::chrono::microseconds window) {
                           std::chrono::microseconds{std::chrono::milliseconds{100}});
 }
 
-int PeerPoller::wait_for_events(epoll_event* events, int max_events, int timeout_ms) {
-  if (timeout_ms == 0 || busy_poll_.count() == 0) {
-    return epoll_wait(epoll_fd_, events, max_events, timeout_ms);
-  }
+int PeerPoller::wait_for_events(native::ReadinessSet::Event* events, int max_events,
+                                int timeout_ms) {
+  if (timeout_ms == 0 || busy_poll_.count() == 0) return set_->wait(events, max_events, timeout_ms);
   const Clock::time_point start = Clock::now();
   Clock::time_point spin_until = start + busy_poll_;
   if (timeout_ms > 0)
     spin_until = std::min(spin_until, start + std::chrono::milliseconds(timeout_ms));
   for (;;) {
-    const int count = epoll_wait(epoll_fd_, events, max_events, 0);
+    const int count = set_->wait(events, max_events, 0);
     if (count != 0) return count;
     if (Clock::now() >= spin_until) break;
   }
@@ -177,7 +165,7 @@ int PeerPoller::wait_for_events(epoll_event* events, int max_events, int timeout
     const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     timeout_ms = static_cast<int>(std::max<long long>(0, timeout_ms - spent.count()));
   }
-  return epoll_wait(epoll_fd_, events, max_events, timeout_ms);
+  return set_->wait(events, max_events, timeout_ms);
 }
 
 void PeerPoller::unregister(Entry* entry) {
@@ -213,18 +201,22 @@ void PeerPoller::refresh(Entry* entry) {
   const PollInterest interest = entry->peer->get_poll_interest();
   if (interest.fd != entry->fd || interest.stream != entry->stream) {
     // A new transport (next address; TLS over TCP keeps the fd): register the socket afresh.
-    // A socket the peer replaced was closed, which removed it from epoll already (unregistering
-    // its number could hit a new connection that reuses it). Edge-triggered on both
-    // directions: a peer is woken when its socket changes; its interest decides what poll() does.
+    // The socket the peer replaced was closed (its number may be reused already).
+    if (entry->fd >= 0) set_->forget(entry, entry->fd, false);
     entry->fd = interest.fd;
     entry->stream = interest.stream;
-    if (entry->fd >= 0) {
-      epoll_event event{};
-      event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-      event.data.ptr = entry;
-      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, entry->fd, &event) != 0) {
-        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, entry->fd, &event);
-      }
+    entry->watched_interest = -1;
+    // Edge-triggered where the set allows: a peer is woken when its socket changes, its
+    // interest decides what poll() does, and nothing is registered again per message.
+    if (entry->fd >= 0 && set_->edge_triggered()) set_->watch(entry, entry->fd, 0, true);
+  }
+  if (entry->fd >= 0 && !set_->edge_triggered()) {
+    // Level-triggered: watch only what the peer wants now, or a ready socket it is not going to
+    // read (its input paused) would wake every round.
+    const short wanted = interest.wait_interest();
+    if (wanted != entry->watched_interest) {
+      set_->watch(entry, entry->fd, wanted, false);
+      entry->watched_interest = wanted;
     }
   }
   // A deadline that moved later keeps the earlier timer: it fires early, the peer is polled and
@@ -313,19 +305,21 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
     timeout = timeout < 0 ? due : std::min(timeout, due);
   }
 
-  epoll_event events[512];
+  native::ReadinessSet::Event events[512];
   const int count = wait_for_events(events, 512, timeout);
   for (int i = 0; i < count; ++i) {
-    const auto tagged = reinterpret_cast<uintptr_t>(events[i].data.ptr);
+    const auto tagged = reinterpret_cast<uintptr_t>(events[i].tag);
     if ((tagged & kTagMask) == kServerTag) {
       ready_servers_.push_back(reinterpret_cast<TCPServer*>(tagged & ~kTagMask));
     } else if ((tagged & kTagMask) == kStreamTag) {
       ready_streams_.push_back(reinterpret_cast<StreamPeer*>(tagged & ~kTagMask));
     } else {
-      Entry* entry = static_cast<Entry*>(events[i].data.ptr);
+      Entry* entry = static_cast<Entry*>(events[i].tag);
       // Edge-triggered: the end of stream or reset that came with the last data is reported
       // once, here, and a short read would otherwise be taken to mean "drained".
-      if (events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) entry->peer->notify_hangup();
+      if (events[i].ready & (native::kHangup | native::kError | native::kPeerClosed)) {
+        entry->peer->notify_hangup();
+      }
       make_ready(entry);
     }
   }

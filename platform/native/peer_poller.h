@@ -1,5 +1,5 @@
-// PeerPoller: waits on many native peers at once (epoll), so a server's cost per round grows with
-// the peers that have work, not with all connected peers.
+// PeerPoller: waits on many native peers at once, so a server's cost per round grows with the
+// peers that have work (epoll on Linux), and works on every platform (poll, WSAPoll).
 #pragma once
 
 #include <chrono>
@@ -12,9 +12,8 @@
 #include "wspeer/core/heartbeat.h"
 #include "wspeer/core/websocket_peer.h"
 #include "wspeer/platform/native/native_websocket_peer.h"
+#include "wspeer/platform/native/readiness_set.h"
 #include "wspeer/platform/native/tcp_server.h"
-
-struct epoll_event;
 
 namespace wsp {
 
@@ -29,7 +28,10 @@ namespace wsp {
 /// even when it closed outside wait() (reject_request(), close(-1)).
 class PeerPoller {
  public:
-  PeerPoller();
+  // How to wait: the platform's best (epoll on Linux, poll elsewhere), or poll(2)/WSAPoll()
+  // explicitly (on Linux too, where it serves to test what other platforms run).
+  enum class Backend { kDefault, kPoll };
+  explicit PeerPoller(Backend backend = Backend::kDefault);
   ~PeerPoller();
   PeerPoller(const PeerPoller&) = delete;
   PeerPoller& operator=(const PeerPoller&) = delete;
@@ -94,7 +96,8 @@ class PeerPoller {
     int fd = -1;
     const void* stream = nullptr;
     bool want_read = false;
-    bool queued = false;   ///< already in ready_ this round
+    short watched_interest = -1;  // what a level-triggered set watches for it now
+    bool queued = false;          ///< already in ready_ this round
     bool watched = false;  ///< re-examined at every wait() while it waits for the application
     bool in_watch_list = false;
     bool has_timer = false;
@@ -114,9 +117,9 @@ class PeerPoller {
   TimerMap::iterator arm_timer(Entry* entry, Clock::time_point deadline);
   void make_ready(Entry* entry);
   void unregister(Entry* entry);
-  int wait_for_events(epoll_event* events, int max_events, int timeout_ms);
+  int wait_for_events(native::ReadinessSet::Event* events, int max_events, int timeout_ms);
 
-  int epoll_fd_ = -1;
+  std::unique_ptr<native::ReadinessSet> set_;
   std::chrono::microseconds busy_poll_{0};
   std::unordered_map<WebSocketPeer*, std::unique_ptr<Entry>> entries_;
   TimerMap timers_;

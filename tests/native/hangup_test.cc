@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
-#include "wspeer/platform/native/peer_poller.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
+#include "wspeer/platform/native/peer_poller.h"
 
 namespace wsp {
 namespace {
@@ -23,8 +23,8 @@ using test::RawSocket;
 
 // Drives `peer` through a PeerPoller (as servers do) without ever taking its messages, until it
 // is CLOSED or `seconds` pass.
-bool poller_until_closed(WebSocketPeer* peer, double seconds) {
-  PeerPoller poller;
+bool poller_until_closed_with(PeerPoller::Backend backend, WebSocketPeer* peer, double seconds) {
+  PeerPoller poller(backend);
   poller.add(peer);
   const Clock::time_point until =
       Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
@@ -33,6 +33,14 @@ bool poller_until_closed(WebSocketPeer* peer, double seconds) {
   }
   poller.remove(peer);
   return peer->get_ready_state() == WebSocketPeer::STATE_CLOSED;
+}
+
+bool poller_until_closed(WebSocketPeer* peer, double seconds) {
+  return poller_until_closed_with(PeerPoller::Backend::kDefault, peer, seconds);
+}
+
+bool poll_set_until_closed(WebSocketPeer* peer, double seconds) {
+  return poller_until_closed_with(PeerPoller::Backend::kPoll, peer, seconds);
 }
 
 // Same, with a plain loop that polls the peer every few milliseconds.
@@ -135,9 +143,13 @@ TEST_P(Hangup, APausedPeerThatResumesInTimeDeliversEverythingBeforeTheEnd) {
   EXPECT_EQ(pair.server->get_close_code(), -1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, Hangup, testing::Values(&poller_until_closed, &loop_until_closed),
+INSTANTIATE_TEST_SUITE_P(Drivers, Hangup,
+                         testing::Values(&poller_until_closed, &poll_set_until_closed,
+                                         &loop_until_closed),
                          [](const testing::TestParamInfo<Driver>& info) {
-                           return info.param == &poller_until_closed ? "PeerPoller" : "PollLoop";
+                           return info.param == &poller_until_closed     ? "PeerPoller"
+                                  : info.param == &poll_set_until_closed ? "PeerPollerPollSet"
+                                                                         : "PollLoop";
                          });
 
 }  // namespace

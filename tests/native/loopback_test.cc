@@ -6,10 +6,10 @@
 #include <numeric>
 #include <thread>
 
-#include "wspeer/core/close_code.h"
-#include "wspeer/platform/native/native_websocket_peer.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/platform/native/native_websocket_peer.h"
 
 namespace wsp {
 namespace {

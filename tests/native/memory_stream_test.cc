@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "wspeer/core/websocket_peer.h"
 #include "tests/native/raw_peer.h"
+#include "wspeer/core/websocket_peer.h"
 
 namespace wsp {
 namespace {

@@ -57,10 +57,20 @@ void settle(PeerPoller& poller) {
   }
 }
 
-TEST(PeerPoller, ReportsThePeerAMessageArrivedFor) {
+// Every case runs with the platform's default set (epoll on Linux) and with poll(2), the one
+// other platforms use.
+class PeerPollerTest : public testing::TestWithParam<PeerPoller::Backend> {};
+
+INSTANTIATE_TEST_SUITE_P(Backends, PeerPollerTest,
+                         testing::Values(PeerPoller::Backend::kDefault, PeerPoller::Backend::kPoll),
+                         [](const testing::TestParamInfo<PeerPoller::Backend>& info) {
+                           return info.param == PeerPoller::Backend::kPoll ? "Poll" : "Default";
+                         });
+
+TEST_P(PeerPollerTest, ReportsThePeerAMessageArrivedFor) {
   auto pair = open_pair();
   auto other = open_pair();
-  PeerPoller poller;
+  PeerPoller poller(GetParam());
   poller.add(pair.server.get());
   poller.add(other.server.get());
   settle(poller);
@@ -73,9 +83,9 @@ TEST(PeerPoller, ReportsThePeerAMessageArrivedFor) {
   EXPECT_EQ(poller.size(), 2u);
 }
 
-TEST(PeerPoller, AnIdleWaitSleepsForItsTimeout) {
+TEST_P(PeerPollerTest, AnIdleWaitSleepsForItsTimeout) {
   auto pair = open_pair();
-  PeerPoller poller;
+  PeerPoller poller(GetParam());
   poller.add(pair.server.get());
   settle(poller);
 
@@ -88,9 +98,9 @@ TEST(PeerPoller, AnIdleWaitSleepsForItsTimeout) {
   EXPECT_LT(thread_cpu_time() - cpu_before, milliseconds(40)) << "an idle wait must sleep";
 }
 
-TEST(PeerPoller, ReportsAServerWithAPendingConnection) {
+TEST_P(PeerPollerTest, ReportsAServerWithAPendingConnection) {
   test::LoopbackServer listener;
-  PeerPoller poller;
+  PeerPoller poller(GetParam());
   poller.add_server(&listener.server());
   EXPECT_TRUE(poller.wait(0).empty());
   EXPECT_TRUE(poller.ready_servers().empty());
@@ -109,11 +119,11 @@ TEST(PeerPoller, ReportsAServerWithAPendingConnection) {
   poller.remove_server(&listener.server());
 }
 
-TEST(PeerPoller, APeerIsWokenAtEachOfItsDeadlines) {
+TEST_P(PeerPollerTest, APeerIsWokenAtEachOfItsDeadlines) {
   // A heartbeat every 100 ms gives the server peer a deadline without any traffic; each one
   // must wake it, including those set after a timer fired.
   auto pair = open_pair({}, [](WebSocketPeer& server) { server.set_heartbeat_interval(0.1); });
-  PeerPoller poller;
+  PeerPoller poller(GetParam());
   poller.add(pair.server.get());
   int wakes = 0;
   const Clock::time_point start = Clock::now();
@@ -129,9 +139,9 @@ TEST(PeerPoller, APeerIsWokenAtEachOfItsDeadlines) {
   EXPECT_EQ(pair.server->get_ready_state(), WebSocketPeer::STATE_OPEN);
 }
 
-TEST(PeerPoller, ARemovedPeerIsNoLongerReported) {
+TEST_P(PeerPollerTest, ARemovedPeerIsNoLongerReported) {
   auto pair = open_pair();
-  PeerPoller poller;
+  PeerPoller poller(GetParam());
   poller.add(pair.server.get());
   settle(poller);
   poller.remove(pair.server.get());
@@ -145,8 +155,8 @@ TEST(PeerPoller, ARemovedPeerIsNoLongerReported) {
                          [&] { return pair.server->get_available_packet_count() == 1; }));
 }
 
-TEST(PeerPoller, BusyPollWindowIsOffByDefaultAndClamped) {
-  PeerPoller poller;
+TEST_P(PeerPollerTest, BusyPollWindowIsOffByDefaultAndClamped) {
+  PeerPoller poller(GetParam());
   EXPECT_EQ(poller.get_busy_poll().count(), 0);
   poller.set_busy_poll(std::chrono::microseconds(50));
   EXPECT_EQ(poller.get_busy_poll().count(), 50);
@@ -156,9 +166,9 @@ TEST(PeerPoller, BusyPollWindowIsOffByDefaultAndClamped) {
   EXPECT_EQ(poller.get_busy_poll().count(), 0);
 }
 
-TEST(PeerPoller, BusyPollSpinsForItsWindowThenSleepsForTheRestOfTheTimeout) {
+TEST_P(PeerPollerTest, BusyPollSpinsForItsWindowThenSleepsForTheRestOfTheTimeout) {
   auto pair = open_pair();
-  PeerPoller poller;
+  PeerPoller poller(GetParam());
   poller.add(pair.server.get());
   settle(poller);
   poller.set_busy_poll(milliseconds(60));
@@ -176,17 +186,17 @@ TEST(PeerPoller, BusyPollSpinsForItsWindowThenSleepsForTheRestOfTheTimeout) {
   EXPECT_LT(cpu, milliseconds(200));
 }
 
-TEST(PeerPoller, BusyPollNeverOutlastsAShortTimeout) {
-  PeerPoller poller;
+TEST_P(PeerPollerTest, BusyPollNeverOutlastsAShortTimeout) {
+  PeerPoller poller(GetParam());
   poller.set_busy_poll(milliseconds(100));
   const Clock::time_point start = Clock::now();
   EXPECT_TRUE(poller.wait(10).empty());
   EXPECT_LT(Clock::now() - start, milliseconds(80));
 }
 
-TEST(PeerPoller, BusyPollDeliversTrafficThatArrivesWhileSpinning) {
+TEST_P(PeerPollerTest, BusyPollDeliversTrafficThatArrivesWhileSpinning) {
   auto pair = open_pair();
-  PeerPoller poller;
+  PeerPoller poller(GetParam());
   poller.add(pair.server.get());
   settle(poller);
   poller.set_busy_poll(milliseconds(100));
@@ -219,9 +229,9 @@ TEST(PeerPoller, BusyPollDeliversTrafficThatArrivesWhileSpinning) {
 namespace wsp {
 namespace {
 
-TEST(PeerPoller, APeerClosedOutsideWaitIsReturnedOnceSoItCanBeRemoved) {
+TEST_P(PeerPollerTest, APeerClosedOutsideWaitIsReturnedOnceSoItCanBeRemoved) {
   auto pair = test::open_pair();
-  PeerPoller poller;
+  PeerPoller poller(GetParam());
   poller.add(pair.server.get());
   settle(poller);
   pair.server->close(-1);  // e.g. an application decision made between rounds

@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
-#include "wspeer/core/handshake.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
+#include "wspeer/core/handshake.h"
 
 namespace wsp {
 namespace {

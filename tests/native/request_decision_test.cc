@@ -9,12 +9,12 @@
 #include <thread>
 #include <vector>
 
-#include "wspeer/core/handshake.h"
-#include "wspeer/platform/native/peer_poller.h"
-#include "wspeer/platform/native/stream_peer_tls.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_certs.h"
 #include "tests/native/test_util.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/platform/native/peer_poller.h"
+#include "wspeer/platform/native/stream_peer_tls.h"
 
 namespace wsp {
 namespace {

@@ -11,10 +11,10 @@
 #include <thread>
 #include <vector>
 
-#include "wspeer/core/http.h"
-#include "wspeer/platform/native/peer_poller.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
+#include "wspeer/core/http.h"
+#include "wspeer/platform/native/peer_poller.h"
 
 namespace wsp {
 namespace {
@@ -24,7 +24,9 @@ using Clock = std::chrono::steady_clock;
 // A server loop as applications write it: accept, add, poll, remove what closed.
 class LimitedServer {
  public:
-  explicit LimitedServer(const PeerPoller::Limits& limits) {
+  explicit LimitedServer(const PeerPoller::Limits& limits,
+                         PeerPoller::Backend backend = PeerPoller::Backend::kDefault)
+      : poller_(backend) {
     poller_.set_limits(limits);
     poller_.add_server(&listener_.server());
   }
@@ -100,11 +102,19 @@ std::vector<WebSocketPeer*> raw(const std::vector<std::unique_ptr<WebSocketPeer>
   return out;
 }
 
-TEST(ServerLimits, ClientsBeyondMaxPeersGet503WithRetryAfter) {
+class ServerLimits : public testing::TestWithParam<PeerPoller::Backend> {};
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServerLimits,
+                         testing::Values(PeerPoller::Backend::kDefault, PeerPoller::Backend::kPoll),
+                         [](const testing::TestParamInfo<PeerPoller::Backend>& info) {
+                           return info.param == PeerPoller::Backend::kPoll ? "Poll" : "Default";
+                         });
+
+TEST_P(ServerLimits, ClientsBeyondMaxPeersGet503WithRetryAfter) {
   PeerPoller::Limits limits;
   limits.max_peers = 2;
   limits.retry_after_seconds = 7;
-  LimitedServer server(limits);
+  LimitedServer server(limits, GetParam());
   std::vector<std::unique_ptr<WebSocketPeer>> clients;
   for (int i = 0; i < 3; ++i) {
     clients.push_back(WebSocketPeer::create());
@@ -129,11 +139,11 @@ TEST(ServerLimits, ClientsBeyondMaxPeersGet503WithRetryAfter) {
   EXPECT_EQ(late->get_ready_state(), WebSocketPeer::STATE_OPEN) << late->get_last_error();
 }
 
-TEST(ServerLimits, OneAddressCannotTakeEveryPlace) {
+TEST_P(ServerLimits, OneAddressCannotTakeEveryPlace) {
   PeerPoller::Limits limits;
   limits.max_peers = 100;
   limits.max_peers_per_address = 2;
-  LimitedServer server(limits);
+  LimitedServer server(limits, GetParam());
   std::vector<std::unique_ptr<WebSocketPeer>> clients;
   for (int i = 0; i < 4; ++i) {
     clients.push_back(WebSocketPeer::create());
@@ -150,10 +160,10 @@ TEST(ServerLimits, OneAddressCannotTakeEveryPlace) {
   EXPECT_NE(clients[3]->get_last_error().find("503"), std::string::npos);
 }
 
-TEST(ServerLimits, RefusalsAreBoundedTooAndEveryoneIsReleased) {
+TEST_P(ServerLimits, RefusalsAreBoundedTooAndEveryoneIsReleased) {
   PeerPoller::Limits limits;
   limits.max_peers = 1;
-  LimitedServer server(limits);
+  LimitedServer server(limits, GetParam());
   // Silent connections over the limit: each would hold a refusal until its request arrives.
   std::vector<test::RawSocket> silent(100);
   for (test::RawSocket& socket : silent) ASSERT_TRUE(socket.connect("127.0.0.1", server.port()));
@@ -177,12 +187,12 @@ TEST(ServerLimits, RefusalsAreBoundedTooAndEveryoneIsReleased) {
   EXPECT_EQ(client->get_handshake_status(), 503) << "the silent served peer still holds its place";
 }
 
-TEST(ServerLimits, TheBufferBudgetBoundsWhatAllPeersHoldAndLosesNothing) {
+TEST_P(ServerLimits, TheBufferBudgetBoundsWhatAllPeersHoldAndLosesNothing) {
   constexpr size_t kBudget = 256 * 1024;
   constexpr size_t kMessage = 32 * 1024;
   PeerPoller::Limits limits;
   limits.max_buffered_bytes = kBudget;
-  LimitedServer server(limits);
+  LimitedServer server(limits, GetParam());
   std::vector<test::RawSocket> clients(4);
   for (test::RawSocket& client : clients) {
     ASSERT_TRUE(client.connect("127.0.0.1", server.port()));
@@ -223,12 +233,12 @@ TEST(ServerLimits, TheBufferBudgetBoundsWhatAllPeersHoldAndLosesNothing) {
   for (const auto& taken : server.taken()) ASSERT_EQ(taken.size(), kMessage);
 }
 
-TEST(ServerLimits, MessagesStillArrivingCannotDeadlockTheBudget) {
+TEST_P(ServerLimits, MessagesStillArrivingCannotDeadlockTheBudget) {
   // Three messages of 200 KiB arrive slowly, all at once: together they pass the budget while
   // none is complete. One at a time is allowed to finish, so each can be taken.
   PeerPoller::Limits limits;
   limits.max_buffered_bytes = 100 * 1024;
-  LimitedServer server(limits);
+  LimitedServer server(limits, GetParam());
   std::vector<test::RawSocket> clients(3);
   for (test::RawSocket& client : clients) {
     ASSERT_TRUE(client.connect("127.0.0.1", server.port()));

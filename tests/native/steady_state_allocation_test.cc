@@ -11,9 +11,9 @@
 #include <tuple>
 #include <vector>
 
-#include "wspeer/platform/native/peer_poller.h"
 #include "tests/native/test_util.h"
 #include "tools/echo.h"
+#include "wspeer/platform/native/peer_poller.h"
 
 namespace {
 std::atomic<long> g_allocations{0};

@@ -7,10 +7,10 @@
 #include <thread>
 #include <vector>
 
-#include "wspeer/core/log.h"
-#include "wspeer/platform/native/stream_peer_tls.h"
 #include "tests/native/test_certs.h"
 #include "tests/native/test_util.h"
+#include "wspeer/core/log.h"
+#include "wspeer/platform/native/stream_peer_tls.h"
 
 namespace wsp {
 namespace {

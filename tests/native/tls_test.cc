@@ -2,10 +2,10 @@
 // the right reasons, with a reason in get_last_error().
 #include <gtest/gtest.h>
 
-#include "wspeer/core/close_code.h"
-#include "wspeer/platform/native/stream_peer_tls.h"
 #include "tests/native/test_certs.h"
 #include "tests/native/test_util.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/platform/native/stream_peer_tls.h"
 
 namespace wsp {
 namespace {
