@@ -1,25 +1,27 @@
 #include "wspeer/core/random.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <cstring>
+#include <random>
 
 namespace wsp {
 namespace {
 
-constexpr size_t kPoolSize = 256;  // getentropy's per-call maximum
+constexpr size_t kPoolSize = 256;
 
 struct Pool {
   uint8_t bytes[kPoolSize];
   size_t available = 0;
 };
 
+// std::random_device is the operating system's CSPRNG on every target wspeer builds for (the
+// kernel's getrandom or the CPU's generator with glibc, rand_s with mingw-w64, getentropy and
+// so crypto.getRandomValues with Emscripten), which keeps the core free of platform calls.
 void refill(Pool& pool) {
-  if (getentropy(pool.bytes, kPoolSize) != 0) {
-    // Without a CSPRNG neither handshake keys nor masks would be safe; there is no honest
-    // fallback, and every supported platform provides one.
-    std::abort();
+  thread_local std::random_device source;
+  for (size_t i = 0; i < kPoolSize; i += sizeof(unsigned int)) {
+    const unsigned int value = source();
+    std::memcpy(pool.bytes + i, &value, sizeof(value));
   }
   pool.available = kPoolSize;
 }

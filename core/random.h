@@ -7,9 +7,9 @@
 
 namespace wsp {
 
-/// Fills `out` from the operating system's CSPRNG (getentropy: the kernel natively, the
-/// browser's crypto.getRandomValues under Emscripten). Bytes are drawn in batches, so a masking
-/// key costs a system call only once every 64 frames.
+/// Fills `out` from the operating system's CSPRNG (std::random_device: the kernel or CPU natively,
+/// rand_s on Windows, the browser's crypto.getRandomValues under Emscripten). Bytes are drawn in
+/// batches of 256, so a masking key costs a call to the source only once every 64 frames.
 void fill_random(uint8_t* out, size_t size);
 
 }  // namespace wsp

@@ -1,6 +1,4 @@
 // wsp echo-server: echoes every message back with its type, to any number of clients.
-#include <sys/resource.h>
-
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +9,7 @@
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/echo.h"
+#include "tools/process.h"
 #include "tools/tls_flags.h"
 #include "wspeer/core/close_code.h"
 #include "wspeer/core/websocket_peer.h"
@@ -102,12 +101,7 @@ int run_echo_server(int argc, char** argv) {
     return 2;
   }
   const bool quiet = args.has("--quiet");
-  // Many clients need many descriptors: use all the system allows.
-  rlimit files;
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
-  }
+  raise_open_file_limit();
   const std::vector<std::string> protocols = args.values("--protocol");
   const std::string host = args.value("--host").value_or("*");
 

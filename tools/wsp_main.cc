@@ -1,10 +1,10 @@
 // wsp: a WebSocket command-line client and test server built on wspeer.
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "tools/commands.h"
+#include "tools/process.h"
 #include "wspeer/core/version.h"
 
 namespace {
@@ -39,7 +39,7 @@ void usage_error(const char* command, const std::string& message) {
 }  // namespace wsp::tool
 
 int main(int argc, char** argv) {
-  std::signal(SIGPIPE, SIG_IGN);
+  wsp::tool::ignore_broken_pipes();
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
       std::strcmp(argv[1], "help") == 0) {
     print_usage(argc < 2 ? stderr : stdout);

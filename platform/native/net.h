@@ -30,6 +30,9 @@ enum Readiness : short {
   kPeerClosed = 16  ///< the remote ended its side (a FIN; not reported on every platform)
 };
 
+/// Prepares the socket library once per process (Winsock's WSAStartup; nothing on POSIX). The
+/// functions below that create sockets call it themselves.
+void start_sockets();
 /// The last socket error of this thread (errno, WSAGetLastError()).
 int last_error();
 /// Human-readable text of a socket error.

@@ -1,6 +1,8 @@
 #include "wspeer/platform/native/resolver.h"
 
+#ifndef _WIN32
 #include <netdb.h>
+#endif
 
 #include <cstring>
 #include <mutex>
@@ -27,6 +29,7 @@ class ThreadResolveJob : public ResolveJob {
     hints.ai_flags = AI_ADDRCONFIG;
     addrinfo* list = nullptr;
     const std::string service = std::to_string(port);
+    start_sockets();  // Windows resolves through Winsock, which must be started first
     const int status = getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
     if (status != 0) {
       result.error = "Cannot resolve host \"" + host + "\": " + gai_strerror(status) + ".";

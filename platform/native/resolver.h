@@ -1,11 +1,11 @@
 // Host name resolution that never blocks the caller's poll loop.
 #pragma once
 
-#include <sys/socket.h>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "wspeer/platform/native/net.h"
 
 namespace wsp::native {
 

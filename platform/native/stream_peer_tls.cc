@@ -1,11 +1,11 @@
 #include "wspeer/platform/native/stream_peer_tls.h"
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
 
+#include "wspeer/platform/native/net.h"
 #include "wspeer/platform/native/tls_context.h"
 
 namespace wsp {
@@ -15,9 +15,9 @@ constexpr int kIoChunk = 16 * 1024;           // one TLS record
 constexpr int kMaxWritePerCall = 256 * 1024;  // bounds ciphertext buffered per put_partial_data
 
 bool is_ip_literal(const std::string& host) {
-  unsigned char buffer[16];
-  return inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
-         inet_pton(AF_INET6, host.c_str(), buffer) == 1;
+  sockaddr_storage address;
+  socklen_t length;
+  return native::parse_ip_literal(host, 0, &address, &length);
 }
 
 std::string verify_failure_text(long result, const std::string& name) {

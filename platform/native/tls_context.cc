@@ -54,8 +54,7 @@ SslContextPtr build_client(const TLSOptions* options, std::string* error) {
       return nullptr;
     }
     SSL_CTX_set_cert_store(ctx.get(), store);  // takes ownership
-  } else if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
-    *error = "Cannot load the system CA store: " + openssl_error_text();
+  } else if (!load_system_roots(ctx.get(), error)) {
     return nullptr;
   }
   // client_unsafe() without a chain verifies nothing; everything else verifies the chain.

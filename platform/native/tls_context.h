@@ -20,4 +20,8 @@ SslContextPtr tls_context_for(const std::shared_ptr<const TLSOptions>& options, 
 /// The most recent OpenSSL error queue entry as text (and clears the queue).
 std::string openssl_error_text();
 
+/// Trusts the operating system's root certificates in `ctx` (OpenSSL's default paths on
+/// POSIX, the Windows certificate store on Windows); false with `*error` when none load.
+bool load_system_roots(SSL_CTX* ctx, std::string* error);
+
 }  // namespace wsp::native

@@ -1,0 +1,30 @@
+#include "tools/process.h"
+
+#ifndef _WIN32
+#include <sys/resource.h>
+
+#include <csignal>
+#endif
+
+namespace wsp::tool {
+
+#ifdef _WIN32
+
+void ignore_broken_pipes() {}    // Windows reports a reset connection as an error already
+void raise_open_file_limit() {}  // sockets are not limited by a per-process descriptor count
+
+#else
+
+void ignore_broken_pipes() { std::signal(SIGPIPE, SIG_IGN); }
+
+void raise_open_file_limit() {
+  rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+}
+
+#endif
+
+}  // namespace wsp::tool
