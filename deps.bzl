@@ -24,6 +24,40 @@ _linked_directory = repository_rule(
     },
 )
 
+def _mingw_openssl_impl(ctx):
+    # OpenSSL cross-built for mingw-w64 by scripts/build_openssl_mingw.sh, in a cache outside
+    # the repository (Debian packages none). Only Windows builds use it.
+    env = ctx.os.environ
+    prefix = env.get("WSPEER_MINGW_OPENSSL") or (env.get("HOME", "/root") + "/.cache/wspeer/openssl-mingw")
+    if ctx.path(prefix + "/lib64/libssl.a").exists:
+        ctx.symlink(prefix + "/include", "include")
+        ctx.symlink(prefix + "/lib64", "lib64")
+        ctx.file("BUILD.bazel", """
+cc_library(
+    name = "openssl",
+    srcs = ["lib64/libssl.a", "lib64/libcrypto.a"],
+    hdrs = glob(["include/openssl/*.h"]),
+    includes = ["include"],
+    linkopts = ["-lws2_32", "-lcrypt32", "-luser32", "-ladvapi32"],
+    visibility = ["//visibility:public"],
+)
+""")
+    else:
+        ctx.file("BUILD.bazel", """
+genrule(
+    name = "missing",
+    outs = ["missing.h"],
+    cmd = "echo 'OpenSSL for mingw-w64 is not built: run scripts/build_openssl_mingw.sh' >&2; exit 1",
+)
+cc_library(name = "openssl", hdrs = [":missing"], visibility = ["//visibility:public"])
+""")
+
+_mingw_openssl = repository_rule(
+    implementation = _mingw_openssl_impl,
+    environ = ["HOME", "WSPEER_MINGW_OPENSSL"],
+    local = True,
+)
+
 def _maybe(rule, name, **kwargs):
     if name not in native.existing_rules():
         rule(name = name, **kwargs)
@@ -55,6 +89,11 @@ def wspeer_dependencies(register_wasm_toolchain = True):
         path = "/usr",
     )
 
-    # Debian's Emscripten as a C++ toolchain for wasm32 (used only when a target asks for it).
+    # For Windows builds (--config=windows): OpenSSL cross-built for mingw-w64.
+    _maybe(_mingw_openssl, name = "mingw_openssl")
+
+    # Debian's Emscripten as a C++ toolchain for wasm32 and mingw-w64 for Windows (each used
+    # only when a target asks for that platform).
     if register_wasm_toolchain:
         native.register_toolchains("@wspeer//toolchain:emscripten_cc_toolchain")
+    native.register_toolchains("@wspeer//toolchain:mingw_cc_toolchain")

@@ -81,6 +81,14 @@ def native_only():
         "//conditions:default": [],
     })
 
+def linux_only():
+    """target_compatible_with value for targets that need Linux (fork, /proc, epoll helpers)."""
+    return select({
+        str(Label("//toolchain:is_wasm")): ["@platforms//:incompatible"],
+        str(Label("//toolchain:is_windows")): ["@platforms//:incompatible"],
+        "//conditions:default": [],
+    })
+
 def wasm_only():
     return ["@platforms//cpu:wasm32"]
 

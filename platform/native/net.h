@@ -44,7 +44,8 @@ bool is_transient(int error);
 /// processes; kNoSocket on failure (see last_error()).
 int open_tcp_socket(int family);
 void close_socket(int fd);
-bool set_nonblocking(int fd);
+/// Non-blocking by default; `false` makes calls wait again (for tests and tools that want it).
+bool set_nonblocking(int fd, bool enabled = true);
 bool set_tcp_nodelay(int fd, bool enabled);
 
 /// Starts connecting; true when the connection completed or is in progress.
@@ -72,6 +73,8 @@ long send_some(int fd, const ConstBuffer* parts, int count, int* error);
 long receive_some(int fd, void* buffer, size_t size, int* error);
 /// Ends the write side (a FIN after everything sent).
 void shutdown_write(int fd);
+/// Closes with a reset (RST) instead of an orderly end of stream.
+void abort_socket(int fd);
 
 /// Waits up to `timeout_ms` (0: not at all) for `interest` (kReadable | kWritable) on one
 /// socket; returns what it is ready for, hang-ups and errors included (0 on timeout).

@@ -92,9 +92,10 @@ void close_socket(int fd) {
   if (fd >= 0) ::close(fd);
 }
 
-bool set_nonblocking(int fd) {
+bool set_nonblocking(int fd, bool enabled) {
   const int flags = fcntl(fd, F_GETFL, 0);
-  return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+  return flags >= 0 &&
+         fcntl(fd, F_SETFL, enabled ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK)) == 0;
 }
 
 bool set_tcp_nodelay(int fd, bool enabled) {
@@ -198,6 +199,13 @@ long receive_some(int fd, void* buffer, size_t size, int* error) {
 }
 
 void shutdown_write(int fd) { ::shutdown(fd, SHUT_WR); }
+
+void abort_socket(int fd) {
+  if (fd < 0) return;
+  const linger option{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof(option));
+  ::close(fd);
+}
 
 short wait_for(int fd, short interest, int timeout_ms) {
   pollfd entry{fd, to_poll_events(interest), 0};

@@ -72,9 +72,9 @@ void close_socket(int fd) {
   if (fd >= 0) closesocket(as_socket(fd));
 }
 
-bool set_nonblocking(int fd) {
-  u_long yes = 1;
-  return ioctlsocket(as_socket(fd), FIONBIO, &yes) == 0;
+bool set_nonblocking(int fd, bool enabled) {
+  u_long value = enabled ? 1 : 0;
+  return ioctlsocket(as_socket(fd), FIONBIO, &value) == 0;
 }
 
 bool set_tcp_nodelay(int fd, bool enabled) {
@@ -182,6 +182,14 @@ long receive_some(int fd, void* buffer, size_t size, int* error) {
 }
 
 void shutdown_write(int fd) { ::shutdown(as_socket(fd), SD_SEND); }
+
+void abort_socket(int fd) {
+  if (fd < 0) return;
+  const linger option{1, 0};
+  setsockopt(as_socket(fd), SOL_SOCKET, SO_LINGER, reinterpret_cast<const char*>(&option),
+             sizeof(option));
+  closesocket(as_socket(fd));
+}
 
 short wait_for(int fd, short interest, int timeout_ms) {
   WSAPOLLFD entry{as_socket(fd), to_poll_events(interest), 0};

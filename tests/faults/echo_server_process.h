@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/native/child_process.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
 

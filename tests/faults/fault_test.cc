@@ -7,10 +7,11 @@
 
 #include <thread>
 
-#include "wspeer/core/websocket_peer.h"
 #include "tests/faults/echo_server_process.h"
+#include "tests/native/child_process.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
+#include "wspeer/core/websocket_peer.h"
 
 namespace wsp {
 namespace {

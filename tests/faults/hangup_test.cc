@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/faults/echo_server_process.h"
+#include "tests/native/child_process.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_certs.h"
 #include "tests/native/test_util.h"

@@ -5,10 +5,11 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "wspeer/core/close_code.h"
-#include "wspeer/platform/native/stream_peer_tls.h"
+#include "tests/native/child_process.h"
 #include "tests/native/test_certs.h"
 #include "tests/native/test_util.h"
+#include "wspeer/core/close_code.h"
+#include "wspeer/platform/native/stream_peer_tls.h"
 
 namespace wsp {
 namespace {

@@ -2,7 +2,6 @@
 // stream arrive together (one edge-triggered wake-up) or arrive while the peer's reading is
 // paused by back-pressure, driven by PeerPoller or by a plain poll() loop.
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 
 #include <chrono>
 #include <functional>
@@ -59,7 +58,7 @@ TEST_P(Hangup, EndOfStreamThatArrivesWithTheLastBytesIsSeen) {
   // Half a frame, then FIN at once: both are in the socket before the server looks.
   std::string frame = test::client_frame(2, std::string(3000, 'x'));
   pair.client.send_all(test::client_frame(1, "whole") + frame.substr(0, frame.size() / 2));
-  ::shutdown(pair.client.fd(), SHUT_WR);
+  pair.client.shutdown_write();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
 
   ASSERT_TRUE(GetParam()(pair.server.get(), 5.0)) << "the peer did not see its client leave";
@@ -105,12 +104,19 @@ TEST_P(Hangup, APausedPeerWhoseClientFinishedEndsAfterTheCloseTimeout) {
   ASSERT_EQ(pair.server->get_available_packet_count(), 2);
   // The client stays connected but sends nothing more (its FIN reaches the server, whose
   // socket has room): the application had the close timeout to take messages, and did not.
-  ::shutdown(pair.client.fd(), SHUT_WR);
+  pair.client.shutdown_write();
 
   ASSERT_TRUE(GetParam()(pair.server.get(), 5.0)) << "the paused peer waits forever";
   EXPECT_EQ(pair.server->get_close_code(), -1);
+#ifdef _WIN32
+  // WSAPoll reports a remote's FIN like a reset (POLLHUP), so Windows ends the paused peer at
+  // once instead of after the close timeout (docs/native.md).
+  EXPECT_NE(pair.server->get_last_error().find("while reading was paused"), std::string::npos)
+      << pair.server->get_last_error();
+#else
   EXPECT_NE(pair.server->get_last_error().find("close timeout"), std::string::npos)
       << pair.server->get_last_error();
+#endif
   EXPECT_EQ(test::drain_text(*pair.server),
             (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
   bool eof = false;
@@ -123,10 +129,15 @@ TEST_P(Hangup, APausedPeerThatResumesInTimeDeliversEverythingBeforeTheEnd) {
   std::string messages;
   for (int i = 0; i < 5; ++i) messages += test::client_frame(1, "m" + std::to_string(i));
   pair.client.send_all(messages);
-  ::shutdown(pair.client.fd(), SHUT_WR);
+  pair.client.shutdown_write();
   test::poll_until(
       {pair.server.get()}, [] { return false; }, 0.1);
+#ifdef _WIN32
+  // The FIN looks like a reset on Windows: the peer may have ended already, with all it read.
+  ASSERT_GE(pair.server->get_available_packet_count(), 2);
+#else
   ASSERT_EQ(pair.server->get_available_packet_count(), 2);
+#endif
 
   // The application takes messages as it goes: every message the client sent arrives, then the
   // connection ends (uncleanly: no close frame was sent).

@@ -1,7 +1,6 @@
 // The native peer against itself over loopback: every seed behaviour and every decisions.md §2
 // rule that applies natively.
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 
 #include <numeric>
 #include <thread>
@@ -320,7 +319,7 @@ TEST(Loopback, MessagesArrivingWithTheCloseFrameAreKept) {
   ASSERT_TRUE(raw.send_all(test::server_frame(1, "one") + test::server_frame(2, "two") +
                            test::server_frame(1, "three") +
                            test::server_frame(8, test::close_frame_payload(1000, "done"))));
-  ::shutdown(raw.fd(), SHUT_WR);  // the server ends TCP after its close frame (RFC 6455 §7.1.1)
+  raw.shutdown_write();  // the server ends TCP after its close frame (RFC 6455 §7.1.1)
   ASSERT_TRUE(poll_until({client.get()},
                          [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; }));
   EXPECT_EQ(client->get_close_code(), 1000);
@@ -372,7 +371,7 @@ TEST(Loopback, StatusLessCloseReports1005) {
   RawSocket raw = test::accept_raw(listener.server(), client.get());
   ASSERT_TRUE(test::answer_upgrade(raw));
   ASSERT_TRUE(raw.send_all(test::server_frame(8, "")));
-  ::shutdown(raw.fd(), SHUT_WR);
+  raw.shutdown_write();
   ASSERT_TRUE(poll_until({client.get()},
                          [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; }));
   EXPECT_EQ(client->get_close_code(), 1005);

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "wspeer/core/handshake.h"
-#include "wspeer/core/http.h"
 #include "tests/core/wire.h"
 #include "tests/native/test_util.h"
+#include "wspeer/core/handshake.h"
+#include "wspeer/core/http.h"
 
 namespace wsp::test {
 

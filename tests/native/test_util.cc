@@ -1,14 +1,6 @@
 #include "tests/native/test_util.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -109,8 +101,7 @@ RawSocket& RawSocket::operator=(RawSocket&& other) noexcept {
 RawSocket RawSocket::adopt(int fd) {
   RawSocket socket;
   socket.fd_ = fd;
-  const int flags = fcntl(fd, F_GETFL, 0);
-  fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  native::set_nonblocking(fd, false);
   return socket;
 }
 
@@ -118,14 +109,24 @@ bool RawSocket::connect(const std::string& ip, int port) {
   sockaddr_storage address;
   socklen_t length;
   if (!native::parse_ip_literal(ip, port, &address, &length)) return false;
-  fd_ = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  return fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&address), length) == 0;
+  fd_ = native::open_tcp_socket(address.ss_family);
+  if (fd_ < 0) return false;
+  int error = 0;
+  if (!native::start_connect(fd_, address, &error)) return false;
+  if (error != 0 && !(native::wait_for(fd_, native::kWritable, 5000) & native::kWritable)) {
+    return false;
+  }
+  // A plain blocking socket from here on, as a simple client would use.
+  return native::connect_result(fd_) == 0 && native::set_nonblocking(fd_, false);
 }
 
 bool RawSocket::send_all(const std::string& bytes) {
   size_t sent = 0;
   while (sent < bytes.size()) {
-    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    const ConstBuffer part{reinterpret_cast<const uint8_t*>(bytes.data()) + sent,
+                           bytes.size() - sent};
+    int error = 0;
+    const long n = native::send_some(fd_, &part, 1, &error);
     if (n <= 0) return false;
     sent += static_cast<size_t>(n);
   }
@@ -140,10 +141,11 @@ std::string RawSocket::read_n(size_t n, double seconds) {
   std::string out;
   const auto deadline = deadline_after(seconds);
   while (out.size() < n && Clock::now() < deadline) {
-    pollfd entry{fd_, POLLIN, 0};
-    if (::poll(&entry, 1, 20) <= 0) continue;
+    if (!(native::wait_for(fd_, native::kReadable, 20) & native::kReadable)) continue;
     char buffer[65536];
-    const ssize_t got = ::recv(fd_, buffer, std::min(sizeof(buffer), n - out.size()), 0);
+    int error = 0;
+    const long got =
+        native::receive_some(fd_, buffer, std::min(sizeof(buffer), n - out.size()), &error);
     if (got <= 0) break;
     out.append(buffer, static_cast<size_t>(got));
   }
@@ -155,10 +157,10 @@ std::string RawSocket::read_until_eof(double seconds, bool* eof) {
   if (eof) *eof = false;
   const auto deadline = deadline_after(seconds);
   while (Clock::now() < deadline) {
-    pollfd entry{fd_, POLLIN, 0};
-    if (::poll(&entry, 1, 20) <= 0) continue;
+    if (!(native::wait_for(fd_, native::kReadable, 20) & native::kReadable)) continue;
     char buffer[65536];
-    const ssize_t got = ::recv(fd_, buffer, sizeof(buffer), 0);
+    int error = 0;
+    const long got = native::receive_some(fd_, buffer, sizeof(buffer), &error);
     if (got <= 0) {
       if (eof) *eof = true;
       break;
@@ -174,8 +176,7 @@ std::string RawSocket::read_http_head(double seconds) {
   while (out.find("\r\n\r\n") == std::string::npos && Clock::now() < deadline) {
     const std::string byte = read_n(1, 0.05);
     if (byte.empty()) {
-      pollfd entry{fd_, POLLIN, 0};
-      if (::poll(&entry, 1, 0) > 0 && (entry.revents & (POLLHUP | POLLERR))) break;
+      if (native::wait_for(fd_, 0, 0) & (native::kHangup | native::kError)) break;
       continue;
     }
     out += byte;
@@ -183,16 +184,18 @@ std::string RawSocket::read_http_head(double seconds) {
   return out;
 }
 
+void RawSocket::shutdown_write() {
+  if (fd_ >= 0) native::shutdown_write(fd_);
+}
+
 void RawSocket::close() {
-  if (fd_ >= 0) ::close(fd_);
+  native::close_socket(fd_);
   fd_ = -1;
 }
 
 void RawSocket::reset() {
-  if (fd_ < 0) return;
-  linger option{1, 0};
-  setsockopt(fd_, SOL_SOCKET, SO_LINGER, &option, sizeof(option));
-  close();
+  native::abort_socket(fd_);
+  fd_ = -1;
 }
 
 RawSocket accept_raw(TCPServer& server, WebSocketPeer* client, double seconds) {
@@ -200,84 +203,12 @@ RawSocket accept_raw(TCPServer& server, WebSocketPeer* client, double seconds) {
   while (Clock::now() < deadline) {
     if (client) client->poll();
     sockaddr_storage remote;
-    socklen_t length = sizeof(remote);
-    const int fd = accept4(server.get_native_handle(), reinterpret_cast<sockaddr*>(&remote),
-                           &length, SOCK_CLOEXEC);
+    int error = 0;
+    const int fd = native::accept_connection(server.get_native_handle(), &remote, &error);
     if (fd >= 0) return RawSocket::adopt(fd);
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return RawSocket();
-}
-
-ChildProcess::ChildProcess(const std::vector<std::string>& argv,
-                           const std::vector<std::string>& extra_env) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return;
-  pid_ = fork();
-  if (pid_ == 0) {
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    for (const std::string& entry : extra_env) putenv(strdup(entry.c_str()));
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  ::close(pipe_fds[1]);
-  out_fd_ = pipe_fds[0];
-}
-
-ChildProcess::~ChildProcess() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  if (out_fd_ >= 0) ::close(out_fd_);
-}
-
-std::string ChildProcess::read_line(double seconds) {
-  const auto deadline = deadline_after(seconds);
-  while (Clock::now() < deadline) {
-    const size_t newline = buffer_.find('\n');
-    if (newline != std::string::npos) {
-      std::string line = buffer_.substr(0, newline);
-      buffer_.erase(0, newline + 1);
-      return line;
-    }
-    pollfd entry{out_fd_, POLLIN, 0};
-    if (::poll(&entry, 1, 20) <= 0) continue;
-    char chunk[4096];
-    const ssize_t got = ::read(out_fd_, chunk, sizeof(chunk));
-    if (got <= 0) break;
-    buffer_.append(chunk, static_cast<size_t>(got));
-    output_.append(chunk, static_cast<size_t>(got));
-  }
-  return "";
-}
-
-int ChildProcess::wait(double seconds) {
-  const auto deadline = deadline_after(seconds);
-  while (Clock::now() < deadline) {
-    int status = 0;
-    const pid_t done = waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return -1;
-}
-
-void ChildProcess::kill_now(int signal_number) {
-  if (pid_ > 0) ::kill(pid_, signal_number);
-}
-
-std::string runfile(const std::string& workspace_relative) {
-  const char* dir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  if (!dir) return workspace_relative;
-  return std::string(dir) + "/" + (workspace ? workspace : "wspeer") + "/" + workspace_relative;
 }
 
 }  // namespace wsp::test

@@ -1,5 +1,6 @@
-// Helpers for native tests: driving peers until a condition holds, a loopback server that hands
-// out accepted peers, raw sockets for hostile peers, and child processes for real peers.
+// Helpers for native tests (Linux and Windows): driving peers until a condition holds, a loopback
+// server that hands out accepted peers, and raw sockets for hostile peers. Child processes for
+// real peers are in child_process.h (POSIX only).
 #pragma once
 
 #include <chrono>
@@ -63,6 +64,7 @@ class RawSocket {
   std::string read_until_eof(double seconds = 5.0, bool* eof = nullptr);
   // Reads an HTTP head (up to and including the empty line).
   std::string read_http_head(double seconds = 5.0);
+  void shutdown_write();  // FIN, keeps reading
   void close();
   void reset();  // RST instead of FIN
   int fd() const { return fd_; }
@@ -73,30 +75,5 @@ class RawSocket {
 
 // Accepts one raw connection from `server` (polling `client` meanwhile).
 RawSocket accept_raw(TCPServer& server, WebSocketPeer* client, double seconds = 5.0);
-
-// A child process whose stdout lines can be read; killed on destruction.
-class ChildProcess {
- public:
-  ChildProcess(const std::vector<std::string>& argv,
-               const std::vector<std::string>& extra_env = {});
-  ~ChildProcess();
-  bool started() const { return pid_ > 0; }
-  // Next stdout line, or "" on EOF/timeout.
-  std::string read_line(double seconds = 10.0);
-  // Waits for exit; returns the exit status or -1 on timeout/signal.
-  int wait(double seconds = 10.0);
-  void kill_now(int signal_number = 9);
-  int pid() const { return pid_; }
-  const std::string& stdout_so_far() const { return output_; }
-
- private:
-  int pid_ = -1;
-  int out_fd_ = -1;
-  std::string buffer_;
-  std::string output_;
-};
-
-// Path of a data dependency inside the test's runfiles ("_main/tools/wsp" style).
-std::string runfile(const std::string& workspace_relative);
 
 }  // namespace wsp::test
