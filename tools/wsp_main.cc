@@ -40,6 +40,7 @@ void usage_error(const char* command, const std::string& message) {
 
 int main(int argc, char** argv) {
   wsp::tool::ignore_broken_pipes();
+  wsp::tool::use_binary_stdio();
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
       std::strcmp(argv[1], "help") == 0) {
     print_usage(argc < 2 ? stderr : stdout);
