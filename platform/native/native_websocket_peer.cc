@@ -46,10 +46,8 @@ Error NativeWebSocketPeer::connect_to_url(const std::string& url,
   state_ = STATE_CONNECTING;
   handshake_deadline_ = after(Clock::now(), handshake_timeout_);
 
-  sockaddr_storage literal;
-  socklen_t length;
-  if (native::parse_ip_literal(handshake_->url.host, handshake_->url.port, &literal, &length)) {
-    handshake_->addresses = {literal};
+  if (const auto literal = SocketAddress::from_ip(handshake_->url.host, handshake_->url.port)) {
+    handshake_->addresses = {*literal};
     try_next_address();
     if (state_ == STATE_CLOSED) return FAILED;  // every address failed at once
   } else {

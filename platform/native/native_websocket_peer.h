@@ -131,7 +131,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
     WsUrl url;
     std::shared_ptr<const TLSOptions> tls_options;
     std::shared_ptr<native::ResolveJob> resolve_job;
-    std::vector<sockaddr_storage> addresses;
+    std::vector<SocketAddress> addresses;
     size_t next_address = 0;
     std::string last_connect_error;
     std::string key;

@@ -1,6 +1,7 @@
 // The native backend's platform seam: every call it makes to the operating system's sockets goes
 // through these few functions, implemented by net_posix.cc (Linux, macOS, BSD) and
-// net_windows.cc (Winsock 2). Nothing else in the backend includes a socket header.
+// net_windows.cc (Winsock 2). Nothing else in the backend includes a socket header, and no public
+// header includes this one: it is internal (not installed), for the backend, its tests and tools.
 #pragma once
 
 #ifdef _WIN32
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "wspeer/core/stream_peer.h"
+#include "wspeer/platform/native/socket_address.h"
 
 namespace wsp::native {
 
@@ -40,25 +42,25 @@ std::string error_text(int error);
 /// The call could not complete at once (would block, interrupted): try again later.
 bool is_transient(int error);
 
-/// A non-blocking TCP socket of `family` (AF_INET, AF_INET6), not inherited by child
-/// processes; kNoSocket on failure (see last_error()).
-int open_tcp_socket(int family);
+/// A non-blocking TCP socket for `ip_version` (4 or 6, as SocketAddress::ip_version()), not
+/// inherited by child processes; kNoSocket on failure (see last_error()).
+int open_tcp_socket(int ip_version);
 void close_socket(int fd);
 /// Non-blocking by default; `false` makes calls wait again (for tests and tools that want it).
 bool set_nonblocking(int fd, bool enabled = true);
 bool set_tcp_nodelay(int fd, bool enabled);
 
 /// Starts connecting; true when the connection completed or is in progress.
-bool start_connect(int fd, const sockaddr_storage& address, int* error);
+bool start_connect(int fd, const SocketAddress& address, int* error);
 /// The outcome of a connection in progress: 0 when connected, else the error.
 int connect_result(int fd);
 
 /// A listening socket bound to `address` (with IPv4 too when `dual_stack`), address reuse as
 /// each platform does it safely; kNoSocket with `*error` on failure.
-int open_listener(const sockaddr_storage& address, bool dual_stack, int* error);
+int open_listener(const SocketAddress& address, bool dual_stack, int* error);
 /// Accepts one waiting connection as a non-blocking socket; kNoSocket when none (`*error` 0)
 /// or on failure.
-int accept_connection(int listener, sockaddr_storage* remote, int* error);
+int accept_connection(int listener, SocketAddress* remote, int* error);
 /// Error codes worth telling apart.
 bool is_address_in_use(int error);
 bool is_family_unsupported(int error);  ///< e.g. IPv6 on a machine without it
@@ -90,13 +92,12 @@ struct WaitEntry {
 /// timeout, -1 on failure.
 int wait_many(WaitEntry* entries, size_t count, int timeout_ms);
 
-/// Numeric host ("127.0.0.1", "::1") and port of an address.
-std::string address_host(const sockaddr_storage& address);
-int address_port(const sockaddr_storage& address);
-/// "127.0.0.1:80" or "[::1]:80".
-std::string address_text(const sockaddr_storage& address);
-/// Fills `out` when `host` is an IPv4 or IPv6 literal (no brackets).
-bool parse_ip_literal(const std::string& host, int port, sockaddr_storage* out, socklen_t* length);
-socklen_t address_length(const sockaddr_storage& address);
+/// The operating system's form of an address, for the calls that take one.
+struct NativeAddress {
+  sockaddr_storage storage;
+  socklen_t length;
+};
+NativeAddress to_native(const SocketAddress& address);
+SocketAddress from_native(const sockaddr_storage& address);
 
 }  // namespace wsp::native

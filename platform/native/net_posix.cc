@@ -74,7 +74,8 @@ std::string error_text(int error) {
 
 bool is_transient(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
 
-int open_tcp_socket(int family) {
+int open_tcp_socket(int ip_version) {
+  const int family = ip_version == 6 ? AF_INET6 : AF_INET;
 #ifdef SOCK_NONBLOCK
   const int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 #else
@@ -103,8 +104,9 @@ bool set_tcp_nodelay(int fd, bool enabled) {
   return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, sizeof(value)) == 0;
 }
 
-bool start_connect(int fd, const sockaddr_storage& address, int* error) {
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), address_length(address)) == 0) {
+bool start_connect(int fd, const SocketAddress& address, int* error) {
+  const NativeAddress target = to_native(address);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&target.storage), target.length) == 0) {
     *error = 0;
     return true;
   }
@@ -119,8 +121,8 @@ int connect_result(int fd) {
   return error;
 }
 
-int open_listener(const sockaddr_storage& address, bool dual_stack, int* error) {
-  const int fd = open_tcp_socket(address.ss_family);
+int open_listener(const SocketAddress& address, bool dual_stack, int* error) {
+  const int fd = open_tcp_socket(address.ip_version());
   if (fd == kNoSocket) {
     *error = errno;
     return kNoSocket;
@@ -129,7 +131,8 @@ int open_listener(const sockaddr_storage& address, bool dual_stack, int* error) 
   const int yes = 1, no = 0;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   if (dual_stack) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof(no));
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&address), address_length(address)) != 0 ||
+  const NativeAddress local = to_native(address);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&local.storage), local.length) != 0 ||
       ::listen(fd, SOMAXCONN) != 0) {
     *error = errno;
     ::close(fd);
@@ -139,13 +142,14 @@ int open_listener(const sockaddr_storage& address, bool dual_stack, int* error) 
   return fd;
 }
 
-int accept_connection(int listener, sockaddr_storage* remote, int* error) {
-  socklen_t length = sizeof(*remote);
+int accept_connection(int listener, SocketAddress* remote, int* error) {
+  sockaddr_storage from{};
+  socklen_t length = sizeof(from);
 #ifdef SOCK_NONBLOCK
   const int fd =
-      accept4(listener, reinterpret_cast<sockaddr*>(remote), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      accept4(listener, reinterpret_cast<sockaddr*>(&from), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-  const int fd = accept(listener, reinterpret_cast<sockaddr*>(remote), &length);
+  const int fd = accept(listener, reinterpret_cast<sockaddr*>(&from), &length);
   if (fd >= 0) {
     set_nonblocking(fd);
     fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -156,6 +160,7 @@ int accept_connection(int listener, sockaddr_storage* remote, int* error) {
     return kNoSocket;
   }
   no_sigpipe(fd);
+  *remote = from_native(from);
   *error = 0;
   return fd;
 }
@@ -168,7 +173,7 @@ int local_port(int fd) {
   sockaddr_storage bound;
   socklen_t length = sizeof(bound);
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) != 0) return 0;
-  return address_port(bound);
+  return from_native(bound).port();
 }
 
 long send_some(int fd, const ConstBuffer* parts, int count, int* error) {

@@ -57,8 +57,9 @@ std::string error_text(int error) {
 
 bool is_transient(int error) { return error == WSAEWOULDBLOCK || error == WSAEINTR; }
 
-int open_tcp_socket(int family) {
+int open_tcp_socket(int ip_version) {
   start_sockets();
+  const int family = ip_version == 6 ? AF_INET6 : AF_INET;
   // WSA_FLAG_NO_HANDLE_INHERIT: not inherited by child processes (Windows 7 SP1 and later).
   const SOCKET s = WSASocketW(family, SOCK_STREAM, IPPROTO_TCP, nullptr, 0,
                               WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
@@ -83,9 +84,10 @@ bool set_tcp_nodelay(int fd, bool enabled) {
                     sizeof(value)) == 0;
 }
 
-bool start_connect(int fd, const sockaddr_storage& address, int* error) {
-  if (::connect(as_socket(fd), reinterpret_cast<const sockaddr*>(&address),
-                address_length(address)) == 0) {
+bool start_connect(int fd, const SocketAddress& address, int* error) {
+  const NativeAddress target = to_native(address);
+  if (::connect(as_socket(fd), reinterpret_cast<const sockaddr*>(&target.storage), target.length) ==
+      0) {
     *error = 0;
     return true;
   }
@@ -103,8 +105,8 @@ int connect_result(int fd) {
   return error;
 }
 
-int open_listener(const sockaddr_storage& address, bool dual_stack, int* error) {
-  const int fd = open_tcp_socket(address.ss_family);
+int open_listener(const SocketAddress& address, bool dual_stack, int* error) {
+  const int fd = open_tcp_socket(address.ip_version());
   if (fd == kNoSocket) {
     *error = WSAGetLastError();
     return kNoSocket;
@@ -118,8 +120,8 @@ int open_listener(const sockaddr_storage& address, bool dual_stack, int* error) 
     setsockopt(as_socket(fd), IPPROTO_IPV6, IPV6_V6ONLY, reinterpret_cast<const char*>(&no),
                sizeof(no));
   }
-  if (bind(as_socket(fd), reinterpret_cast<const sockaddr*>(&address), address_length(address)) !=
-          0 ||
+  const NativeAddress local = to_native(address);
+  if (bind(as_socket(fd), reinterpret_cast<const sockaddr*>(&local.storage), local.length) != 0 ||
       ::listen(as_socket(fd), SOMAXCONN) != 0) {
     *error = WSAGetLastError();
     closesocket(as_socket(fd));
@@ -129,9 +131,10 @@ int open_listener(const sockaddr_storage& address, bool dual_stack, int* error) 
   return fd;
 }
 
-int accept_connection(int listener, sockaddr_storage* remote, int* error) {
-  int length = sizeof(*remote);
-  const SOCKET s = ::accept(as_socket(listener), reinterpret_cast<sockaddr*>(remote), &length);
+int accept_connection(int listener, SocketAddress* remote, int* error) {
+  sockaddr_storage from{};
+  int length = sizeof(from);
+  const SOCKET s = ::accept(as_socket(listener), reinterpret_cast<sockaddr*>(&from), &length);
   if (s == INVALID_SOCKET) {
     const int code = WSAGetLastError();
     *error = is_transient(code) ? 0 : code;
@@ -139,6 +142,7 @@ int accept_connection(int listener, sockaddr_storage* remote, int* error) {
   }
   const int fd = static_cast<int>(s);
   set_nonblocking(fd);
+  *remote = from_native(from);
   *error = 0;
   return fd;
 }
@@ -153,7 +157,7 @@ int local_port(int fd) {
   sockaddr_storage bound;
   int length = sizeof(bound);
   if (getsockname(as_socket(fd), reinterpret_cast<sockaddr*>(&bound), &length) != 0) return 0;
-  return address_port(bound);
+  return from_native(bound).port();
 }
 
 long send_some(int fd, const ConstBuffer* parts, int count, int* error) {

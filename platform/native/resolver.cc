@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "wspeer/platform/native/net.h"
+
 namespace wsp::native {
 namespace {
 
@@ -35,10 +37,11 @@ class ThreadResolveJob : public ResolveJob {
       result.error = "Cannot resolve host \"" + host + "\": " + gai_strerror(status) + ".";
     } else {
       for (addrinfo* entry = list; entry; entry = entry->ai_next) {
-        sockaddr_storage address;
-        std::memset(&address, 0, sizeof(address));
+        if (entry->ai_addrlen > sizeof(sockaddr_storage)) continue;
+        sockaddr_storage address{};
         std::memcpy(&address, entry->ai_addr, entry->ai_addrlen);
-        result.addresses.push_back(address);
+        const SocketAddress usable = from_native(address);
+        if (usable.ip_version() != 0) result.addresses.push_back(usable);
       }
       freeaddrinfo(list);
       if (result.addresses.empty()) {

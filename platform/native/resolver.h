@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "wspeer/platform/native/net.h"
+#include "wspeer/platform/native/socket_address.h"
 
 namespace wsp::native {
 
 struct ResolveResult {
-  std::vector<sockaddr_storage> addresses;  ///< every address, in getaddrinfo's order
-  std::string error;                        ///< set when resolution failed
+  std::vector<SocketAddress> addresses;  ///< every address, in getaddrinfo's order
+  std::string error;                     ///< set when resolution failed
 };
 
 /// One lookup in flight. getaddrinfo() blocks, so it runs on a short-lived thread of its own; the

@@ -2,47 +2,44 @@
 
 #include <cstring>
 
+#include "wspeer/platform/native/net.h"
+
 namespace wsp {
 
-using native::address_host;
-using native::address_port;
-using native::address_text;
 using native::error_text;
 
 StreamPeerTCP::~StreamPeerTCP() { StreamPeerTCP::disconnect(); }
 
-std::shared_ptr<StreamPeerTCP> StreamPeerTCP::from_accepted(int fd,
-                                                            const sockaddr_storage& remote) {
+std::shared_ptr<StreamPeerTCP> StreamPeerTCP::from_accepted(int fd, const SocketAddress& remote) {
   auto stream = std::make_shared<StreamPeerTCP>();
   native::set_nonblocking(fd);
   stream->fd_ = fd;
-  stream->set_remote(remote);
+  stream->remote_ = remote;
   stream->status_ = STATUS_CONNECTED;
   return stream;
 }
 
 Error StreamPeerTCP::connect_to_host(const std::string& ip, int port) {
-  sockaddr_storage address;
-  socklen_t length;
-  if (port < 1 || port > 65535 || !native::parse_ip_literal(ip, port, &address, &length)) {
+  const std::optional<SocketAddress> address = SocketAddress::from_ip(ip, port);
+  if (port < 1 || !address) {
     last_error_ = "connect_to_host needs an IP address and a port from 1 to 65535.";
     return ERR_INVALID_PARAMETER;
   }
-  return connect_to_address(address);
+  return connect_to_address(*address);
 }
 
-Error StreamPeerTCP::connect_to_address(const sockaddr_storage& address) {
+Error StreamPeerTCP::connect_to_address(const SocketAddress& address) {
   disconnect();
   last_error_.clear();
-  set_remote(address);
-  fd_ = native::open_tcp_socket(address.ss_family);
+  remote_ = address;
+  fd_ = native::open_tcp_socket(address.ip_version());
   if (fd_ == native::kNoSocket) {
     fail("Cannot create a socket: " + error_text(native::last_error()) + ".");
     return ERR_CANT_CREATE;
   }
   int error = 0;
   if (!native::start_connect(fd_, address, &error)) {
-    fail("Cannot connect to " + address_text(address) + ": " + error_text(error) + ".");
+    fail("Cannot connect to " + address.text() + ": " + error_text(error) + ".");
     return ERR_CANT_CONNECT;
   }
   status_ = error == 0 ? STATUS_CONNECTED : STATUS_CONNECTING;
@@ -56,7 +53,7 @@ void StreamPeerTCP::poll() {
   if (error == 0) {
     status_ = STATUS_CONNECTED;
   } else {
-    fail("Cannot connect to " + address_text(remote()) + ": " + error_text(error) + ".");
+    fail("Cannot connect to " + remote_.text() + ": " + error_text(error) + ".");
   }
 }
 
@@ -78,8 +75,7 @@ Error StreamPeerTCP::put_partial_data_v(const ConstBuffer* parts, int count, siz
     return OK;
   }
   if (error == 0) return OK;  // the socket is full: back-pressure
-  fail("Connection to " + address_text(remote()) + " failed while sending: " + error_text(error) +
-       ".");
+  fail("Connection to " + remote_.text() + " failed while sending: " + error_text(error) + ".");
   return ERR_CONNECTION_ERROR;
 }
 
@@ -94,12 +90,11 @@ Error StreamPeerTCP::get_partial_data(uint8_t* buffer, int size, int* received) 
     return OK;
   }
   if (n == 0) {
-    last_error_ = "Connection closed by " + address_text(remote()) + ".";
+    last_error_ = "Connection closed by " + remote_.text() + ".";
     return ERR_FILE_EOF;
   }
   if (error == 0) return OK;  // nothing to read yet
-  fail("Connection to " + address_text(remote()) + " failed while receiving: " + error_text(error) +
-       ".");
+  fail("Connection to " + remote_.text() + " failed while receiving: " + error_text(error) + ".");
   return ERR_CONNECTION_ERROR;
 }
 
@@ -133,23 +128,13 @@ StreamPeer::Hangup StreamPeerTCP::check_hangup() const {
 }
 
 std::string StreamPeerTCP::get_connected_host() const {
-  return fd_ >= 0 ? address_host(remote()) : std::string();
+  return fd_ >= 0 ? remote_.host() : std::string();
 }
 
-int StreamPeerTCP::get_connected_port() const { return fd_ >= 0 ? address_port(remote()) : 0; }
+int StreamPeerTCP::get_connected_port() const { return fd_ >= 0 ? remote_.port() : 0; }
 
 void StreamPeerTCP::set_no_delay(bool enabled) {
   if (fd_ >= 0) native::set_tcp_nodelay(fd_, enabled);
-}
-
-void StreamPeerTCP::set_remote(const sockaddr_storage& address) {
-  std::memcpy(&remote_, &address, native::address_length(address));
-}
-
-sockaddr_storage StreamPeerTCP::remote() const {
-  sockaddr_storage address{};
-  std::memcpy(&address, &remote_, sizeof(remote_));
-  return address;
 }
 
 void StreamPeerTCP::fail(std::string message) {

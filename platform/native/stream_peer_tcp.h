@@ -5,7 +5,7 @@
 #include <string>
 
 #include "wspeer/core/stream_peer.h"
-#include "wspeer/platform/native/net.h"
+#include "wspeer/platform/native/socket_address.h"
 
 namespace wsp {
 
@@ -17,12 +17,12 @@ class StreamPeerTCP : public StreamPeer {
   StreamPeerTCP& operator=(const StreamPeerTCP&) = delete;
 
   /// Wraps a connected socket from accept(); takes ownership of `fd`.
-  static std::shared_ptr<StreamPeerTCP> from_accepted(int fd, const sockaddr_storage& remote);
+  static std::shared_ptr<StreamPeerTCP> from_accepted(int fd, const SocketAddress& remote);
 
   /// Starts a non-blocking connection to an IP address (IPv4 or IPv6 literal) and port.
   /// poll() until get_status() leaves STATUS_CONNECTING.
   Error connect_to_host(const std::string& ip, int port);
-  Error connect_to_address(const sockaddr_storage& address);
+  Error connect_to_address(const SocketAddress& address);
 
   Error put_partial_data(const uint8_t* data, int size, int* sent) override;
   Error put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent) override;
@@ -43,12 +43,10 @@ class StreamPeerTCP : public StreamPeer {
 
  private:
   void fail(std::string message);
-  void set_remote(const sockaddr_storage& address);
-  sockaddr_storage remote() const;
 
   int fd_ = -1;
   Status status_ = STATUS_NONE;
-  sockaddr_in6 remote_{};  ///< large enough for IPv4 and IPv6 (not the 128-byte sockaddr_storage)
+  SocketAddress remote_;
   std::string last_error_;
 };
 

@@ -14,11 +14,7 @@ namespace {
 constexpr int kIoChunk = 16 * 1024;           // one TLS record
 constexpr int kMaxWritePerCall = 256 * 1024;  // bounds ciphertext buffered per put_partial_data
 
-bool is_ip_literal(const std::string& host) {
-  sockaddr_storage address;
-  socklen_t length;
-  return native::parse_ip_literal(host, 0, &address, &length);
-}
+bool is_ip_literal(const std::string& host) { return SocketAddress::from_ip(host, 0).has_value(); }
 
 std::string verify_failure_text(long result, const std::string& name) {
   std::string text = X509_verify_cert_error_string(result);

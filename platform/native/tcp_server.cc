@@ -15,26 +15,24 @@ Error TCPServer::listen(int port, const std::string& bind_address) {
     last_error_ = "listen(): the port must be 0 (any) or 1-65535.";
     return ERR_INVALID_PARAMETER;
   }
-  sockaddr_storage address;
-  socklen_t length = 0;
+  std::optional<SocketAddress> address;
   bool dual_stack = false;
   if (bind_address == "*") {
-    native::parse_ip_literal("::", port, &address, &length);
+    address = SocketAddress::from_ip("::", port);
     dual_stack = true;
   } else if (bind_address == "localhost") {
-    native::parse_ip_literal("127.0.0.1", port, &address, &length);
-  } else if (!native::parse_ip_literal(bind_address, port, &address, &length)) {
+    address = SocketAddress::from_ip("127.0.0.1", port);
+  } else if (!(address = SocketAddress::from_ip(bind_address, port))) {
     last_error_ = "listen(): bind address must be \"*\", \"localhost\" or an IP address, not \"" +
                   bind_address + "\".";
     return ERR_INVALID_PARAMETER;
   }
 
   int error = 0;
-  int fd = native::open_listener(address, dual_stack, &error);
+  int fd = native::open_listener(*address, dual_stack, &error);
   if (fd == native::kNoSocket && dual_stack && native::is_family_unsupported(error)) {
     // No IPv6 on this machine: listen on every IPv4 address instead.
-    native::parse_ip_literal("0.0.0.0", port, &address, &length);
-    fd = native::open_listener(address, false, &error);
+    fd = native::open_listener(*SocketAddress::from_ip("0.0.0.0", port), false, &error);
   }
   if (fd == native::kNoSocket) {
     last_error_ = "Cannot listen on " + bind_address + " port " + std::to_string(port) + ": " +
@@ -52,7 +50,7 @@ bool TCPServer::is_connection_available() const {
 
 std::shared_ptr<StreamPeerTCP> TCPServer::take_connection() {
   if (fd_ < 0) return nullptr;
-  sockaddr_storage remote;
+  SocketAddress remote;
   int error = 0;
   const int fd = native::accept_connection(fd_, &remote, &error);
   if (fd == native::kNoSocket) {

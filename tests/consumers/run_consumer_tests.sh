@@ -57,6 +57,16 @@ versions_agree() {
     { echo "header $header, pkg-config $pc, wsp: $("$WORK/prefix/bin/wsp" --version)"; return 1; }
 }
 
+# The installed headers are the public ones only, and together they bring in no socket or
+# operating-system header.
+installed_headers_platform_free() {
+  local source="$WORK/every_header.cc"
+  (cd "$WORK/prefix/include" && find wspeer -name '*.h' | sort | sed 's|.*|#include <&>|') >"$source"
+  grep -q "socket_address.h" "$source" || { echo "public headers missing from the install"; return 1; }
+  printf '#if defined(AF_INET) || defined(_SYS_SOCKET_H) || defined(_SYS_EPOLL_H)\n#error "an OS header came in"\n#endif\n' >>"$source"
+  g++ -std=c++20 -fsyntax-only -I "$WORK/prefix/include" "$source"
+}
+
 cmake_find_package() {
   consumer cmake-consumer cmake
   (cd "$WORK/cmake-consumer" &&
@@ -152,6 +162,7 @@ check "the API reference (./run docs) builds without warnings" api_reference
 check "CMake: configure, build and install with no options" cmake_install || { junit_finish consumers; exit 1; }
 start_server || { echo "the installed wsp echo-server did not start"; exit 1; }
 check "one version: core/version.h, pkg-config and wsp --version agree" versions_agree
+check "the installed headers are the public ones and include no OS header" installed_headers_platform_free
 check "CMake find_package(wspeer) from the install prefix" cmake_find_package
 check "pkg-config --cflags --libs wspeer with plain g++" pkg_config_gxx
 check "CMake FetchContent from the repository" cmake_fetchcontent

@@ -106,13 +106,12 @@ RawSocket RawSocket::adopt(int fd) {
 }
 
 bool RawSocket::connect(const std::string& ip, int port) {
-  sockaddr_storage address;
-  socklen_t length;
-  if (!native::parse_ip_literal(ip, port, &address, &length)) return false;
-  fd_ = native::open_tcp_socket(address.ss_family);
+  const std::optional<SocketAddress> address = SocketAddress::from_ip(ip, port);
+  if (!address) return false;
+  fd_ = native::open_tcp_socket(address->ip_version());
   if (fd_ < 0) return false;
   int error = 0;
-  if (!native::start_connect(fd_, address, &error)) return false;
+  if (!native::start_connect(fd_, *address, &error)) return false;
   if (error != 0 && !(native::wait_for(fd_, native::kWritable, 5000) & native::kWritable)) {
     return false;
   }
@@ -202,7 +201,7 @@ RawSocket accept_raw(TCPServer& server, WebSocketPeer* client, double seconds) {
   const auto deadline = deadline_after(seconds);
   while (Clock::now() < deadline) {
     if (client) client->poll();
-    sockaddr_storage remote;
+    SocketAddress remote;
     int error = 0;
     const int fd = native::accept_connection(server.get_native_handle(), &remote, &error);
     if (fd >= 0) return RawSocket::adopt(fd);
