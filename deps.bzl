@@ -89,6 +89,14 @@ def wspeer_dependencies(register_wasm_toolchain = True):
         path = "/usr",
     )
 
+    # zlib for permessage-deflate (Debian's zlib1g-dev; libz-mingw-w64-dev for Windows).
+    _maybe(
+        native.new_local_repository,
+        name = "system_zlib",
+        build_file = str(Label("//third_party/system:zlib.BUILD")),
+        path = "/usr",
+    )
+
     # For Windows builds (--config=windows): OpenSSL cross-built for mingw-w64.
     _maybe(_mingw_openssl, name = "mingw_openssl")
 

@@ -25,7 +25,7 @@ const char* frame_error_text(FrameError error) {
 }
 
 FrameParse parse_frame_header(const uint8_t* data, size_t size, FrameHeader* header,
-                              FrameError* error) {
+                              FrameError* error, uint8_t allowed_rsv) {
   *error = FrameError::kNone;
   if (size < 2) return FrameParse::kNeedMore;
   const uint8_t b0 = data[0];
@@ -38,7 +38,7 @@ FrameParse parse_frame_header(const uint8_t* data, size_t size, FrameHeader* hea
 
   // Checks that need only the first two bytes fail before waiting for the rest, so a bad frame
   // is rejected as soon as possible.
-  if (header->rsv != 0) {
+  if ((header->rsv & ~allowed_rsv) != 0) {
     *error = FrameError::kReservedBits;
     return FrameParse::kError;
   }
@@ -111,8 +111,8 @@ size_t frame_header_size(uint64_t payload_length, bool masked) {
 }
 
 size_t write_frame_header(uint8_t* out, bool fin, uint8_t opcode, uint64_t payload_length,
-                          const uint8_t* mask_key) {
-  out[0] = static_cast<uint8_t>((fin ? 0x80 : 0x00) | (opcode & 0x0F));
+                          const uint8_t* mask_key, uint8_t rsv) {
+  out[0] = static_cast<uint8_t>((fin ? 0x80 : 0x00) | ((rsv & 0x7) << 4) | (opcode & 0x0F));
   const uint8_t mask_bit = mask_key ? 0x80 : 0x00;
   size_t pos;
   if (payload_length < 126) {

@@ -49,17 +49,20 @@ enum class FrameError {
 /// A short English description of a frame error, suitable for a close reason.
 const char* frame_error_text(FrameError error);
 
+constexpr uint8_t kRsv1 = 0b100;  ///< FrameHeader::rsv bit of RSV1 (permessage-deflate)
+
 /// Parses the header at the start of data[0..size). Checks everything §5.2 says about a single
-/// header; masking rules depend on the role and are checked by the caller.
+/// header; masking rules depend on the role and are checked by the caller. `allowed_rsv` are the
+/// RSV bits a negotiated extension gave a meaning (kRsv1 with permessage-deflate).
 FrameParse parse_frame_header(const uint8_t* data, size_t size, FrameHeader* header,
-                              FrameError* error);
+                              FrameError* error, uint8_t allowed_rsv = 0);
 
 /// Bytes needed by a header for this payload length.
 size_t frame_header_size(uint64_t payload_length, bool masked);
 
-/// Writes a header with the minimal length encoding. `mask_key` null means unmasked. Returns the
-/// number of bytes written (at most kMaxFrameHeaderSize).
+/// Writes a header with the minimal length encoding. `mask_key` null means unmasked; `rsv` as in
+/// FrameHeader. Returns the number of bytes written (at most kMaxFrameHeaderSize).
 size_t write_frame_header(uint8_t* out, bool fin, uint8_t opcode, uint64_t payload_length,
-                          const uint8_t* mask_key);
+                          const uint8_t* mask_key, uint8_t rsv = 0);
 
 }  // namespace wsp

@@ -27,6 +27,13 @@ class InboundQueue {
   void reserve_partial(size_t n) { buffer_.prepare(n); }
   /// Returns where the next `n` bytes of the partial message go; they count as written.
   uint8_t* extend_partial(size_t n);
+  /// Room for up to `n` more bytes of the partial message whose final count is not known yet
+  /// (decompression); commit_partial_room() says how many were written.
+  uint8_t* partial_room(size_t n) { return buffer_.prepare(n); }
+  void commit_partial_room(size_t n) {
+    buffer_.commit(n);
+    partial_size_ += n;
+  }
   void commit_partial(bool is_text);
   void drop_partial();
 
@@ -45,6 +52,8 @@ class InboundQueue {
 
   void clear();
   bool holds_memory() const { return buffer_.capacity() != 0 || records_.holds_memory(); }
+  /// Bytes of message storage allocated now (for tests of the limits).
+  size_t buffer_capacity() const { return buffer_.capacity(); }
   /// Gives the memory back when nothing is queued or being assembled.
   void release_if_idle();
 

@@ -9,12 +9,12 @@
 namespace wsp {
 
 void OutboundQueue::append_frame(uint8_t opcode, bool fin, const uint8_t* payload, size_t size,
-                                 bool mask, bool automatic) {
+                                 bool mask, bool automatic, uint8_t rsv) {
   uint8_t key[4];
   if (mask) fill_random(key, 4);
   const size_t header_size = frame_header_size(size, mask);
   uint8_t* out = bytes_.prepare(header_size + size);
-  write_frame_header(out, fin, opcode, size, mask ? key : nullptr);
+  write_frame_header(out, fin, opcode, size, mask ? key : nullptr, rsv);
   if (size) {
     if (mask) {
       mask_copy(out + header_size, payload, size, key, 0);

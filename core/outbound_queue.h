@@ -17,7 +17,7 @@ class OutboundQueue {
   /// Serializes one frame (masking it with a fresh random key when `mask` is set) after
   /// everything already queued. `automatic` marks replies the engine generated itself (pongs).
   void append_frame(uint8_t opcode, bool fin, const uint8_t* payload, size_t size, bool mask,
-                    bool automatic = false);
+                    bool automatic = false, uint8_t rsv = 0);
 
   /// Queues what the transport did not take of a frame written directly from the caller's
   /// buffers: the frame is [header | payload] and its first `already_sent` bytes went out.

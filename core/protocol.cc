@@ -12,10 +12,25 @@ namespace {
 // Unsent automatic pongs beyond this stop input until the peer reads: a peer that floods pings
 // and never reads cannot make us buffer without bound.
 constexpr size_t kMaxAutomaticBacklog = 64 * 1024;
+// What a compressed message's DEFLATE data lacks at its end (RFC 7692 §7.2.2).
+constexpr uint8_t kDeflateTail[4] = {0x00, 0x00, 0xFF, 0xFF};
+// Masked compressed payload is unmasked a block at a time before decompression.
+constexpr size_t kUnmaskBlock = 16 * 1024;
+// Output room per decompression step: grows with the input, never past the message limit.
+constexpr size_t kMinInflateRoom = 1024;
+constexpr size_t kMaxInflateRoom = 64 * 1024;
 
 }  // namespace
 
 Protocol::Protocol(Role role, InboundQueue* inbound) : role_(role), inbound_(inbound) {}
+
+void Protocol::set_compressor(std::unique_ptr<MessageCompressor> compressor) {
+  compressor_ = std::move(compressor);
+}
+
+void Protocol::release_if_idle() {
+  if (compressor_ && !in_message_) compressor_->release_if_idle();
+}
 
 void Protocol::receive(const uint8_t* data, size_t size) {
   if (input_finished_ || size == 0) return;  // anything after a close or a failure is ignored
@@ -68,7 +83,7 @@ size_t Protocol::process(const uint8_t* data, size_t size, bool ignore_limits) {
     FrameParse result;
     size_t used;
     if (header_size_ == 0) {
-      result = parse_frame_header(data + pos, size - pos, &header, &error);
+      result = parse_frame_header(data + pos, size - pos, &header, &error, allowed_rsv());
       if (result == FrameParse::kNeedMore) {
         // Fewer than kMaxFrameHeaderSize bytes are left, or the parse would have completed.
         header_size_ = size - pos;
@@ -80,7 +95,8 @@ size_t Protocol::process(const uint8_t* data, size_t size, bool ignore_limits) {
       // The header was split across reads: complete it from the saved bytes.
       const size_t take = std::min(kMaxFrameHeaderSize - header_size_, size - pos);
       std::memcpy(header_bytes_ + header_size_, data + pos, take);
-      result = parse_frame_header(header_bytes_, header_size_ + take, &header, &error);
+      result =
+          parse_frame_header(header_bytes_, header_size_ + take, &header, &error, allowed_rsv());
       if (result == FrameParse::kNeedMore) {
         header_size_ += take;
         return size;
@@ -111,6 +127,14 @@ bool Protocol::begin_frame(const FrameHeader& header) {
   frame_ = header;
   payload_left_ = header.payload_length;
   mask_phase_ = 0;
+  if (header.rsv != 0 &&
+      (is_control_opcode(header.opcode) || header.opcode == OPCODE_CONTINUATION)) {
+    // RFC 7692 §6.1: only a message's first frame says whether it is compressed.
+    fail(kCloseProtocolError, is_control_opcode(header.opcode)
+                                  ? "RSV1 set on a control frame"
+                                  : "RSV1 set on a continuation frame");
+    return false;
+  }
   if (is_control_opcode(header.opcode)) {
     control_size_ = 0;
   } else {
@@ -126,18 +150,20 @@ bool Protocol::begin_frame(const FrameHeader& header) {
       }
       in_message_ = true;
       message_is_text_ = header.opcode == OPCODE_TEXT;
+      message_compressed_ = (header.rsv & kRsv1) != 0;
       utf8_.reset();
     }
-    // Checked before any memory is reserved for the payload.
+    // Checked before any memory is reserved for the payload. A compressed message is checked as
+    // it is decompressed: its size is known only then.
     const size_t limit = inbound_->max_message_size();
     const size_t so_far = inbound_->partial_size();
-    if (header.payload_length > limit - std::min(limit, so_far)) {
+    if (!message_compressed_ && header.payload_length > limit - std::min(limit, so_far)) {
       fail(kCloseMessageTooBig, "Message too big",
            "a message of at least " + std::to_string(so_far + header.payload_length) +
                " bytes exceeds inbound_buffer_size (" + std::to_string(limit) + ")");
       return false;
     }
-    if (header.payload_length)
+    if (header.payload_length && !message_compressed_)
       inbound_->reserve_partial(static_cast<size_t>(header.payload_length));
   }
   if (payload_left_ == 0) {
@@ -176,6 +202,10 @@ bool Protocol::unmask_and_check(uint8_t* out, const uint8_t* in, size_t size) {
 }
 
 void Protocol::payload_chunk(const uint8_t* data, size_t size) {
+  if (message_compressed_ && !is_control_opcode(frame_.opcode)) {
+    compressed_chunk(data, size);
+    return;
+  }
   uint8_t* out;
   if (is_control_opcode(frame_.opcode)) {
     out = control_payload_ + control_size_;
@@ -185,6 +215,53 @@ void Protocol::payload_chunk(const uint8_t* data, size_t size) {
   }
   if (!unmask_and_check(out, data, size))
     fail(kCloseInvalidPayload, "Invalid UTF-8 in text message");
+}
+
+void Protocol::compressed_chunk(const uint8_t* data, size_t size) {
+  if (!frame_.masked) {
+    inflate_into_message(data, size);
+    return;
+  }
+  thread_local uint8_t unmasked[kUnmaskBlock];
+  for (size_t done = 0; done < size && !input_finished_;) {
+    const size_t block = std::min(kUnmaskBlock, size - done);
+    mask_copy(unmasked, data + done, block, frame_.mask_key, mask_phase_ & 3);
+    mask_phase_ += block;
+    inflate_into_message(unmasked, block);
+    done += block;
+  }
+}
+
+void Protocol::inflate_into_message(const uint8_t* data, size_t size) {
+  const size_t limit = inbound_->max_message_size();
+  for (;;) {
+    const size_t so_far = inbound_->partial_size();
+    // One byte past the limit tells a message that is too big from one that fits exactly.
+    const size_t room = std::min(limit - std::min(limit, so_far) + 1,
+                                 std::clamp(size * 4, kMinInflateRoom, kMaxInflateRoom));
+    uint8_t* out = inbound_->partial_room(room);
+    const MessageCompressor::InflateStep step = compressor_->inflate(data, size, out, room);
+    inbound_->commit_partial_room(step.produced);
+    if (step.corrupt) {
+      fail(kCloseInvalidPayload, "Invalid compressed data",
+           "the compressed message cannot be decompressed: " + compressor_->error());
+      return;
+    }
+    if (so_far + step.produced > limit) {
+      fail(kCloseMessageTooBig, "Message too big",
+           "a compressed message decompresses to more than inbound_buffer_size (" +
+               std::to_string(limit) + " bytes)");
+      return;
+    }
+    if (message_is_text_ && !utf8_.feed(out, step.produced)) {
+      fail(kCloseInvalidPayload, "Invalid UTF-8 in text message");
+      return;
+    }
+    data += step.consumed;
+    size -= step.consumed;
+    const bool output_may_be_pending = step.produced == room;
+    if (!output_may_be_pending && (size == 0 || step.consumed == 0)) return;
+  }
 }
 
 void Protocol::end_frame() {
@@ -205,6 +282,11 @@ void Protocol::end_frame() {
       break;
     default:  // text, binary, continuation
       if (!frame_.fin) break;
+      if (message_compressed_) {
+        inflate_into_message(kDeflateTail, sizeof(kDeflateTail));
+        if (input_finished_) return;
+        compressor_->end_inbound_message();
+      }
       if (message_is_text_ && !utf8_.at_boundary()) {
         fail(kCloseInvalidPayload, "Truncated UTF-8 sequence at the end of a text message");
         return;
@@ -274,8 +356,16 @@ void Protocol::send_close_reply() {
 
 Error Protocol::send_message(const uint8_t* data, size_t size, bool is_text) {
   if (close_queued_) return FAILED;
+  uint8_t rsv = 0;
+  if (compressor_ && compressor_->compresses(size)) {
+    const std::span<const uint8_t> compressed = compressor_->deflate_message(data, size);
+    if (compressed.empty()) return ERR_OUT_OF_MEMORY;  // zlib could not allocate its state
+    data = compressed.data();
+    size = compressed.size();
+    rsv = kRsv1;
+  }
   outbound_.append_frame(is_text ? OPCODE_TEXT : OPCODE_BINARY, true, data, size,
-                         role_ == Role::kClient);
+                         role_ == Role::kClient, /*automatic=*/false, rsv);
   return OK;
 }
 

@@ -12,6 +12,7 @@
 #include "wspeer/core/error.h"
 #include "wspeer/core/frame.h"
 #include "wspeer/core/inbound_queue.h"
+#include "wspeer/core/message_compressor.h"
 #include "wspeer/core/outbound_queue.h"
 #include "wspeer/core/utf8.h"
 
@@ -38,6 +39,13 @@ class Protocol {
   Protocol(Role role, InboundQueue* inbound);
 
   Role role() const { return role_; }
+
+  /// Compression agreed in the handshake (permessage-deflate): RSV1 marks compressed messages
+  /// both ways. Set before any byte is received.
+  void set_compressor(std::unique_ptr<MessageCompressor> compressor);
+  const MessageCompressor* compressor() const { return compressor_.get(); }
+  /// Gives back what an idle connection need not hold (compression state when agreed).
+  void release_if_idle();
 
   // ---- input ----
   // Takes all `size` bytes. When the inbound queue is full they are parked (bounded by what the
@@ -96,6 +104,10 @@ class Protocol {
   size_t process(const uint8_t* data, size_t size, bool ignore_limits = false);
   bool begin_frame(const FrameHeader& header);
   void payload_chunk(const uint8_t* data, size_t size);
+  /// Unmasks (through a per-thread block) and decompresses payload of a compressed message.
+  void compressed_chunk(const uint8_t* data, size_t size);
+  /// Decompresses into the message being assembled, within inbound_buffer_size.
+  void inflate_into_message(const uint8_t* data, size_t size);
   /// Copies (or unmasks in place when out == in) payload bytes and validates text; false on
   /// invalid UTF-8.
   bool unmask_and_check(uint8_t* out, const uint8_t* in, size_t size);
@@ -103,6 +115,7 @@ class Protocol {
   void handle_close_frame();
   void fail(int code, std::string reason, std::string detail = {});
   void queue_close(int code, std::string_view reason);
+  uint8_t allowed_rsv() const { return compressor_ ? kRsv1 : 0; }
 
   Role role_;
   InboundQueue* inbound_;
@@ -118,6 +131,8 @@ class Protocol {
 
   bool in_message_ = false;  ///< a fragmented data message is open
   bool message_is_text_ = false;
+  bool message_compressed_ = false;
+  std::unique_ptr<MessageCompressor> compressor_;
   Utf8Validator utf8_;
 
   uint8_t control_payload_[kMaxControlPayload];
