@@ -40,6 +40,8 @@ def _impl(ctx):
                 # The fuzz binaries get libFuzzer's main; libraries only the instrumentation.
                 flag_set(actions = LINK_ACTIONS, flag_groups = [flag_group(flags = [
                     "-fsanitize=fuzzer,address,undefined",
+                    # clang (not clang++) links: UBSan's C++ part (vptr checks) must be asked for.
+                    "-fsanitize-link-c++-runtime",
                     "-lstdc++",
                     "-lm",
                 ])]),
