@@ -20,7 +20,8 @@ class SocketAddress {
 
   /// 4 for IPv4, 6 for IPv6, 0 for no address.
   int ip_version() const;
-  /// The numeric host; a dual-stack listener's IPv4-mapped client (::ffff:a.b.c.d) as IPv4.
+  /// The numeric host; an IPv4 client of a dual-stack listener (an IPv4-mapped IPv6 address) as
+  /// IPv4.
   std::string host() const;
   int port() const;
   /// "127.0.0.1:80" or "[::1]:80".
