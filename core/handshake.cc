@@ -124,7 +124,8 @@ bool validate_extra_header(std::string_view line, std::string* error) {
 
 std::string build_client_request(const WsUrl& url, std::string_view key,
                                  const std::vector<std::string>& protocols,
-                                 const std::vector<std::string>& extra_headers) {
+                                 const std::vector<std::string>& extra_headers,
+                                 std::string_view extensions) {
   std::string request;
   request.reserve(256);
   request += "GET " + url.resource + " HTTP/1.1\r\n";
@@ -143,6 +144,11 @@ std::string build_client_request(const WsUrl& url, std::string_view key,
     }
     request += "\r\n";
   }
+  if (!extensions.empty()) {
+    request += "Sec-WebSocket-Extensions: ";
+    request += extensions;
+    request += "\r\n";
+  }
   if (!url.userinfo.empty()) {
     request +=
         "Authorization: Basic " +
@@ -155,7 +161,8 @@ std::string build_client_request(const WsUrl& url, std::string_view key,
 }
 
 ClientHandshakeResult check_server_response(std::string_view head, std::string_view key,
-                                            const std::vector<std::string>& protocols) {
+                                            const std::vector<std::string>& protocols,
+                                            const DeflateOptions* deflate_offered) {
   ClientHandshakeResult result;
   HttpResponseHead response;
   std::string error;
@@ -184,8 +191,16 @@ ClientHandshakeResult check_server_response(std::string_view head, std::string_v
     result.error = "Invalid handshake response: wrong or missing Sec-WebSocket-Accept.";
     return result;
   }
-  if (const auto extensions = find_header(response.headers, "Sec-WebSocket-Extensions");
-      extensions && !extensions->empty()) {
+  const auto extensions = find_header(response.headers, "Sec-WebSocket-Extensions");
+  if (deflate_offered) {
+    ClientDeflateResult deflate = check_deflate_response(*deflate_offered, extensions);
+    if (!deflate.ok) {
+      result.error = "Invalid handshake response: " + deflate.error + ".";
+      return result;
+    }
+    result.deflate = deflate.agreement;
+    if (result.deflate) result.selected_extensions = *extensions;
+  } else if (extensions && !extensions->empty()) {
     result.error = "Invalid handshake response: server selected extension \"" + *extensions +
                    "\" that was not offered.";
     return result;
@@ -206,7 +221,8 @@ ClientHandshakeResult check_server_response(std::string_view head, std::string_v
 
 ServerHandshakeResult answer_client_request(std::string_view head,
                                             const std::vector<std::string>& supported_protocols,
-                                            const std::vector<std::string>& extra_headers) {
+                                            const std::vector<std::string>& extra_headers,
+                                            const DeflateOptions* deflate) {
   ServerHandshakeResult result;
   HttpRequestHead request;
   std::string error;
@@ -253,8 +269,15 @@ ServerHandshakeResult answer_client_request(std::string_view head,
   result.accept_key = compute_accept_key(*key);
   result.selected_protocol =
       choose_protocol(offered_protocols(request.headers), supported_protocols);
-  result.response =
-      build_switching_response(result.accept_key, result.selected_protocol, extra_headers);
+  if (deflate) {
+    if (auto choice = choose_deflate_offer(
+            *deflate, find_header(request.headers, "Sec-WebSocket-Extensions"))) {
+      result.deflate = choice->agreement;
+      result.selected_extensions = std::move(choice->response);
+    }
+  }
+  result.response = build_switching_response(result.accept_key, result.selected_protocol,
+                                             extra_headers, result.selected_extensions);
   result.status = 101;
   return result;
 }
@@ -275,7 +298,8 @@ std::string choose_protocol(const std::vector<std::string>& offered,
 }
 
 std::string build_switching_response(std::string_view accept_key, std::string_view protocol,
-                                     const std::vector<std::string>& extra_headers) {
+                                     const std::vector<std::string>& extra_headers,
+                                     std::string_view extensions) {
   std::string response =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
   response += "Sec-WebSocket-Accept: ";
@@ -284,6 +308,11 @@ std::string build_switching_response(std::string_view accept_key, std::string_vi
   if (!protocol.empty()) {
     response += "Sec-WebSocket-Protocol: ";
     response += protocol;
+    response += "\r\n";
+  }
+  if (!extensions.empty()) {
+    response += "Sec-WebSocket-Extensions: ";
+    response += extensions;
     response += "\r\n";
   }
   for (const std::string& line : extra_headers) response += line + "\r\n";

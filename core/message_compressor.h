@@ -40,6 +40,8 @@ class MessageCompressor {
 
   /// Frees the state an idle connection need not hold (what no-context-takeover lets go).
   virtual void release_if_idle() = 0;
+  /// Whether release_if_idle() would free something now.
+  virtual bool holds_releasable_memory() const = 0;
   /// Memory this compressor holds now (for tests and the memory figures in the docs).
   virtual size_t memory_held() const = 0;
   /// Why the last inflate() found the input corrupt.

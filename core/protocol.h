@@ -46,6 +46,9 @@ class Protocol {
   const MessageCompressor* compressor() const { return compressor_.get(); }
   /// Gives back what an idle connection need not hold (compression state when agreed).
   void release_if_idle();
+  bool holds_releasable_memory() const {
+    return compressor_ && compressor_->holds_releasable_memory();
+  }
 
   // ---- input ----
   // Takes all `size` bytes. When the inbound queue is full they are parked (bounded by what the

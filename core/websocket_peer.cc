@@ -163,6 +163,20 @@ Error WebSocketPeer::set_supported_protocols(std::vector<std::string> protocols)
   return OK;
 }
 
+Error WebSocketPeer::set_deflate_options(const DeflateOptions& options) {
+  if (!deflate_options_valid(options)) {
+    return fail_call(ERR_INVALID_PARAMETER,
+                     "deflate options: window bits must be 8 to 15, compression_level and "
+                     "memory_level 1 to 9.");
+  }
+  deflate_options_ = std::make_unique<DeflateOptions>(options);
+  return OK;
+}
+
+DeflateOptions WebSocketPeer::get_deflate_options() const {
+  return deflate_options_ ? *deflate_options_ : DeflateOptions();
+}
+
 Error WebSocketPeer::set_handshake_timeout(double seconds) {
   if (!std::isfinite(seconds) || seconds <= 0) {
     return fail_call(ERR_INVALID_PARAMETER, "handshake_timeout must be positive.");
@@ -209,6 +223,7 @@ void WebSocketPeer::begin_session() {
   close_reason_.clear();
   requested_url_.clear();
   selected_protocol_.clear();
+  selected_extensions_.clear();
   last_error_.clear();
   handshake_status_ = 0;
   received_head_.clear();

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "wspeer/core/deflate_options.h"
 #include "wspeer/core/error.h"
 #include "wspeer/core/http.h"
 #include "wspeer/core/inbound_queue.h"
@@ -189,6 +190,18 @@ class WebSocketPeer : public PacketPeer {
   Error reject_request(int status, std::vector<std::string> extra_headers = {},
                        std::string_view body = "");
 
+  /// permessage-deflate (RFC 7692): whether a client offers it and a server accepts it, with its
+  /// parameters, read by connect_to_url() and accept_stream(). By default a client offers it and
+  /// a server declines (docs/compression.md weighs memory against bandwidth).
+  /// ERR_INVALID_PARAMETER for values out of range. Web builds: the browser always offers it
+  /// with its own parameters (ignored there).
+  Error set_deflate_options(const DeflateOptions& options);
+  DeflateOptions get_deflate_options() const;
+  /// The extensions agreed in the handshake, as the server's Sec-WebSocket-Extensions header
+  /// says them (e.g. "permessage-deflate; client_max_window_bits=10"); "" when none. Web builds:
+  /// WebSocket.extensions.
+  const std::string& get_selected_extensions() const { return selected_extensions_; }
+
   /// Longest time for DNS + TCP + TLS + HTTP handshake (default 10 s); then CLOSED with -1.
   double get_handshake_timeout() const { return handshake_timeout_; }
   Error set_handshake_timeout(double seconds);
@@ -235,6 +248,8 @@ class WebSocketPeer : public PacketPeer {
   std::string close_reason_;
   std::string requested_url_;
   std::string selected_protocol_;
+  std::string selected_extensions_;
+  std::unique_ptr<DeflateOptions> deflate_options_;  ///< null: the defaults (costs no memory)
   std::string last_error_;
   int handshake_status_ = 0;
   /// The raw HTTP head received in the handshake (the response on a client, the request on a

@@ -44,7 +44,9 @@ Error WebSocketPeer::accept_request(std::string_view protocol,
   request_pending_ = false;
   selected_protocol_ = chosen;
   handshake_status_ = 101;
-  answer_request(build_switching_response(compute_accept_key(key.value_or("")), chosen, headers),
+  // selected_extensions_ holds what the server accepted when the request arrived.
+  answer_request(build_switching_response(compute_accept_key(key.value_or("")), chosen, headers,
+                                          selected_extensions_),
                  101);
   return OK;
 }
@@ -65,6 +67,7 @@ Error WebSocketPeer::reject_request(int status, std::vector<std::string> extra_h
   }
   request_pending_ = false;
   handshake_status_ = status;
+  selected_extensions_.clear();
   set_last_error("Refused handshake with HTTP " + std::to_string(status) +
                  ": rejected by the application.");
   answer_request(build_http_error_response(status, body, extra_headers), status);

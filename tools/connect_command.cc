@@ -10,6 +10,7 @@
 
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/deflate_flags.h"
 #include "tools/stdin_lines.h"
 #include "tools/tls_flags.h"
 #include "wspeer/core/close_code.h"
@@ -40,7 +41,9 @@ constexpr const char* kHelp =
     "                      not the certificate either)\n"
     "  -b, --binary        send stdin lines as binary messages\n"
     "  --max-message N     largest message accepted, in bytes (default 67108864)\n"
-    "  --linger SECONDS    after the end of stdin, wait this long for replies (default 0.5)\n"
+    "  --linger SECONDS    after the end of stdin, wait this long for replies (default 0.5)\n";
+// After the deflate flags (deflate_flags.h) in the usage text.
+constexpr const char* kHelpExamples =
     "\n"
     "Examples:\n"
     "  wsp connect ws://127.0.0.1:9000/\n"
@@ -70,13 +73,17 @@ void print_message(const uint8_t* data, int size, bool is_text) {
 int run_connect(int argc, char** argv) {
   Args args;
   std::string error;
-  if (!args.parse(argc, argv, 2, {"--protocol", "--header", "--ca", "--max-message", "--linger"},
-                  {"--insecure", "--binary", "--help"}, &error)) {
+  if (!args.parse(argc, argv, 2,
+                  with_flags({"--protocol", "--header", "--ca", "--max-message", "--linger"},
+                             kDeflateValueFlags),
+                  with_flags({"--insecure", "--binary", "--help"}, kDeflateSwitchFlags), &error)) {
     usage_error("connect", error);
     return 2;
   }
   if (args.has("--help")) {
     std::fputs(kHelp, stdout);
+    std::fputs(kDeflateHelp, stdout);
+    std::fputs(kHelpExamples, stdout);
     return 0;
   }
   if (args.positional().size() != 1) {
@@ -94,8 +101,10 @@ int run_connect(int argc, char** argv) {
     }
   }
   std::shared_ptr<const TLSOptions> tls;
+  DeflateOptions deflate;
   if (!args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
-      !client_tls_from_flags(args, &tls, &error)) {
+      !client_tls_from_flags(args, &tls, &error) ||
+      !deflate_from_flags(args, /*is_server=*/false, &deflate, &error)) {
     std::fprintf(stderr, "wsp connect: %s\n", error.c_str());
     return 2;
   }
@@ -108,6 +117,7 @@ int run_connect(int argc, char** argv) {
   }
   peer->set_inbound_buffer_size(static_cast<int>(max_message));
   peer->set_outbound_buffer_size(0);
+  peer->set_deflate_options(deflate);
   if (const Error error = peer->connect_to_url(args.positional()[0], tls); error != OK) {
     std::fprintf(stderr, "wsp connect: %s\n", peer->get_last_error().c_str());
     return error == ERR_INVALID_PARAMETER ? 2 : 1;  // a URL that cannot be used is a usage error

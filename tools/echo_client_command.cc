@@ -6,6 +6,7 @@
 
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/deflate_flags.h"
 #include "tools/echo.h"
 #include "tools/tls_flags.h"
 #include "wspeer/core/close_code.h"
@@ -26,7 +27,9 @@ constexpr const char* kHelp =
     "Options (--name=value works too):\n"
     "  --max-message N     largest message accepted, in bytes (default 67108864)\n"
     "  --ca FILE           trust the CA certificate(s) in FILE (PEM)\n"
-    "  -k, --insecure      do not verify the server's host name (nor, without --ca, its chain)\n"
+    "  -k, --insecure      do not verify the server's host name (nor, without --ca, its chain)\n";
+// After the deflate flags (deflate_flags.h) in the usage text.
+constexpr const char* kHelpExamples =
     "\n"
     "Example:\n"
     "  wsp echo-client ws://127.0.0.1:9001/case/1\n";
@@ -36,12 +39,15 @@ constexpr const char* kHelp =
 int run_echo_client(int argc, char** argv) {
   Args args;
   std::string error;
-  if (!args.parse(argc, argv, 2, {"--max-message", "--ca"}, {"--insecure", "--help"}, &error)) {
+  if (!args.parse(argc, argv, 2, with_flags({"--max-message", "--ca"}, kDeflateValueFlags),
+                  with_flags({"--insecure", "--help"}, kDeflateSwitchFlags), &error)) {
     usage_error("echo-client", error);
     return 2;
   }
   if (args.has("--help")) {
     std::fputs(kHelp, stdout);
+    std::fputs(kDeflateHelp, stdout);
+    std::fputs(kHelpExamples, stdout);
     return 0;
   }
   if (args.positional().size() != 1) {
@@ -50,14 +56,17 @@ int run_echo_client(int argc, char** argv) {
   }
   long long max_message = 64 << 20;
   std::shared_ptr<const TLSOptions> tls;
+  DeflateOptions deflate;
   if (!args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
-      !client_tls_from_flags(args, &tls, &error)) {
+      !client_tls_from_flags(args, &tls, &error) ||
+      !deflate_from_flags(args, /*is_server=*/false, &deflate, &error)) {
     std::fprintf(stderr, "wsp echo-client: %s\n", error.c_str());
     return 2;
   }
   std::unique_ptr<WebSocketPeer> peer = WebSocketPeer::create();
   peer->set_inbound_buffer_size(static_cast<int>(max_message));
   peer->set_outbound_buffer_size(0);
+  peer->set_deflate_options(deflate);
   if (const Error error = peer->connect_to_url(args.positional()[0], tls); error != OK) {
     std::fprintf(stderr, "wsp echo-client: %s\n", peer->get_last_error().c_str());
     return error == ERR_INVALID_PARAMETER ? 2 : 1;  // a URL that cannot be used is a usage error

@@ -8,6 +8,7 @@
 
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/deflate_flags.h"
 #include "tools/echo.h"
 #include "tools/process.h"
 #include "tools/tls_flags.h"
@@ -50,7 +51,9 @@ constexpr const char* kHelp =
     "                      client that hung up while its input was paused (default 5)\n"
     "  --busy-poll USECS   before sleeping, keep checking for traffic for up to USECS\n"
     "                      microseconds (default 0: off); lower latency for CPU time\n"
-    "  -q, --quiet         do not log connections\n"
+    "  -q, --quiet         do not log connections\n";
+// After the deflate flags (deflate_flags.h) in the usage text.
+constexpr const char* kHelpExamples =
     "\n"
     "Examples:\n"
     "  wsp echo-server --port 9000\n"
@@ -70,27 +73,32 @@ int run_echo_server(int argc, char** argv) {
   Args args;
   std::string error;
   if (!args.parse(argc, argv, 2,
-                  {"--host", "--port", "--tls-cert", "--tls-key", "--max-message", "--protocol",
-                   "--handshake-timeout", "--close-timeout", "--busy-poll", "--max-connections",
-                   "--max-per-ip", "--max-buffered-total"},
-                  {"--quiet", "--help"}, &error)) {
+                  with_flags({"--host", "--port", "--tls-cert", "--tls-key", "--max-message",
+                              "--protocol", "--handshake-timeout", "--close-timeout", "--busy-poll",
+                              "--max-connections", "--max-per-ip", "--max-buffered-total"},
+                             kDeflateValueFlags),
+                  with_flags({"--quiet", "--help"}, kDeflateSwitchFlags), &error)) {
     usage_error("echo-server", error);
     return 2;
   }
   if (args.has("--help")) {
     std::fputs(kHelp, stdout);
+    std::fputs(kDeflateHelp, stdout);
+    std::fputs(kHelpExamples, stdout);
     return 0;
   }
   long long port = 0, max_message = 1 << 20, busy_poll_us = 0, max_connections = 10000,
             max_per_ip = 0, max_buffered_total = 0;
   std::shared_ptr<const TLSOptions> tls;
+  DeflateOptions deflate;
   if (!args.integer("--port", 0, 65535, &port, &error) ||
       !args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
       !args.integer("--busy-poll", 0, 100000, &busy_poll_us, &error) ||
       !args.integer("--max-connections", 0, 100000000, &max_connections, &error) ||
       !args.integer("--max-per-ip", 0, 100000000, &max_per_ip, &error) ||
       !args.integer("--max-buffered-total", 0, INT64_MAX, &max_buffered_total, &error) ||
-      !server_tls_from_flags(args, &tls, &error)) {
+      !server_tls_from_flags(args, &tls, &error) ||
+      !deflate_from_flags(args, /*is_server=*/true, &deflate, &error)) {
     std::fprintf(stderr, "wsp echo-server: %s\n", error.c_str());
     return 2;
   }
@@ -163,6 +171,7 @@ int run_echo_server(int argc, char** argv) {
         client.peer->set_inbound_buffer_size(static_cast<int>(max_message));
         client.peer->set_outbound_buffer_size(0);
         client.peer->set_supported_protocols(protocols);
+        client.peer->set_deflate_options(deflate);
         client.peer->set_handshake_timeout(handshake_timeout);
         client.peer->set_close_timeout(close_timeout);
         if (client.peer->accept_stream(stream) != OK) continue;
@@ -178,8 +187,11 @@ int run_echo_server(int argc, char** argv) {
       if (!client.logged_open && peer.get_ready_state() == WebSocketPeer::STATE_OPEN) {
         client.logged_open = true;
         if (!quiet) {
-          std::fprintf(stderr, "open: %s:%d %s\n", peer.get_connected_host().c_str(),
-                       peer.get_connected_port(), peer.get_request_path().c_str());
+          const std::string& extensions = peer.get_selected_extensions();
+          std::fprintf(stderr, "open: %s:%d %s%s%s%s\n", peer.get_connected_host().c_str(),
+                       peer.get_connected_port(), peer.get_request_path().c_str(),
+                       extensions.empty() ? "" : " (", extensions.c_str(),
+                       extensions.empty() ? "" : ")");
         }
       }
       echo_pending(peer, max_buffered);

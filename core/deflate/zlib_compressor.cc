@@ -128,6 +128,10 @@ class ZlibCompressor final : public MessageCompressor {
     if (reset_deflater_) end_deflater();
   }
 
+  bool holds_releasable_memory() const override {
+    return (reset_inflater_ && inflater_) || (reset_deflater_ && deflater_);
+  }
+
   size_t memory_held() const override {
     return counted_.bytes + (inflater_ ? sizeof(z_stream) : 0) + (deflater_ ? sizeof(z_stream) : 0);
   }

@@ -90,13 +90,15 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
   } else if (holds_idle_buffers() && now - last_activity_ >= kIdleRelease) {
     inbound_.release_if_idle();
     protocol_->outbound().release_if_idle();
+    protocol_->release_if_idle();
   }
 }
 
 bool NativeWebSocketPeer::holds_idle_buffers() const {
   return state_ == STATE_OPEN && inbound_.count() == 0 && inbound_.partial_size() == 0 &&
          protocol_->outbound().empty() && !protocol_->has_parked_input() &&
-         (inbound_.holds_memory() || protocol_->outbound().holds_memory());
+         (inbound_.holds_memory() || protocol_->outbound().holds_memory() ||
+          protocol_->holds_releasable_memory());
 }
 
 bool NativeWebSocketPeer::gated() const {

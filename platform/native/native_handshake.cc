@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "wspeer/core/close_code.h"
+#include "wspeer/core/deflate/zlib_compressor.h"
 #include "wspeer/core/frame.h"
 #include "wspeer/core/handshake.h"
 #include "wspeer/platform/native/native_peer_parts.h"
@@ -118,8 +119,10 @@ void NativeWebSocketPeer::start_tls_or_request() {
     phase_ = Phase::kSendRequest;
   }
   handshake_->key = make_handshake_key();
-  handshake_->out = build_client_request(handshake_->url, handshake_->key, supported_protocols_,
-                                         handshake_headers_);
+  const DeflateOptions deflate = get_deflate_options();
+  handshake_->out = build_client_request(
+      handshake_->url, handshake_->key, supported_protocols_, handshake_headers_,
+      deflate_enabled(deflate, /*is_server=*/false) ? deflate_offer(deflate) : std::string());
   handshake_->written = 0;
   handshake_->head_reader = HttpHeadReader(kMaxHandshakeHeadSize);
 }
@@ -175,8 +178,10 @@ void NativeWebSocketPeer::finish_client_handshake() {
                    " bytes.");
     return;
   }
+  const DeflateOptions deflate = get_deflate_options();
   ClientHandshakeResult result =
-      check_server_response(handshake_->head_reader.head(), handshake_->key, supported_protocols_);
+      check_server_response(handshake_->head_reader.head(), handshake_->key, supported_protocols_,
+                            deflate_enabled(deflate, /*is_server=*/false) ? &deflate : nullptr);
   handshake_status_ = result.status;
   set_received_head(handshake_->head_reader.head(), /*is_request=*/false);
   if (!result.ok) {
@@ -184,6 +189,8 @@ void NativeWebSocketPeer::finish_client_handshake() {
     return;
   }
   selected_protocol_ = std::move(result.selected_protocol);
+  selected_extensions_ = std::move(result.selected_extensions);
+  handshake_->deflate = result.deflate;
 }
 
 void NativeWebSocketPeer::refuse_request(int status, std::vector<std::string> headers,
@@ -230,8 +237,10 @@ void NativeWebSocketPeer::finish_server_handshake() {
     phase_ = Phase::kWriteRefusal;
     return;
   }
-  ServerHandshakeResult result = answer_client_request(handshake_->head_reader.head(),
-                                                       supported_protocols_, handshake_headers_);
+  const DeflateOptions deflate = get_deflate_options();
+  ServerHandshakeResult result = answer_client_request(
+      handshake_->head_reader.head(), supported_protocols_, handshake_headers_,
+      deflate_enabled(deflate, /*is_server=*/true) ? &deflate : nullptr);
   handshake_status_ = result.status;
   request_path_ = std::move(result.path);
   set_received_head(handshake_->head_reader.head(), /*is_request=*/true);
@@ -244,6 +253,8 @@ void NativeWebSocketPeer::finish_server_handshake() {
   }
   const bool secure = dynamic_cast<StreamPeerTLS*>(stream_.get()) != nullptr;
   requested_url_ = std::string(secure ? "wss://" : "ws://") + result.host + request_path_;
+  selected_extensions_ = std::move(result.selected_extensions);
+  handshake_->deflate = result.deflate;
   if (manual_accept_) {
     handshake_status_ = 0;  // nothing is sent until the application decides
     handshake_->out.clear();
@@ -284,6 +295,10 @@ void NativeWebSocketPeer::enter_open(Clock::time_point now) {
   state_ = STATE_OPEN;
   last_activity_ = now;
   protocol_ = std::make_unique<Protocol>(is_server_ ? Role::kServer : Role::kClient, &inbound_);
+  if (handshake_->deflate) {
+    protocol_->set_compressor(
+        make_zlib_compressor(*handshake_->deflate, get_deflate_options(), is_server_));
+  }
   heartbeat_.start(heartbeat_interval_, now);
   // The open connection reads at its next poll(): bytes may be waiting that an edge-triggered
   // loop already reported (while a request waited for the application, for example).

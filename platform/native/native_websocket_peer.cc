@@ -135,8 +135,9 @@ Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool i
   // A server's frames are not masked, so with nothing queued and no batch in progress the frame
   // goes to the kernel straight from the caller's buffer: header and payload in one write, and
   // only what the socket does not take is copied.
+  const MessageCompressor* compressor = protocol_->compressor();
   if (is_server_ && inbound_.count() == 0 && protocol_->outbound().empty() && !transport_closed_ &&
-      !stream_->has_pending_output()) {
+      !(compressor && compressor->compresses(size)) && !stream_->has_pending_output()) {
     // A small payload is cheaper to copy behind the header than to hand the kernel as a second
     // piece (sendmsg must import an iovec array; send takes one buffer).
     uint8_t frame[kMaxFrameHeaderSize + kSmallFrameCopy];

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -139,6 +140,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
     size_t written = 0;
     HttpHeadReader head_reader{kMaxHandshakeHeadSize};
     ByteBuffer early_bytes;  ///< bytes that followed the HTTP head in the same read
+    std::optional<DeflateAgreement> deflate;  ///< permessage-deflate, when agreed
   };
 
   Phase phase_ = Phase::kIdle;

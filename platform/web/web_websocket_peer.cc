@@ -162,9 +162,12 @@ char* WebWebSocketPeer::scratch(size_t size) {
   return scratch_.data();
 }
 
-void WebWebSocketPeer::on_open(const char* protocol) {
+void WebWebSocketPeer::on_open(const char* protocol_and_extensions) {
   if (state_ != STATE_CONNECTING) return;
-  selected_protocol_ = protocol;
+  const std::string_view agreed(protocol_and_extensions);
+  const size_t newline = agreed.find('\n');
+  selected_protocol_ = agreed.substr(0, newline);
+  selected_extensions_ = newline == std::string_view::npos ? "" : agreed.substr(newline + 1);
   handshake_status_ = 101;
   state_ = STATE_OPEN;
 }

@@ -33,7 +33,7 @@ class WebWebSocketPeer : public WebSocketPeer {
 
   /// Called from JavaScript.
   char* scratch(size_t size);
-  void on_open(const char* protocol);
+  void on_open(const char* protocol_and_extensions);  ///< "protocol\nextensions"
   uint8_t* reserve_message(size_t size, bool is_text);
   void commit_message(bool is_text);
   void on_error();

@@ -41,7 +41,9 @@ mergeInto(LibraryManager.library, {
     }, handshakeSeconds * 1000);
     socket.onopen = function() {
       clearTimeout(socket.wspTimer);
-      WSP.withString(peer, socket.protocol || '', function(protocol) { _wsp_web_on_open(peer, protocol); });
+      // The selected sub-protocol and extensions, one line each (header values hold no newline).
+      const agreed = (socket.protocol || '') + '\n' + (socket.extensions || '');
+      WSP.withString(peer, agreed, function(text) { _wsp_web_on_open(peer, text); });
     };
     socket.onmessage = function(event) {
       if (typeof event.data === 'string') {

@@ -132,6 +132,31 @@ client_wss_with_ca_and_without() {
   grep -q "does not match\|Cannot connect" err.txt || { cat err.txt; return 1; }
 }
 
+server_python_deflate() {  # permessage-deflate negotiated, compressible and large messages echoed
+  start wine "$WSP_EXE" echo-server --host 127.0.0.1 -p 0 -q --deflate || return 1
+  /usr/bin/python3 - "ws://127.0.0.1:$PORT/" <<'PY'
+import asyncio, sys, websockets
+async def main():
+    async with websockets.connect(sys.argv[1], max_size=None) as ws:
+        agreed = ws.response_headers.get("Sec-WebSocket-Extensions", "")
+        assert agreed.startswith("permessage-deflate"), agreed
+        for message in ['{"id": %d, "name": "player"}' % i for i in range(50)] + [bytes(200000), "é" * 30000]:
+            await ws.send(message)
+            assert await ws.recv() == message
+asyncio.run(asyncio.wait_for(main(), 30))
+PY
+}
+
+client_connect_deflate() {  # wsp.exe offers deflate by default; a Linux server accepts it
+  start "$WSP_LINUX" echo-server --host 127.0.0.1 -p 0 --deflate || return 1
+  local lines out
+  lines=$(for i in $(seq 1 100); do printf '{"line": %d, "text": "compress me compress me"}\n' "$i"; done)
+  out=$(printf '%s\n' "$lines" | timeout 30 wine "$WSP_EXE" connect "ws://127.0.0.1:$PORT/" 2>err.txt)
+  [ "$out" = "$lines" ] || { echo "out: $out" | head -3; cat err.txt; return 1; }
+  grep -q "^open: .*(permessage-deflate)" "$WORK"/server.*.out.err ||
+    { echo "the server did not log permessage-deflate"; return 1; }
+}
+
 client_echo_python_server() {
   /usr/bin/python3 - "$WSP_EXE" <<'PY'
 import asyncio, subprocess, sys, websockets
@@ -163,6 +188,8 @@ check "windows: wsp.exe echo-server serves Node ws" server_node_ws
 check "windows: wsp.exe connect to a Linux wsp echo-server over ws" client_connect_ws
 check "windows: wsp.exe connect over wss verifies the certificate: refused without its CA, accepted with it" client_wss_with_ca_and_without
 check "windows: wsp.exe echo-client answers a Python websockets server" client_echo_python_server
+check "windows: wsp.exe echo-server --deflate with Python websockets (permessage-deflate)" server_python_deflate
+check "windows: wsp.exe connect offers permessage-deflate to a Linux wsp echo-server --deflate" client_connect_deflate
 check "windows: conformance suite, wsp.exe as the server" conformance server
 check "windows: conformance suite, wsp.exe as the client" conformance client
 junit_finish windows_e2e >/dev/null
