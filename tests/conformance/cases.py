@@ -13,7 +13,8 @@ import collections
 
 TEXT, BINARY, CONT, CLOSE, PING, PONG = 1, 2, 0, 8, 9, 10
 
-Case = collections.namedtuple("Case", "id description actions expect timeout")
+# `deflate`: a DeflateSetup (deflate_cases.py) for permessage-deflate cases, None otherwise.
+Case = collections.namedtuple("Case", "id description actions expect timeout deflate", defaults=(None,))
 Echo = collections.namedtuple("Echo", "messages pongs optional")
 Fail = collections.namedtuple("Fail", "codes messages pongs fast_before")
 CloseReply = collections.namedtuple("CloseReply", "codes messages")
@@ -361,10 +362,13 @@ def family11(cases, role):
 
 
 def all_cases(role, quick=False):
+    import deflate_cases  # it builds on this module
     cases = []
     for build in (family1, family2, family3, family4, family5, family6, family7):
         build(cases)
     family9(cases, quick)
     family10(cases)
     family11(cases, role)
+    deflate_cases.family12(cases, quick)
+    deflate_cases.family13(cases, quick)
     return cases

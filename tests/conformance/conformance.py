@@ -24,161 +24,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases as C  # noqa: E402
+from raw_end import Observation, RawEnd, mask_bytes  # noqa: E402
+from report import write_markdown, write_junit  # noqa: E402
+from deflate_codec import DeflateCodec, agreed_params  # noqa: E402
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-def mask_bytes(data, key):
-    if not data:
-        return b""
-    n = len(data)
-    repeated = (key * (n // 4 + 1))[:n]
-    return (int.from_bytes(data, "little") ^ int.from_bytes(repeated, "little")).to_bytes(n, "little")
-
-
-class RawEnd:
-    """The runner's end of one connection: builds, sends and reads raw frames."""
-
-    def __init__(self, sock, runner_is_client):
-        self.sock = sock
-        self.masks = runner_is_client
-        self.buffer = bytearray()
-        self.eof = False
-        self.send_failed = False
-        self.protocol_errors = []
-
-    def build(self, opcode, payload=b"", fin=True, rsv=0, masked=None, length_form=None):
-        masked = self.masks if masked is None else masked
-        mbit = 0x80 if masked else 0
-        head = bytes([(0x80 if fin else 0) | (rsv << 4) | opcode])
-        n = len(payload)
-        if length_form is None:
-            length_form = 0 if n < 126 else (126 if n <= 0xFFFF else 127)
-        if length_form == 0:
-            head += bytes([mbit | n])
-        elif length_form == 126:
-            head += bytes([mbit | 126]) + struct.pack("!H", n)
-        else:
-            head += bytes([mbit | 127]) + struct.pack("!Q", n)
-        if masked:
-            key = os.urandom(4)
-            return head + key + mask_bytes(payload, key)
-        return head + payload
-
-    def send(self, data, chop=None, delay=0.0):
-        try:
-            if not chop:
-                self.sock.sendall(data)
-                return
-            pieces = range(0, len(data), chop)
-            pause = delay or (0.0002 if len(pieces) < 2000 else 0)
-            for offset in pieces:
-                self.sock.sendall(data[offset:offset + chop])
-                if pause:
-                    time.sleep(pause)
-        except OSError:
-            self.send_failed = True
-
-    def read_frame(self, deadline):
-        """Returns (opcode, fin, rsv, masked, payload), "eof", or None at the deadline."""
-        while True:
-            frame = self._parse()
-            if frame is not None:
-                return frame
-            if self.eof:
-                return "eof"
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([self.sock], [], [], min(remaining, 0.5))
-            if not ready:
-                continue
-            try:
-                chunk = self.sock.recv(1 << 20)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                self.eof = True
-            self.buffer += chunk
-
-    def _parse(self):
-        b = self.buffer
-        if len(b) < 2:
-            return None
-        fin, rsv, opcode = b[0] >> 7, (b[0] >> 4) & 7, b[0] & 15
-        masked, n, pos = b[1] >> 7, b[1] & 127, 2
-        if n == 126:
-            if len(b) < 4:
-                return None
-            n, pos = struct.unpack("!H", b[2:4])[0], 4
-        elif n == 127:
-            if len(b) < 10:
-                return None
-            n, pos = struct.unpack("!Q", b[2:10])[0], 10
-        key = b""
-        if masked:
-            if len(b) < pos + 4:
-                return None
-            key, pos = bytes(b[pos:pos + 4]), pos + 4
-        if len(b) < pos + n:
-            return None
-        payload = bytes(b[pos:pos + n])
-        del b[:pos + n]
-        if masked:
-            payload = mask_bytes(payload, key)
-        return (opcode, bool(fin), rsv, bool(masked), payload)
-
-
-class Observation:
-    def __init__(self):
-        self.messages = []   # (opcode, payload)
-        self.pongs = []
-        self.closed = False  # a close frame arrived
-        self.close = None    # its code (None for an empty close frame)
-        self.close_reason = b""
-        self.eof = False
-        self.fast = None     # for fail-fast cases: closed before the rest was sent
-        self.notes = []
-        self._fragments = None
-
-    def add(self, frame, peer_should_mask):
-        opcode, fin, rsv, masked, payload = frame
-        if masked != peer_should_mask:
-            self.notes.append("frame %s masking (opcode %d)" % ("with wrong", opcode))
-        if opcode == C.PONG:
-            self.pongs.append(payload)
-        elif opcode == C.CLOSE:
-            self.closed = True
-            self.close = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
-            self.close_reason = payload[2:]
-        elif opcode == C.PING:
-            self.notes.append("unexpected ping")
-        elif opcode in (C.TEXT, C.BINARY):
-            if fin:
-                self.messages.append((opcode, payload))
-            else:
-                self._fragments = [opcode, payload]
-        elif opcode == C.CONT and self._fragments is not None:
-            self._fragments[1] += payload
-            if fin:
-                self.messages.append(tuple(self._fragments))
-                self._fragments = None
-
-    def summary(self):
-        parts = []
-        if self.messages:
-            parts.append("%d message(s) %s" % (len(self.messages), ", ".join(
-                "%s:%d bytes" % ("text" if op == C.TEXT else "binary", len(p)) for op, p in self.messages[:3])))
-        if self.pongs:
-            parts.append("%d pong(s)" % len(self.pongs))
-        if self.closed:
-            parts.append("close %s" % ("(no code)" if self.close is None else self.close))
-        elif self.eof:
-            parts.append("TCP closed without a close frame")
-        if self.fast is False:
-            parts.append("failed only after the rest was sent")
-        parts += self.notes
-        return "; ".join(parts) or "nothing"
 
 
 def describe(expect):
@@ -210,6 +60,15 @@ def perform(case, end, obs, peer_should_mask):
         if kind == "frame":
             _, opcode, payload, fin, rsv, chop, delay = action
             end.send(end.build(opcode, payload, fin, rsv), chop, delay)
+        elif kind == "message":
+            # A message compressed with the agreed parameters, whole or in `fragment`-byte frames.
+            _, opcode, payload, fragment = action
+            data, compressed = obs.codec.compress(payload)
+            pieces = [data[o:o + fragment] for o in range(0, len(data), fragment)] if fragment else [data]
+            pieces = pieces or [b""]
+            end.send(b"".join(end.build(opcode if i == 0 else C.CONT, piece, fin=i == len(pieces) - 1,
+                                        rsv=4 if compressed and i == 0 else 0)
+                              for i, piece in enumerate(pieces)))
         elif kind == "close":
             _, code, reason = action
             end.send(end.build(C.CLOSE, C.close_payload(code, reason)))
@@ -254,6 +113,11 @@ def judge(case, end, obs, peer_should_mask, runner_is_client):
             return "FAILED", "the peer closed early"
         if not done or obs.messages != expect.messages or obs.pongs != expect.pongs:
             return "FAILED", "wrong or missing echo"
+        if obs.codec and obs.codec.peer_can_compress:
+            worth = sum(1 for _, payload in expect.messages if len(payload) >= 64)
+            if obs.compressed < worth:
+                return "FAILED", "%d of %d messages of 64 bytes or more came back uncompressed" % (
+                    worth - obs.compressed, worth)
         end.send(end.build(C.CLOSE, C.close_payload(1000)))
         collect(end, obs, peer_should_mask, time.monotonic() + 5, lambda o: o.closed)
         if not obs.closed or obs.close != 1000:
@@ -296,11 +160,18 @@ def judge(case, end, obs, peer_should_mask, runner_is_client):
     return "OK", ""
 
 
-def handshake_request(port, path):
+def handshake_request(port, path, extensions=None):
     key = base64.b64encode(os.urandom(16)).decode()
+    offer = "Sec-WebSocket-Extensions: %s\r\n" % extensions if extensions else ""
     request = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, port, key))
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n" % (path, port, key, offer))
     return request.encode(), key
+
+
+def header_value(head, name):
+    values = [line.split(":", 1)[1].strip() for line in head.split("\r\n")
+              if line.lower().startswith(name.lower() + ":")]
+    return ", ".join(values) if values else None
 
 
 def read_head(sock, deadline):
@@ -323,7 +194,7 @@ def run_server_role(cases, wsp, external_port=None):
     else:
         # The largest cases send 16 MiB messages, above the tool's 1 MiB default.
         server = subprocess.Popen([wsp, "echo-server", "--host", "127.0.0.1", "--port", "0", "--quiet",
-                                   "--max-message", str(32 << 20)],
+                                   "--max-message", str(32 << 20), "--deflate"],
                                   stdout=subprocess.PIPE, text=True)
         port = int(server.stdout.readline().split()[3])
     results = []
@@ -332,14 +203,18 @@ def run_server_role(cases, wsp, external_port=None):
             started = time.monotonic()
             sock = socket.create_connection(("127.0.0.1", port), timeout=5)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            request, key = handshake_request(port, "/case/" + case.id)
+            request, key = handshake_request(port, "/case/" + case.id,
+                                             case.deflate.server_offer if case.deflate else None)
             sock.sendall(request)
             head, rest = read_head(sock, time.monotonic() + 5)
             end = RawEnd(sock, runner_is_client=True)
             end.buffer += rest
-            obs = Observation()
+            params = agreed_params(header_value(head, "Sec-WebSocket-Extensions"))
+            obs = Observation(DeflateCodec(params, runner_is_client=True) if params is not None else None)
             if not head.startswith("HTTP/1.1 101"):
                 verdict, why = "FAILED", "handshake failed: " + head.split("\r\n")[0]
+            elif case.deflate and params is None:
+                verdict, why = "FAILED", "the server declined permessage-deflate"
             else:
                 perform(case, end, obs, peer_should_mask=False)
                 verdict, why = judge(case, end, obs, peer_should_mask=False, runner_is_client=True)
@@ -361,7 +236,8 @@ def run_client_role(cases, wsp):
     results = []
     for case in cases:
         started = time.monotonic()
-        client = subprocess.Popen([wsp, "echo-client", "ws://127.0.0.1:%d/case/%s" % (port, case.id)],
+        flags = ["--deflate"] + case.deflate.client_flags if case.deflate else []
+        client = subprocess.Popen([wsp, "echo-client", *flags, "ws://127.0.0.1:%d/case/%s" % (port, case.id)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         obs = Observation()
         listener.settimeout(10)
@@ -376,12 +252,20 @@ def run_client_role(cases, wsp):
         key = [line.split(":", 1)[1].strip() for line in head.split("\r\n")
                if line.lower().startswith("sec-websocket-key:")]
         accept = base64.b64encode(hashlib.sha1(key[0].encode() + GUID).digest()).decode() if key else ""
+        offer = header_value(head, "Sec-WebSocket-Extensions")
+        answer = ""
+        if case.deflate:
+            answer = "Sec-WebSocket-Extensions: %s\r\n" % case.deflate.response
+            obs.codec = DeflateCodec(agreed_params(case.deflate.response), runner_is_client=False)
         sock.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Accept: %s\r\n\r\n" % accept).encode())
+                      "Sec-WebSocket-Accept: %s\r\n%s\r\n" % (accept, answer)).encode())
         end = RawEnd(sock, runner_is_client=False)
         end.buffer += rest
-        perform(case, end, obs, peer_should_mask=True)
-        verdict, why = judge(case, end, obs, peer_should_mask=True, runner_is_client=False)
+        if case.deflate and offer != case.deflate.client_offer:
+            verdict, why = "FAILED", "the client offered %r, not %r" % (offer, case.deflate.client_offer)
+        else:
+            perform(case, end, obs, peer_should_mask=True)
+            verdict, why = judge(case, end, obs, peer_should_mask=True, runner_is_client=False)
         sock.close()
         try:
             client.wait(timeout=5)
@@ -404,71 +288,6 @@ def record(case, role, verdict, why, obs, started):
     return {"id": case.id, "role": role, "description": case.description, "verdict": verdict,
             "expected": describe(case.expect), "observed": obs.summary(), "reason": why,
             "seconds": round(time.monotonic() - started, 3)}
-
-
-def family_of(case_id):
-    return case_id.split(".")[0]
-
-
-FAMILY_NAMES = {"1": "Framing", "2": "Pings/Pongs", "3": "Reserved bits", "4": "Opcodes",
-                "5": "Fragmentation", "6": "UTF-8 handling", "7": "Close handling",
-                "9": "Limits/Performance", "10": "Auto-fragmentation", "11": "Masking and lengths (wspeer)"}
-
-
-def write_markdown(path, results, wsp_version_note):
-    lines = ["# Conformance", "",
-             "Generated by `tests/conformance/conformance.py` (run it with `./run conformance`). The",
-             "cases follow the Autobahn TestSuite's public case list for families 1-7, 9 and 10, plus",
-             "wspeer's own masking cases (family 11). The runner speaks raw bytes over TCP: as a client",
-             "to `wsp echo-server` (server role) and as a server to `wsp echo-client` (client role).",
-             "", wsp_version_note, "", "## Summary", "",
-             "| role | cases | OK | NON-STRICT | FAILED |", "|---|---|---|---|---|"]
-    for role in ("server", "client"):
-        rows = [r for r in results if r["role"] == role]
-        if rows:
-            count = lambda v: sum(1 for r in rows if r["verdict"] == v)
-            lines.append("| %s | %d | %d | %d | %d |" % (role, len(rows), count("OK"), count("NON-STRICT"),
-                                                          count("FAILED")))
-    lines += ["", "## By family", "", "| family | role | cases | OK | not OK |", "|---|---|---|---|---|"]
-    for family in FAMILY_NAMES:
-        for role in ("server", "client"):
-            rows = [r for r in results if r["role"] == role and family_of(r["id"]) == family]
-            if rows:
-                ok = sum(1 for r in rows if r["verdict"] == "OK")
-                lines.append("| %s %s | %s | %d | %d | %d |" % (family, FAMILY_NAMES[family], role, len(rows), ok,
-                                                               len(rows) - ok))
-    lines += ["", "## Every case", "", "| case | description | server | client |", "|---|---|---|---|"]
-    by_id = {}
-    for r in results:
-        by_id.setdefault(r["id"], {"description": r["description"]})[r["role"]] = r["verdict"]
-    for case_id, row in by_id.items():
-        lines.append("| %s | %s | %s | %s |" % (case_id, row["description"].replace("|", "\\|"),
-                                                row.get("server", "-"), row.get("client", "-")))
-    problems = [r for r in results if r["verdict"] != "OK"]
-    if problems:
-        lines += ["", "## Cases not OK", ""]
-        for r in problems:
-            lines.append("- %s (%s): %s. Expected %s; observed %s." % (r["id"], r["role"], r["verdict"],
-                                                                      r["expected"], r["observed"]))
-    with open(path, "w") as out:
-        out.write("\n".join(lines) + "\n")
-
-
-def write_junit(path, results):
-    def esc(text):
-        return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
-    body = []
-    for r in results:
-        name = esc("%s %s: %s" % (r["role"], r["id"], r["description"]))
-        if r["verdict"] == "OK":
-            body.append('<testcase name="%s"/>' % name)
-        else:
-            body.append('<testcase name="%s"><failure message="%s: expected %s; observed %s"/></testcase>' % (
-                name, esc(r["verdict"]), esc(r["expected"]), esc(r["observed"])))
-    failures = sum(1 for r in results if r["verdict"] != "OK")
-    with open(path, "w") as out:
-        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites><testsuite name="conformance" '
-                  'tests="%d" failures="%d">%s</testsuite></testsuites>\n' % (len(results), failures, "".join(body)))
 
 
 def main():
