@@ -242,9 +242,11 @@ void Protocol::inflate_into_message(const uint8_t* data, size_t size) {
     uint8_t* out = inbound_->partial_room(room);
     const MessageCompressor::InflateStep step = compressor_->inflate(data, size, out, room);
     inbound_->commit_partial_room(step.produced);
-    if (step.corrupt) {
-      fail(kCloseInvalidPayload, "Invalid compressed data",
-           "the compressed message cannot be decompressed: " + compressor_->error());
+    // Checked in the order of the decompressed bytes, so that how the input was split cannot
+    // change the verdict: text within the limit, then the limit, then what follows the output.
+    const size_t within_limit = std::min(step.produced, limit - std::min(limit, so_far));
+    if (message_is_text_ && !utf8_.feed(out, within_limit)) {
+      fail(kCloseInvalidPayload, "Invalid UTF-8 in text message");
       return;
     }
     if (so_far + step.produced > limit) {
@@ -253,8 +255,9 @@ void Protocol::inflate_into_message(const uint8_t* data, size_t size) {
                std::to_string(limit) + " bytes)");
       return;
     }
-    if (message_is_text_ && !utf8_.feed(out, step.produced)) {
-      fail(kCloseInvalidPayload, "Invalid UTF-8 in text message");
+    if (step.corrupt) {
+      fail(kCloseInvalidPayload, "Invalid compressed data",
+           "the compressed message cannot be decompressed: " + compressor_->error());
       return;
     }
     data += step.consumed;

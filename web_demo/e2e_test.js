@@ -70,7 +70,8 @@ function start(binary, args, ready) {
 }
 
 async function main() {
-  const { child: server, match } = await start(serverBinary, ['--port', '0'], /listening on port (\d+)/);
+  // With --deflate the room runs compressed, as it would for a bandwidth-conscious deployment.
+  const { child: server, match } = await start(serverBinary, ['--port', '0', '--deflate'], /listening on port (\d+)/);
   const port = Number(match[1]);
   const base = `http://127.0.0.1:${port}`;
   const browser = await chromium.launch({
@@ -90,6 +91,10 @@ async function main() {
     await bob.goto(`${base}/?name=Bob`);
     await waitFor(ann, (s) => s.state === 'OPEN', 'Ann to connect');
     await waitFor(bob, (s) => s.state === 'OPEN', 'Bob to connect');
+  });
+  await step('Chromium and the server agree on permessage-deflate (--deflate)', async () => {
+    const s = await waitFor(ann, (x) => x.state === 'OPEN', 'Ann open');
+    assert(s.extensions.startsWith('permessage-deflate'), `extensions "${s.extensions}"`);
   });
   await step('newcomers appear at distinct spots', async () => {
     const s = await waitFor(ann, (x) => ['Ann', 'Bob'].every((n) => x.participants.some((p) => p.name === n)),
@@ -210,8 +215,9 @@ async function main() {
     });
     fox = await firefox.newPage();
     await fox.goto(`${base}/?name=Fox`);
-    await waitFor(fox, (s) => s.state === 'OPEN' && s.participants.some((p) => p.name === 'Ann'),
+    const joined = await waitFor(fox, (s) => s.state === 'OPEN' && s.participants.some((p) => p.name === 'Ann'),
       'the Firefox page to join and see Ann');
+    assert(joined.extensions.startsWith('permessage-deflate'), `Firefox extensions "${joined.extensions}"`);
     await waitFor(ann, (s) => s.participants.some((p) => p.name === 'Fox'), 'Ann to see Fox');
     await ann.fill('#message', 'hello Fox');
     await ann.press('#message', 'Enter');

@@ -103,6 +103,8 @@ EMSCRIPTEN_KEEPALIVE const char* demo_snapshot() {
   append_json_string(out, stats.close_reason);
   out += ",\"error\":";
   append_json_string(out, stats.error);
+  out += ",\"extensions\":";
+  append_json_string(out, g_client->peer()->get_selected_extensions());
   out += ",\"participants\":[";
   bool first = true;
   for (const auto& [id, p] : g_client->participants()) {

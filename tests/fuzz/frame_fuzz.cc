@@ -1,10 +1,12 @@
-// Fuzzes the protocol engine in both roles: arbitrary bytes, fed whole and in arbitrary splits,
-// must give the same messages, events and close code; the queue must stay within its limits.
+// Fuzzes the protocol engine in both roles, with and without permessage-deflate: arbitrary
+// bytes, fed whole and in arbitrary splits, must give the same messages, events and close code;
+// the queue must stay within its limits (a decompressed message included).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "wspeer/core/deflate/zlib_compressor.h"
 #include "wspeer/core/inbound_queue.h"
 #include "wspeer/core/protocol.h"
 
@@ -28,11 +30,16 @@ void check(bool condition) {
   if (!condition) __builtin_trap();
 }
 
-Outcome run(wsp::Role role, size_t max_message, size_t max_packets, const uint8_t* data,
-            size_t size, const std::vector<size_t>& chunks) {
+Outcome run(wsp::Role role, size_t max_message, size_t max_packets,
+            const wsp::DeflateAgreement* deflate, const uint8_t* data, size_t size,
+            const std::vector<size_t>& chunks) {
   wsp::InboundQueue queue;
   queue.configure(max_message, max_packets);
   wsp::Protocol protocol(role, &queue);
+  if (deflate) {
+    protocol.set_compressor(
+        wsp::make_zlib_compressor(*deflate, wsp::DeflateOptions::on(), role == wsp::Role::kServer));
+  }
   Outcome outcome;
   auto drain = [&] {
     for (int guard = 0; guard < 100000; ++guard) {
@@ -79,6 +86,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const wsp::Role role = (data[0] & 1) ? wsp::Role::kServer : wsp::Role::kClient;
   const size_t max_message = 1 + static_cast<size_t>(data[0] >> 1) * 97;
   const size_t max_packets = 1 + (data[1] & 15);
+  // Bit 4: permessage-deflate agreed; bits 5 and 6: no context takeover; bit 7: 9-bit windows.
+  wsp::DeflateAgreement agreement;
+  agreement.server_no_context_takeover = (data[1] & 0x20) != 0;
+  agreement.client_no_context_takeover = (data[1] & 0x40) != 0;
+  agreement.server_max_window_bits = agreement.client_max_window_bits = (data[1] & 0x80) ? 9 : 15;
+  const wsp::DeflateAgreement* deflate = (data[1] & 0x10) ? &agreement : nullptr;
   uint32_t state = data[2] | 1u;
   data += 3;
   size -= 3;
@@ -89,8 +102,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     chunks.push_back(chunk);
     covered += chunk;
   }
-  const Outcome whole = run(role, max_message, max_packets, data, size, {size});
-  const Outcome split = run(role, max_message, max_packets, data, size, chunks);
+  const Outcome whole = run(role, max_message, max_packets, deflate, data, size, {size});
+  const Outcome split = run(role, max_message, max_packets, deflate, data, size, chunks);
   check(whole == split);
   return 0;
 }
