@@ -1,13 +1,15 @@
 // Boost.Beast echo server for the comparison: asynchronous, single-threaded, echoing every
-// message with its type. Usage: beast_echo_server PORT [BUSY_POLL_USECS]
+// message with its type. Usage: beast_echo_server PORT [BUSY_POLL_USECS] [--deflate]
 // (prints "listening on port N"). With BUSY_POLL_USECS, the loop keeps polling without sleeping
-// for that long after the last handler ran, like wspeer's PeerPoller::set_busy_poll.
+// for that long after the last handler ran, like wspeer's PeerPoller::set_busy_poll. --deflate
+// accepts permessage-deflate at zlib level 1 and memLevel 8, as wspeer's defaults.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 namespace beast = boost::beast;
@@ -15,11 +17,20 @@ namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+bool g_deflate = false;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   explicit Session(tcp::socket&& socket) : ws_(std::move(socket)) {}
 
   void start() {
+    if (g_deflate) {
+      websocket::permessage_deflate deflate;
+      deflate.server_enable = true;
+      deflate.compLevel = 1;
+      deflate.memLevel = 8;
+      ws_.set_option(deflate);
+    }
     ws_.read_message_max(64 << 20);
     ws_.auto_fragment(false);  // one frame per message, like the other servers
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -77,6 +88,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
 };
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[argc - 1], "--deflate") == 0) {
+    g_deflate = true;
+    --argc;
+  }
   const unsigned short port = argc > 1 ? static_cast<unsigned short>(std::atoi(argv[1])) : 0;
   net::io_context context{1};
   auto listener =

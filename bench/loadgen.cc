@@ -3,7 +3,7 @@
 //
 //   loadgen --port P [--host 127.0.0.1] [--mode echo|idle|handshakes] [--connections N]
 //           [--payload BYTES] [--inflight K] [--text] [--duration S] [--warmup S]
-//           [--server-pid PID] [--hold S] [--spin] [--json]
+//           [--server-pid PID] [--hold S] [--spin] [--deflate] [--json]
 //
 // echo:       every connection keeps K messages in flight; reports messages/s, MB/s, p50/p99,
 //             and how busy each CPU was meanwhile (pin this and the server to one CPU each).
@@ -13,6 +13,12 @@
 // --spin:     poll without ever sleeping. A sleeping load generator makes the server pay for
 //             waking it with every reply (a costly cross-CPU interrupt in a virtual machine);
 //             spinning takes that cost, and the client's wake-up latency, out of the figures.
+// --deflate:  negotiate permessage-deflate without context takeover in either direction and
+//             send a JSON-like message compressed once (text): each echo costs the server a
+//             real decompression and compression, however often the message repeats. Every
+//             reply must come compressed and decompress to the message sent.
+// --deflate-takeover: the same, but the server keeps its context between messages (the usual
+//             default), so its replies refer back to earlier ones.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -22,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -30,6 +37,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,7 +61,71 @@ struct Options {
   double hold = 1;
   bool json = false;
   bool spin = false;  // poll without sleeping, so a server's replies never pay to wake us up
+  bool deflate = false;
+  bool deflate_takeover = false;  // the server keeps its compression context between messages
 };
+
+const char kDeflateOffer[] =
+    "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; "
+    "server_no_context_takeover\r\n";
+const char kDeflateTakeoverOffer[] =
+    "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n";
+
+// Text shaped like a game's or an API's JSON messages, `size` bytes long.
+std::string json_like(size_t size) {
+  std::string text = "[";
+  for (int i = 0; text.size() < size; ++i) {
+    text += "{\"id\":" + std::to_string(1000 + i * 7) + ",\"name\":\"player" +
+            std::to_string(i % 13) + "\",\"x\":" + std::to_string(i % 97) +
+            ".5,\"alive\":" + (i % 3 ? "true" : "false") + "},";
+  }
+  text.resize(size);
+  return text;
+}
+
+// Decompresses a connection's replies and compares each with the message sent. With the
+// server's context takeover the window carries over from reply to reply.
+class ReplyChecker {
+ public:
+  explicit ReplyChecker(bool keep_context) : keep_context_(keep_context) { inflateInit2(&z_, -15); }
+  ~ReplyChecker() { inflateEnd(&z_); }
+  ReplyChecker(const ReplyChecker&) = delete;
+  ReplyChecker& operator=(const ReplyChecker&) = delete;
+
+  bool matches(std::string reply, const std::string& expected) {
+    reply.append("\x00\x00\xff\xff", 4);
+    out_.assign(expected.size() + 1, '\0');
+    z_.next_in = reinterpret_cast<Bytef*>(reply.data());
+    z_.avail_in = static_cast<uInt>(reply.size());
+    z_.next_out = reinterpret_cast<Bytef*>(out_.data());
+    z_.avail_out = static_cast<uInt>(out_.size());
+    const int status = inflate(&z_, Z_SYNC_FLUSH);
+    const size_t produced = out_.size() - z_.avail_out;
+    if (!keep_context_) inflateReset(&z_);
+    return (status == Z_OK || status == Z_BUF_ERROR) && z_.avail_in == 0 &&
+           produced == expected.size() && out_.compare(0, produced, expected) == 0;
+  }
+
+ private:
+  bool keep_context_;
+  z_stream z_{};
+  std::string out_;
+};
+
+// Raw DEFLATE of one message with the 00 00 FF FF tail removed (RFC 7692 §7.2.1).
+std::string deflate_message(const std::string& data) {
+  z_stream z{};
+  deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, data.size()) + 16, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_SYNC_FLUSH);
+  out.resize(out.size() - z.avail_out - 4);
+  deflateEnd(&z);
+  return out;
+}
 
 const char kRequestTemplate[] =
     "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -74,6 +146,9 @@ struct Connection {
   bool in_payload = false;
   uint8_t opcode = 0;
   bool fin = false;
+  bool compressed = false;                // RSV1 on the first frame of the message being received
+  std::string reply;                      // --deflate: the compressed reply being received
+  std::shared_ptr<ReplyChecker> checker;  // --deflate: decompresses the replies
   uint64_t message_bytes = 0;  // payload of the message being reassembled (fragmented echoes)
   std::deque<Clock::time_point> sent_at;
   int outstanding = 0;
@@ -132,10 +207,17 @@ class LoadGenerator {
     char request[512];
     std::snprintf(request, sizeof(request), kRequestTemplate, options.host.c_str(), options.port);
     request_ = request;
+    if (options.deflate) {
+      request_.insert(request_.size() - 2,
+                      options.deflate_takeover ? kDeflateTakeoverOffer : kDeflateOffer);
+    }
     // One masked frame, built once; every message sends these bytes.
     const uint8_t key[4] = {0x12, 0x34, 0x56, 0x78};
-    frame_.push_back(static_cast<char>(0x80 | (options.text ? 1 : 2)));
-    const size_t n = options.payload;
+    if (options.deflate) message_ = json_like(options.payload);
+    const std::string payload = options.deflate ? deflate_message(message_) : std::string();
+    frame_.push_back(static_cast<char>(0x80 | (options.deflate ? 0x40 : 0) |
+                                       (options.text || options.deflate ? 1 : 2)));
+    const size_t n = options.deflate ? payload.size() : options.payload;
     if (n < 126) {
       frame_.push_back(static_cast<char>(0x80 | n));
     } else if (n <= 0xFFFF) {
@@ -148,7 +230,10 @@ class LoadGenerator {
         frame_.push_back(static_cast<char>((uint64_t(n) >> (8 * i)) & 0xFF));
     }
     frame_.append(reinterpret_cast<const char*>(key), 4);
-    for (size_t i = 0; i < n; ++i) frame_.push_back(static_cast<char>(('a' + i % 26) ^ key[i % 4]));
+    for (size_t i = 0; i < n; ++i) {
+      const char byte = options.deflate ? payload[i] : static_cast<char>('a' + i % 26);
+      frame_.push_back(static_cast<char>(byte ^ key[i % 4]));
+    }
     sockaddr_in* v4 = reinterpret_cast<sockaddr_in*>(&address_);
     v4->sin_family = AF_INET;
     v4->sin_port = htons(static_cast<uint16_t>(options.port));
@@ -261,6 +346,10 @@ class LoadGenerator {
         fail(c, "handshake refused");
         return;
       }
+      if (options_.deflate && c.handshake.find("permessage-deflate") == std::string::npos) {
+        fail(c, "the server declined permessage-deflate");
+        return;
+      }
       c.handshake.clear();
       c.handshake.shrink_to_fit();
       c.phase = Connection::kOpen;
@@ -270,6 +359,9 @@ class LoadGenerator {
     while (pos < size && c.fd >= 0) {
       if (c.in_payload) {
         const size_t take = static_cast<size_t>(std::min<uint64_t>(c.payload_left, size - pos));
+        if (options_.deflate && c.opcode <= 2) {
+          c.reply.append(reinterpret_cast<const char*>(data + pos), take);
+        }
         pos += take;
         c.payload_left -= take;
         if (c.payload_left == 0) frame_done(c, measuring);
@@ -290,6 +382,7 @@ class LoadGenerator {
       }
       c.opcode = c.header[0] & 0x0F;
       c.fin = (c.header[0] & 0x80) != 0;
+      if (c.opcode == 1 || c.opcode == 2) c.compressed = (c.header[0] & 0x40) != 0;
       c.header_size = 0;
       c.payload_left = length;
       c.in_payload = length > 0;
@@ -312,7 +405,16 @@ class LoadGenerator {
     if (c.opcode == 9 || c.opcode == 10 || !c.fin) return;  // pings, pongs, fragments
     const uint64_t total = c.message_bytes;
     c.message_bytes = 0;
-    if (total != options_.payload) {
+    if (options_.deflate) {
+      if (!c.checker) c.checker = std::make_shared<ReplyChecker>(options_.deflate_takeover);
+      const bool good = c.compressed && c.checker->matches(std::move(c.reply), message_);
+      c.reply.clear();
+      if (!good) {
+        fail(c, c.compressed ? "a compressed echo that does not decompress to the message"
+                             : "an uncompressed echo");
+        return;
+      }
+    } else if (total != options_.payload) {
       fail(c, "echo of the wrong size");
       return;
     }
@@ -348,6 +450,7 @@ class LoadGenerator {
   sockaddr_storage address_{};
   std::string request_;
   std::string frame_;
+  std::string message_;  // --deflate: the message before compression
   uint64_t bytes_sent_ = 0;
   uint64_t errors_ = 0;
   uint64_t upgraded_ = 0;
@@ -545,6 +648,10 @@ int main(int argc, char** argv) {
       options.hold = std::atof(next().c_str());
     else if (arg == "--json")
       options.json = true;
+    else if (arg == "--deflate")
+      options.deflate = true;
+    else if (arg == "--deflate-takeover")
+      options.deflate = options.deflate_takeover = true;
     else if (arg == "--spin")
       options.spin = true;
     else {

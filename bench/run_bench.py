@@ -22,6 +22,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import deflate_bench  # noqa: E402  (the compressed-echo section)
 
 SCENARIOS = [
     # id, label, loadgen arguments
@@ -605,6 +607,14 @@ def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed, 
         out.write("\n".join(lines))
 
 
+def append_deflate_section(out_dir, deflate, args):
+    if not deflate:
+        return
+    with open(os.path.join(out_dir, "benchmarks.md"), "a") as out:
+        out.write("\n" + deflate_bench.markdown(deflate["medians"], deflate["cpu_us"],
+                                                deflate.get("rounds", args.rounds), deflate.get("seconds", args.seconds)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", required=True, help="bazel-bin of an opt build")
@@ -619,6 +629,7 @@ def main():
             data = json.load(saved)
         write_report(args.out, data["info"], data["medians"], data["idle"], data["client"], data["micro"],
                      data["web"], args, data.get("seconds_total", 0), data.get("cpu", {}))
+        append_deflate_section(args.out, data.get("deflate"), args)
         svg_chart(os.path.join(args.out, "images", "benchmarks.svg"), data["medians"])
         return 0
     started = time.time()
@@ -629,14 +640,17 @@ def main():
     client = client_side(args.bin, args.rounds, args.seconds)
     micro = micro_benchmarks(args.bin)
     web = web_benchmark(args.bin, 2 if args.quick else args.seconds)
+    deflate_rates, deflate_cpu, _ = deflate_bench.run(args.bin, args.rounds, args.seconds)
+    deflate = {"medians": deflate_rates, "cpu_us": deflate_cpu, "rounds": args.rounds, "seconds": args.seconds}
     elapsed = time.time() - started
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "benchmarks.json"), "w") as out:
         json.dump({"info": info, "rounds": raw, "medians": table, "idle": idle, "client": client,
                    "micro": micro, "web": web, "seconds_total": elapsed, "cpu_rounds": cpu_rounds,
-                   "cpu": cpu}, out, indent=1)
+                   "cpu": cpu, "deflate": deflate}, out, indent=1)
     svg_chart(os.path.join(args.out, "images", "benchmarks.svg"), table)
     write_report(args.out, info, table, idle, client, micro, web, args, elapsed, cpu)
+    append_deflate_section(args.out, deflate, args)
     print("wrote %s/benchmarks.md" % args.out)
 
 

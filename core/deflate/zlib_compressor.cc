@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <deque>
 #include <new>
 
 #include "wspeer/core/byte_buffer.h"
@@ -31,6 +32,42 @@ void counted_free(void* opaque, void* address) {
   static_cast<Counted*>(opaque)->bytes -= *block;
   ::operator delete(block);
 }
+
+// Without context takeover nothing of one message's compression is needed for the next, so the
+// connections of a thread share one compressor per parameter set: it stays in the cache (a
+// compressor is mostly tables that are cleared for every message), and no connection holds one.
+class SharedDeflaters {
+ public:
+  ~SharedDeflaters() {
+    for (Entry& entry : entries_) deflateEnd(&entry.stream);
+  }
+
+  z_stream* get(int bits, int level, int memory_level) {
+    for (Entry& entry : entries_) {
+      if (entry.bits == bits && entry.level == level && entry.memory_level == memory_level) {
+        return &entry.stream;
+      }
+    }
+    entries_.emplace_back();
+    Entry& entry = entries_.back();
+    entry.bits = bits;
+    entry.level = level;
+    entry.memory_level = memory_level;
+    if (deflateInit2(&entry.stream, level, Z_DEFLATED, -bits, memory_level, Z_DEFAULT_STRATEGY) !=
+        Z_OK) {
+      entries_.pop_back();
+      return nullptr;
+    }
+    return &entry.stream;
+  }
+
+ private:
+  struct Entry {
+    int bits = 0, level = 0, memory_level = 0;
+    z_stream stream{};
+  };
+  std::deque<Entry> entries_;  // stable addresses: zlib's state points back at its stream
+};
 
 class ZlibCompressor final : public MessageCompressor {
  public:
@@ -90,30 +127,34 @@ class ZlibCompressor final : public MessageCompressor {
   }
 
   std::span<const uint8_t> deflate_message(const uint8_t* data, size_t size) override {
-    if (!deflater_ && !start_deflater()) return {};
+    z_stream* const deflater = message_deflater();
+    if (!deflater) return {};
     thread_local ByteBuffer output;
     output.clear();
-    deflater_->next_in = const_cast<uint8_t*>(data);
+    deflater->next_in = const_cast<uint8_t*>(data);
     size_t left = size;
     // Sync-flushed DEFLATE data ends with 00 00 FF FF; a few bytes beyond the bound make sure
     // the first round usually finishes.
     size_t room =
-        deflateBound(deflater_.get(), static_cast<uLong>(std::min<size_t>(size, UINT32_MAX))) + 16;
+        deflateBound(deflater, static_cast<uLong>(std::min<size_t>(size, UINT32_MAX))) + 16;
     for (;;) {
       const uInt chunk = static_cast<uInt>(std::min<size_t>(left, UINT32_MAX));
-      deflater_->avail_in = chunk;
+      deflater->avail_in = chunk;
       uint8_t* out = output.prepare(room);
-      deflater_->next_out = out;
-      deflater_->avail_out = static_cast<uInt>(std::min<size_t>(room, UINT32_MAX));
-      const uInt out_before = deflater_->avail_out;
-      const int status = ::deflate(deflater_.get(), left > chunk ? Z_NO_FLUSH : Z_SYNC_FLUSH);
-      output.commit(out_before - deflater_->avail_out);
-      left -= chunk - deflater_->avail_in;
-      if (status != Z_OK && status != Z_BUF_ERROR) return {};
-      if (left == 0 && deflater_->avail_out != 0) break;
+      deflater->next_out = out;
+      deflater->avail_out = static_cast<uInt>(std::min<size_t>(room, UINT32_MAX));
+      const uInt out_before = deflater->avail_out;
+      const int status = ::deflate(deflater, left > chunk ? Z_NO_FLUSH : Z_SYNC_FLUSH);
+      output.commit(out_before - deflater->avail_out);
+      left -= chunk - deflater->avail_in;
+      if (status != Z_OK && status != Z_BUF_ERROR) {
+        deflateReset(deflater);  // a shared compressor must be left ready for the next message
+        return {};
+      }
+      if (left == 0 && deflater->avail_out != 0) break;
       room = 64 * 1024;
     }
-    if (reset_deflater_) deflateReset(deflater_.get());
+    if (reset_deflater_) deflateReset(deflater);
     // §7.2.1: the tail is removed; a sync flush always ends with it.
     if (output.size() < sizeof(kTail) ||
         std::memcmp(output.data() + output.size() - sizeof(kTail), kTail, sizeof(kTail)) != 0) {
@@ -125,12 +166,9 @@ class ZlibCompressor final : public MessageCompressor {
   void release_if_idle() override {
     // Without context takeover nothing is kept between messages: an idle connection frees it.
     if (reset_inflater_) end_inflater();
-    if (reset_deflater_) end_deflater();
   }
 
-  bool holds_releasable_memory() const override {
-    return (reset_inflater_ && inflater_) || (reset_deflater_ && deflater_);
-  }
+  bool holds_releasable_memory() const override { return reset_inflater_ && inflater_ != nullptr; }
 
   size_t memory_held() const override {
     return counted_.bytes + (inflater_ ? sizeof(z_stream) : 0) + (deflater_ ? sizeof(z_stream) : 0);
@@ -154,6 +192,15 @@ class ZlibCompressor final : public MessageCompressor {
     if (!stream || inflateInit2(stream.get(), -inflate_bits_) != Z_OK) return false;
     inflater_ = std::move(stream);
     return true;
+  }
+
+  z_stream* message_deflater() {
+    if (reset_deflater_) {
+      thread_local SharedDeflaters shared;
+      return shared.get(deflate_bits_, level_, memory_level_);
+    }
+    if (!deflater_ && !start_deflater()) return nullptr;
+    return deflater_.get();
   }
 
   bool start_deflater() {
