@@ -29,6 +29,8 @@ from report import write_markdown, write_junit  # noqa: E402
 from deflate_codec import DeflateCodec, agreed_params  # noqa: E402
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# --timeout-scale: every wait is this many times longer (a peer under an emulator, e.g. Wine).
+TIMEOUT_SCALE = 1.0
 
 
 def describe(expect):
@@ -102,7 +104,7 @@ def perform(case, end, obs, peer_should_mask):
 
 def judge(case, end, obs, peer_should_mask, runner_is_client):
     expect = case.expect
-    deadline = time.monotonic() + case.timeout
+    deadline = time.monotonic() + case.timeout * TIMEOUT_SCALE
     if isinstance(expect, C.Echo):
         done = collect(end, obs, peer_should_mask, deadline,
                        lambda o: (len(o.messages) >= len(expect.messages) and len(o.pongs) >= len(expect.pongs))
@@ -119,7 +121,7 @@ def judge(case, end, obs, peer_should_mask, runner_is_client):
                 return "FAILED", "%d of %d messages of 64 bytes or more came back uncompressed" % (
                     worth - obs.compressed, worth)
         end.send(end.build(C.CLOSE, C.close_payload(1000)))
-        collect(end, obs, peer_should_mask, time.monotonic() + 5, lambda o: o.closed)
+        collect(end, obs, peer_should_mask, time.monotonic() + 5 * TIMEOUT_SCALE, lambda o: o.closed)
         if not obs.closed or obs.close != 1000:
             return "FAILED", "no close reply"
     elif isinstance(expect, C.Fail):
@@ -206,7 +208,7 @@ def run_server_role(cases, wsp, external_port=None):
             request, key = handshake_request(port, "/case/" + case.id,
                                              case.deflate.server_offer if case.deflate else None)
             sock.sendall(request)
-            head, rest = read_head(sock, time.monotonic() + 5)
+            head, rest = read_head(sock, time.monotonic() + 5 * TIMEOUT_SCALE)
             end = RawEnd(sock, runner_is_client=True)
             end.buffer += rest
             params = agreed_params(header_value(head, "Sec-WebSocket-Extensions"))
@@ -240,7 +242,7 @@ def run_client_role(cases, wsp):
         client = subprocess.Popen([wsp, "echo-client", *flags, "ws://127.0.0.1:%d/case/%s" % (port, case.id)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         obs = Observation()
-        listener.settimeout(10)
+        listener.settimeout(10 * TIMEOUT_SCALE)
         try:
             sock, _ = listener.accept()
         except socket.timeout:
@@ -248,7 +250,7 @@ def run_client_role(cases, wsp):
             results.append(record(case, "client", "FAILED", "the client did not connect", obs, started))
             continue
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        head, rest = read_head(sock, time.monotonic() + 5)
+        head, rest = read_head(sock, time.monotonic() + 5 * TIMEOUT_SCALE)
         key = [line.split(":", 1)[1].strip() for line in head.split("\r\n")
                if line.lower().startswith("sec-websocket-key:")]
         accept = base64.b64encode(hashlib.sha1(key[0].encode() + GUID).digest()).decode() if key else ""
@@ -297,10 +299,14 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smaller family 9 (for quick runs)")
     parser.add_argument("--only", help="run only case ids starting with this prefix")
     parser.add_argument("--server-port", type=int, help="test another echo server on 127.0.0.1 (server role)")
+    parser.add_argument("--timeout-scale", type=float, default=1.0,
+                        help="multiply every wait (for a slow or emulated peer)")
     parser.add_argument("--json")
     parser.add_argument("--markdown")
     parser.add_argument("--junit")
     args = parser.parse_args()
+    global TIMEOUT_SCALE
+    TIMEOUT_SCALE = args.timeout_scale
     results = []
     started = time.monotonic()
     for role in (["server", "client"] if args.role == "both" else [args.role]):
