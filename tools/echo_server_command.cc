@@ -1,15 +1,17 @@
 // wsp echo-server: echoes every message back with its type, to any number of clients.
+#include <atomic>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <unordered_map>
+#include <thread>
+#include <vector>
 
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/deflate_flags.h"
-#include "tools/echo.h"
+#include "tools/echo_service.h"
 #include "tools/process.h"
 #include "tools/tls_flags.h"
 #include "wspeer/core/close_code.h"
@@ -49,6 +51,10 @@ constexpr const char* kHelp =
     "                      (default 10)\n"
     "  --close-timeout SECONDS   longest wait for a client's close frame after ours, and for a\n"
     "                      client that hung up while its input was paused (default 5)\n"
+    "  --threads N         serve with N threads (default 1), each with its own listener on\n"
+    "                      the same port (Linux: the kernel spreads new clients over them);\n"
+    "                      --max-connections and --max-buffered-total are shared out, the\n"
+    "                      --max-per-ip limit applies per thread\n"
     "  --busy-poll USECS   before sleeping, keep checking for traffic for up to USECS\n"
     "                      microseconds (default 0: off); lower latency for CPU time\n"
     "  -q, --quiet         do not log connections\n";
@@ -59,25 +65,21 @@ constexpr const char* kHelpExamples =
     "  wsp echo-server --port 9000\n"
     "  wsp echo-server --host 127.0.0.1 --port 9443 --tls-cert cert.pem --tls-key key.pem\n";
 
-volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
-
-struct Client {
-  std::unique_ptr<WebSocketPeer> peer;
-  bool logged_open = false;
-};
+std::atomic<bool> g_stop{false};  // lock-free, so a signal handler may set it
+void on_signal(int) { g_stop.store(true); }
 
 }  // namespace
 
 int run_echo_server(int argc, char** argv) {
   Args args;
   std::string error;
-  if (!args.parse(argc, argv, 2,
-                  with_flags({"--host", "--port", "--tls-cert", "--tls-key", "--max-message",
-                              "--protocol", "--handshake-timeout", "--close-timeout", "--busy-poll",
-                              "--max-connections", "--max-per-ip", "--max-buffered-total"},
-                             kDeflateValueFlags),
-                  with_flags({"--quiet", "--help"}, kDeflateSwitchFlags), &error)) {
+  if (!args.parse(
+          argc, argv, 2,
+          with_flags({"--host", "--port", "--tls-cert", "--tls-key", "--max-message", "--protocol",
+                      "--handshake-timeout", "--close-timeout", "--busy-poll", "--max-connections",
+                      "--max-per-ip", "--max-buffered-total", "--threads"},
+                     kDeflateValueFlags),
+          with_flags({"--quiet", "--help"}, kDeflateSwitchFlags), &error)) {
     usage_error("echo-server", error);
     return 2;
   }
@@ -88,7 +90,7 @@ int run_echo_server(int argc, char** argv) {
     return 0;
   }
   long long port = 0, max_message = 1 << 20, busy_poll_us = 0, max_connections = 10000,
-            max_per_ip = 0, max_buffered_total = 0;
+            max_per_ip = 0, max_buffered_total = 0, threads = 1;
   std::shared_ptr<const TLSOptions> tls;
   DeflateOptions deflate;
   if (!args.integer("--port", 0, 65535, &port, &error) ||
@@ -97,6 +99,7 @@ int run_echo_server(int argc, char** argv) {
       !args.integer("--max-connections", 0, 100000000, &max_connections, &error) ||
       !args.integer("--max-per-ip", 0, 100000000, &max_per_ip, &error) ||
       !args.integer("--max-buffered-total", 0, INT64_MAX, &max_buffered_total, &error) ||
+      !args.integer("--threads", 1, 64, &threads, &error) ||
       !server_tls_from_flags(args, &tls, &error) ||
       !deflate_from_flags(args, /*is_server=*/true, &deflate, &error)) {
     std::fprintf(stderr, "wsp echo-server: %s\n", error.c_str());
@@ -110,101 +113,51 @@ int run_echo_server(int argc, char** argv) {
   }
   const bool quiet = args.has("--quiet");
   raise_open_file_limit();
-  const std::vector<std::string> protocols = args.values("--protocol");
   const std::string host = args.value("--host").value_or("*");
 
-  TCPServer server;
-  if (server.listen(static_cast<int>(port), host) != OK) {
-    std::fprintf(stderr, "wsp echo-server: %s\n", server.get_last_error().c_str());
-    return 1;
+  EchoSettings settings;
+  settings.max_message = static_cast<int>(max_message);
+  settings.protocols = args.values("--protocol");
+  settings.deflate = deflate;
+  settings.handshake_timeout = handshake_timeout;
+  settings.close_timeout = close_timeout;
+  settings.busy_poll_us = busy_poll_us;
+  settings.tls = tls;
+  settings.quiet = quiet;
+  // The limits are the whole server's: each thread takes its share (the per-address limit
+  // stays per thread: a client's connections may land on different threads).
+  settings.limits.max_peers = static_cast<size_t>((max_connections + threads - 1) / threads);
+  settings.limits.max_peers_per_address = static_cast<size_t>(max_per_ip);
+  settings.limits.max_buffered_bytes =
+      static_cast<size_t>((max_buffered_total + threads - 1) / threads);
+
+  // One listener per thread on the same port: the first may pick it, the others follow.
+  std::vector<std::unique_ptr<TCPServer>> servers;
+  int listening_port = static_cast<int>(port);
+  for (long long i = 0; i < threads; ++i) {
+    servers.push_back(std::make_unique<TCPServer>());
+    servers.back()->set_share_port(threads > 1);
+    if (servers.back()->listen(listening_port, host) != OK) {
+      std::fprintf(stderr, "wsp echo-server: %s\n", servers.back()->get_last_error().c_str());
+      return 1;
+    }
+    listening_port = servers.back()->get_local_port();
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const char* scheme = tls ? "wss" : "ws";
   const std::string shown_host = host == "*" ? "127.0.0.1" : host;
   const bool v6 = shown_host.find(':') != std::string::npos;
-  std::printf("listening on port %d (%s://%s%s%s:%d/)\n", server.get_local_port(), scheme,
-              v6 ? "[" : "", shown_host.c_str(), v6 ? "]" : "", server.get_local_port());
+  std::printf("listening on port %d (%s://%s%s%s:%d/)\n", listening_port, scheme, v6 ? "[" : "",
+              shown_host.c_str(), v6 ? "]" : "", listening_port);
   std::fflush(stdout);
 
-  // Replies wait in memory up to this much per client; beyond it the client's input pauses.
-  const int64_t max_buffered = 256 * 1024;
-  PeerPoller poller;
-  poller.set_busy_poll(std::chrono::microseconds(busy_poll_us));
-  PeerPoller::Limits limits;
-  limits.max_peers = static_cast<size_t>(max_connections);
-  limits.max_peers_per_address = static_cast<size_t>(max_per_ip);
-  limits.max_buffered_bytes = static_cast<size_t>(max_buffered_total);
-  poller.set_limits(limits);
-  poller.add_server(&server);
-  std::unordered_map<WebSocketPeer*, Client> clients;
-  bool stopping = false;
-  Clock::time_point stop_deadline{};
-
-  while (true) {
-    if (g_stop && !stopping) {
-      stopping = true;
-      stop_deadline = Clock::now() + std::chrono::seconds(2);
-      poller.remove_server(&server);
-      server.stop();
-      for (auto& [raw, client] : clients) {
-        client.peer->close(kCloseGoingAway, "server shutting down");
-        poller.update(raw);
-      }
-    }
-    if (stopping && (clients.empty() || Clock::now() > stop_deadline)) break;
-
-    const std::vector<WebSocketPeer*>& ready = poller.wait(stopping ? 50 : 500);
-    for (TCPServer* listening : poller.ready_servers()) {
-      while (auto tcp = listening->take_connection()) {
-        std::shared_ptr<StreamPeer> stream = tcp;
-        if (tls) {
-          auto secure = std::make_shared<StreamPeerTLS>();
-          if (secure->accept_stream(tcp, tls) != OK) {
-            if (!quiet)
-              std::fprintf(stderr, "TLS setup failed: %s\n", secure->get_last_error().c_str());
-            continue;
-          }
-          stream = secure;
-        }
-        Client client{WebSocketPeer::create()};
-        client.peer->set_inbound_buffer_size(static_cast<int>(max_message));
-        client.peer->set_outbound_buffer_size(0);
-        client.peer->set_supported_protocols(protocols);
-        client.peer->set_deflate_options(deflate);
-        client.peer->set_handshake_timeout(handshake_timeout);
-        client.peer->set_close_timeout(close_timeout);
-        if (client.peer->accept_stream(stream) != OK) continue;
-        WebSocketPeer* raw = client.peer.get();
-        clients.emplace(raw, std::move(client));
-        poller.add(raw);
-      }
-    }
-    for (WebSocketPeer* raw : ready) {
-      Client& client = clients.at(raw);
-      WebSocketPeer& peer = *client.peer;
-      peer.poll();
-      if (!client.logged_open && peer.get_ready_state() == WebSocketPeer::STATE_OPEN) {
-        client.logged_open = true;
-        if (!quiet) {
-          const std::string& extensions = peer.get_selected_extensions();
-          std::fprintf(stderr, "open: %s:%d %s%s%s%s\n", peer.get_connected_host().c_str(),
-                       peer.get_connected_port(), peer.get_request_path().c_str(),
-                       extensions.empty() ? "" : " (", extensions.c_str(),
-                       extensions.empty() ? "" : ")");
-        }
-      }
-      echo_pending(peer, max_buffered);
-      if (peer.get_ready_state() == WebSocketPeer::STATE_CLOSED) {
-        if (!quiet) {
-          std::fprintf(stderr, "closed: code %d%s%s\n", peer.get_close_code(),
-                       peer.get_last_error().empty() ? "" : ", ", peer.get_last_error().c_str());
-        }
-        poller.remove(raw);
-        clients.erase(raw);
-      }
-    }
+  std::vector<std::thread> workers;
+  for (size_t i = 1; i < servers.size(); ++i) {
+    workers.emplace_back([&, i] { serve_echo(*servers[i], settings, g_stop); });
   }
+  serve_echo(*servers[0], settings, g_stop);
+  for (std::thread& worker : workers) worker.join();
   return 0;
 }
 

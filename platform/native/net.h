@@ -56,8 +56,13 @@ bool start_connect(int fd, const SocketAddress& address, int* error);
 int connect_result(int fd);
 
 /// A listening socket bound to `address` (with IPv4 too when `dual_stack`), address reuse as
-/// each platform does it safely; kNoSocket with `*error` on failure.
-int open_listener(const SocketAddress& address, bool dual_stack, int* error);
+/// each platform does it safely; kNoSocket with `*error` on failure. `share_port`: several
+/// listeners of this process share the port and the kernel spreads connections over them
+/// (SO_REUSEPORT; only where it balances, i.e. Linux: elsewhere `*error` is
+/// kPortSharingUnsupported).
+int open_listener(const SocketAddress& address, bool dual_stack, bool share_port, int* error);
+/// The `*error` of open_listener() when this platform cannot share a port between listeners.
+constexpr int kPortSharingUnsupported = -2;
 /// Accepts one waiting connection as a non-blocking socket; kNoSocket when none (`*error` 0)
 /// or on failure.
 int accept_connection(int listener, SocketAddress* remote, int* error);

@@ -121,7 +121,14 @@ int connect_result(int fd) {
   return error;
 }
 
-int open_listener(const SocketAddress& address, bool dual_stack, int* error) {
+int open_listener(const SocketAddress& address, bool dual_stack, bool share_port, int* error) {
+#ifndef __linux__
+  // macOS and the BSDs accept SO_REUSEPORT but give every connection to one listener.
+  if (share_port) {
+    *error = kPortSharingUnsupported;
+    return kNoSocket;
+  }
+#endif
   const int fd = open_tcp_socket(address.ip_version());
   if (fd == kNoSocket) {
     *error = errno;
@@ -131,6 +138,10 @@ int open_listener(const SocketAddress& address, bool dual_stack, int* error) {
   const int yes = 1, no = 0;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   if (dual_stack) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof(no));
+#ifdef __linux__
+  // Listeners of the same user sharing a port: the kernel spreads connections by their address.
+  if (share_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof(yes));
+#endif
   const NativeAddress local = to_native(address);
   if (bind(fd, reinterpret_cast<const sockaddr*>(&local.storage), local.length) != 0 ||
       ::listen(fd, SOMAXCONN) != 0) {

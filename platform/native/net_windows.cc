@@ -105,7 +105,11 @@ int connect_result(int fd) {
   return error;
 }
 
-int open_listener(const SocketAddress& address, bool dual_stack, int* error) {
+int open_listener(const SocketAddress& address, bool dual_stack, bool share_port, int* error) {
+  if (share_port) {  // Windows has no load-balancing SO_REUSEPORT
+    *error = kPortSharingUnsupported;
+    return kNoSocket;
+  }
   const int fd = open_tcp_socket(address.ip_version());
   if (fd == kNoSocket) {
     *error = WSAGetLastError();

@@ -29,10 +29,17 @@ Error TCPServer::listen(int port, const std::string& bind_address) {
   }
 
   int error = 0;
-  int fd = native::open_listener(*address, dual_stack, &error);
+  int fd = native::open_listener(*address, dual_stack, share_port_, &error);
   if (fd == native::kNoSocket && dual_stack && native::is_family_unsupported(error)) {
     // No IPv6 on this machine: listen on every IPv4 address instead.
-    fd = native::open_listener(*SocketAddress::from_ip("0.0.0.0", port), false, &error);
+    fd =
+        native::open_listener(*SocketAddress::from_ip("0.0.0.0", port), false, share_port_, &error);
+  }
+  if (fd == native::kNoSocket && error == native::kPortSharingUnsupported) {
+    last_error_ =
+        "listen(): sharing a port between listeners (set_share_port) needs Linux's "
+        "SO_REUSEPORT; on this platform use one listener.";
+    return ERR_UNAVAILABLE;
   }
   if (fd == native::kNoSocket) {
     last_error_ = "Cannot listen on " + bind_address + " port " + std::to_string(port) + ": " +

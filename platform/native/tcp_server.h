@@ -19,6 +19,11 @@ class TCPServer {
   /// Listens on `port` on `bind_address`: "*" (every IPv6 and IPv4 address), an IPv4 or IPv6
   /// literal, or "localhost". Port 0 picks a free port; get_local_port() tells which.
   Error listen(int port, const std::string& bind_address = "*");
+  /// Lets several TCPServers of this process listen on the same port, each typically in its own
+  /// thread with its own PeerPoller; the kernel spreads new connections over them (Linux's
+  /// SO_REUSEPORT). Set before listen() on every one of them; the first may use port 0 and the
+  /// others its get_local_port(). Elsewhere listen() then fails with ERR_UNAVAILABLE.
+  void set_share_port(bool enabled) { share_port_ = enabled; }
   /// Returns true if a connection is available for taking.
   bool is_connection_available() const;
   /// If a connection is available, returns a StreamPeerTCP with the connection; else nullptr.
@@ -35,6 +40,7 @@ class TCPServer {
  private:
   int fd_ = -1;
   int port_ = 0;
+  bool share_port_ = false;
   std::string last_error_;
 };
 

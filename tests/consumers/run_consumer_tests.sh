@@ -136,6 +136,19 @@ api_reference() {
     { echo "the WebSocketPeer page lacks its documentation"; return 1; }
 }
 
+# docs/using-wspeer.md's release builds: both build, and the Bazel one echoes.
+release_builds() {
+  (cd "$ROOT" && bazel build --config=release //tools:wsp >"$WORK/release.log" 2>&1) ||
+    { tail -n 20 "$WORK/release.log"; return 1; }
+  local wsp="$ROOT/bazel-out/k8-optrelease/bin/tools/wsp" out
+  out=$(printf 'release\n' | "$wsp" connect "ws://127.0.0.1:$PORT/" 2>/dev/null)
+  [ "$out" = "release" ] || { echo "the release wsp printed: $out"; return 1; }
+  cmake -S "$ROOT" -B "$WORK/build-release" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=ON >"$WORK/cmake-release.log" 2>&1 &&
+    cmake --build "$WORK/build-release" -j 2 >>"$WORK/cmake-release.log" 2>&1 ||
+    { tail -n 20 "$WORK/cmake-release.log"; return 1; }
+}
+
 # The README's first command, as a user runs it (kept to loopback; --host picks the address).
 readme_demo_command() {
   (cd "$ROOT" && exec ./run demo --host 127.0.0.1 --port 0 >"$WORK/demo.log" 2>&1) &
@@ -164,6 +177,7 @@ start_server || { echo "the installed wsp echo-server did not start"; exit 1; }
 check "one version: core/version.h, pkg-config and wsp --version agree" versions_agree
 check "the installed headers are the public ones and include no OS header" installed_headers_platform_free
 check "CMake find_package(wspeer) from the install prefix" cmake_find_package
+check "release builds: bazel --config=release and CMake Release with IPO" release_builds
 check "pkg-config --cflags --libs wspeer with plain g++" pkg_config_gxx
 check "CMake FetchContent from the repository" cmake_fetchcontent
 check "emcmake: install the web build, find_package it, run in Node" emcmake_install_and_find_package

@@ -114,6 +114,20 @@ interrupt_closes_clients_with_1001() {
   grep -q "closed with code 1001, reason: server shutting down" err.txt || { cat err.txt; return 1; }
 }
 
+threads_serve_and_stop() {  # --threads 3: every client echoed, Ctrl-C stops every thread
+  start_server --host 127.0.0.1 --threads 3 || return 1
+  local pid=$SERVER_PID i
+  for i in $(seq 1 12); do text_echo || return 1; done
+  (sleep 5 | timeout 10 "$WSP" connect "ws://127.0.0.1:$PORT/" >/dev/null 2>err.txt) &
+  local client=$!
+  sleep 0.5
+  kill -INT "$pid"
+  wait "$client"
+  wait "$pid" || { echo "server exit status $?"; return 1; }
+  grep -q "closed with code 1001" err.txt || { cat err.txt; return 1; }
+  ! "$WSP" echo-server --threads 0 2>/dev/null || { echo "accepted --threads 0"; return 1; }
+}
+
 busy_poll_server_echoes() {
   start_server --host 127.0.0.1 --quiet --busy-poll 200 || return 1
   text_echo || return 1
@@ -207,6 +221,7 @@ check "wss:// to a plain server and ws:// to a TLS one give hints" hints_for_the
 check "echo-client answers a Python websockets server" echo_client_role
 check "Ctrl-C closes clients with 1001" interrupt_closes_clients_with_1001
 check "--busy-poll serves like the default" busy_poll_server_echoes
+check "--threads 3 echoes every client and Ctrl-C stops every thread" threads_serve_and_stop
 check "--help for every command" help_texts
 check "Ctrl-C in wsp connect closes with 1000 and waits for the answer" interrupted_connect_closes_with_1000
 junit_finish wsp_e2e
