@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import deflate_bench  # noqa: E402  (the compressed-echo section)
+import threads_bench  # noqa: E402  (the server-threads section)
 
 SCENARIOS = [
     # id, label, loadgen arguments
@@ -611,8 +612,10 @@ def append_deflate_section(out_dir, deflate, args):
     if not deflate:
         return
     with open(os.path.join(out_dir, "benchmarks.md"), "a") as out:
-        out.write("\n" + deflate_bench.markdown(deflate["medians"], deflate["cpu_us"],
-                                                deflate.get("rounds", args.rounds), deflate.get("seconds", args.seconds)))
+        rounds, seconds = deflate.get("rounds", args.rounds), deflate.get("seconds", args.seconds)
+        out.write("\n" + deflate_bench.markdown(deflate["medians"], deflate["cpu_us"], rounds, seconds))
+        if deflate.get("threads"):
+            out.write("\n" + threads_bench.markdown(deflate["threads"], rounds, seconds, os.cpu_count()))
 
 
 def main():
@@ -641,7 +644,8 @@ def main():
     micro = micro_benchmarks(args.bin)
     web = web_benchmark(args.bin, 2 if args.quick else args.seconds)
     deflate_rates, deflate_cpu, _ = deflate_bench.run(args.bin, args.rounds, args.seconds)
-    deflate = {"medians": deflate_rates, "cpu_us": deflate_cpu, "rounds": args.rounds, "seconds": args.seconds}
+    deflate = {"medians": deflate_rates, "cpu_us": deflate_cpu, "rounds": args.rounds, "seconds": args.seconds,
+               "threads": threads_bench.run(args.bin, args.rounds, args.seconds)}
     elapsed = time.time() - started
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "benchmarks.json"), "w") as out:
