@@ -21,6 +21,10 @@ using namespace native_peer;  // NOLINT: the constants and helpers the three par
 // OPEN and CLOSING
 
 void NativeWebSocketPeer::service_open(Clock::time_point now) {
+  if (sent_since_poll_) {
+    sent_since_poll_ = false;
+    last_activity_ = now;
+  }
   protocol_->resume();
   if (!transport_closed_) read_frames(now);
   if (!transport_closed_ && reading_paused()) watch_paused_transport(now);

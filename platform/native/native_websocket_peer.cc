@@ -131,7 +131,9 @@ void NativeWebSocketPeer::poll() {
 Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool is_text) {
   if (!protocol_->can_send())
     return fail_call(FAILED, "Cannot send: a close frame was already sent.");
-  last_activity_ = Clock::now();
+  // Dated at the next poll(): reading the clock per message would cost more than the rest of a
+  // small message's path in user space.
+  sent_since_poll_ = true;
   // A server's frames are not masked, so with nothing queued and no batch in progress the frame
   // goes to the kernel straight from the caller's buffer: header and payload in one write, and
   // only what the socket does not take is copied.

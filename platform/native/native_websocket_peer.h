@@ -161,6 +161,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
   bool input_maybe_pending_ = false;  ///< the last poll stopped reading before the socket was empty
   bool hangup_reported_ = false;      ///< see notify_hangup()
   ReadGate* read_gate_ = nullptr;     ///< see set_read_gate()
+  bool sent_since_poll_ = false;      ///< last_activity_ is brought up to date at the next poll
   bool flush_pending_ = false;        ///< replies were queued after poll() without being written
   bool stopped_by_gate_ = false;      ///< a read was skipped for the gate: retry when it opens
   struct Refusal {
