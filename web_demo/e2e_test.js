@@ -70,8 +70,10 @@ function start(binary, args, ready) {
 }
 
 async function main() {
-  // With --deflate the room runs compressed, as it would for a bandwidth-conscious deployment.
-  const { child: server, match } = await start(serverBinary, ['--port', '0', '--deflate'], /listening on port (\d+)/);
+  // With --deflate the room runs compressed, as it would for a bandwidth-conscious deployment;
+  // with --threads 2 visitors land on either thread and still share one room.
+  const { child: server, match } = await start(serverBinary, ['--port', '0', '--deflate', '--threads', '2'],
+    /listening on port (\d+)/);
   const port = Number(match[1]);
   const base = `http://127.0.0.1:${port}`;
   const browser = await chromium.launch({

@@ -14,13 +14,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "web_demo/http_files.h"
 #include "wspeer/core/handshake.h"
 #include "wspeer/core/http.h"
 #include "wspeer/core/stream_peer.h"
 #include "wspeer/core/tls_options.h"
 #include "wspeer/platform/native/peer_poller.h"
 #include "wspeer/platform/native/tcp_server.h"
-#include "web_demo/http_files.h"
 
 namespace wsp::demo {
 

@@ -31,7 +31,7 @@ void Room::admit(std::unique_ptr<WebSocketPeer> peer) {
   WebSocketPeer* raw = peer.get();
   Member member;
   member.peer = std::move(peer);
-  member.id = next_id_++;
+  member.id = hub_ ? hub_->next_id() : next_id_++;
   member.color = kColors[member.id % (sizeof(kColors) / sizeof(kColors[0]))];
   spawn_spot(member.id, &member.x, &member.y);
   members_.emplace(raw, std::move(member));
@@ -41,9 +41,27 @@ void Room::send(Member& member, const std::string& message) {
   if (member.peer->get_ready_state() == WebSocketPeer::STATE_OPEN) member.peer->send_text(message);
 }
 
-void Room::broadcast(const std::string& message, const Member* except) {
+void Room::send_to_members(const std::string& message, const Member* except, bool state_update) {
   for (auto& [raw, member] : members_) {
-    if (&member != except && member.joined) send(member, message);
+    if (&member == except || !member.joined) continue;
+    // A newer position will follow: a client that does not read gets no more of them.
+    if (state_update &&
+        member.peer->get_current_outbound_buffered_amount() >= kMaxBufferedForState) {
+      continue;
+    }
+    send(member, message);
+  }
+}
+
+void Room::broadcast(const std::string& message, const Member* except) {
+  send_to_members(message, except, /*state_update=*/false);
+  if (hub_) hub_->publish(index_, message);
+}
+
+void Room::deliver() {
+  if (!hub_) return;
+  for (const std::string& message : hub_->take(index_)) {
+    send_to_members(message, nullptr, message.compare(0, 6, "state ") == 0);
   }
 }
 
@@ -69,6 +87,7 @@ void Room::remove(WebSocketPeer* peer) {
   const bool was_joined = found->second.joined;
   const int id = found->second.id;
   members_.erase(found);
+  if (hub_) hub_->remove_member(id);
   if (was_joined) broadcast("leave " + std::to_string(id));
 }
 
@@ -78,21 +97,7 @@ void Room::handle(Member& member, std::string_view message) {
     member.name = clean_text(rest, 24);
     if (member.name.empty()) member.name = "guest";
     member.joined = true;
-    char welcome[96];
-    std::snprintf(welcome, sizeof(welcome), "welcome %d %s %.4f %.4f", member.id,
-                  member.color.c_str(), member.x, member.y);
-    send(member, welcome);
-    member.moved = true;  // the others learn where the newcomer is at the next tick
-    std::string state;
-    for (auto& [raw, other] : members_) {
-      if (!other.joined || &other == &member) continue;
-      send(member, "join " + std::to_string(other.id) + " " + other.color + " " + other.name);
-      char entry[64];
-      std::snprintf(entry, sizeof(entry), "%s%d %.4f %.4f", state.empty() ? "" : ";", other.id,
-                    other.x, other.y);
-      state += entry;
-    }
-    if (!state.empty()) send(member, "state " + state);
+    greet(member);
     broadcast("join " + std::to_string(member.id) + " " + member.color + " " + member.name,
               &member);
   } else if (verb == "move" && member.joined) {
@@ -111,11 +116,41 @@ void Room::handle(Member& member, std::string_view message) {
   }
 }
 
+// The newcomer's welcome, then who is already there (in every thread's room) and where.
+void Room::greet(Member& member) {
+  char welcome[96];
+  std::snprintf(welcome, sizeof(welcome), "welcome %d %s %.4f %.4f", member.id,
+                member.color.c_str(), member.x, member.y);
+  send(member, welcome);
+  member.moved = true;  // the others learn where the newcomer is at the next tick
+  std::map<int, RoomHub::Entry> others;
+  if (hub_) {
+    others = hub_->roster(member.id);
+    hub_->set_member(member.id, {member.color, member.name, member.x, member.y});
+  } else {
+    for (auto& [raw, other] : members_) {
+      if (other.joined && &other != &member) {
+        others[other.id] = {other.color, other.name, other.x, other.y};
+      }
+    }
+  }
+  std::string state;
+  for (const auto& [id, other] : others) {
+    send(member, "join " + std::to_string(id) + " " + other.color + " " + other.name);
+    char entry[64];
+    std::snprintf(entry, sizeof(entry), "%s%d %.4f %.4f", state.empty() ? "" : ";", id, other.x,
+                  other.y);
+    state += entry;
+  }
+  if (!state.empty()) send(member, "state " + state);
+}
+
 void Room::tick() {
   std::string state;
   for (auto& [raw, member] : members_) {
     if (!member.moved) continue;
     member.moved = false;
+    if (hub_) hub_->move_member(member.id, member.x, member.y);
     char entry[64];
     std::snprintf(entry, sizeof(entry), "%s%d %.4f %.4f", state.empty() ? "" : ";", member.id,
                   member.x, member.y);
@@ -123,12 +158,8 @@ void Room::tick() {
   }
   if (state.empty()) return;
   const std::string message = "state " + state;
-  for (auto& [raw, member] : members_) {
-    if (member.joined &&
-        member.peer->get_current_outbound_buffered_amount() < kMaxBufferedForState) {
-      send(member, message);
-    }
-  }
+  send_to_members(message, nullptr, /*state_update=*/true);
+  if (hub_) hub_->publish(index_, message);
 }
 
 void Room::close_all(int code, const std::string& reason) {

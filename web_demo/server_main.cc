@@ -3,16 +3,19 @@
 // bytes already read). Prints the URL to open; Ctrl-C closes every client with 1001.
 #include <sys/resource.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "web_demo/front_door.h"
 #include "web_demo/http_files.h"
 #include "web_demo/origin_policy.h"
 #include "web_demo/room.h"
+#include "web_demo/room_hub.h"
 #include "web_demo/room_protocol.h"
 #include "wspeer/core/handshake.h"
 #include "wspeer/core/http.h"
@@ -25,8 +28,8 @@ namespace {
 
 using wsp::Clock;
 
-volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+std::atomic<bool> g_stop{false};  // lock-free, so a signal handler may set it
+void on_signal(int) { g_stop.store(true); }
 
 constexpr const char* kUsage =
     "Usage: server [--host H] [--port N] [--tls-cert FILE --tls-key FILE] [--root DIR]\n"
@@ -40,7 +43,8 @@ constexpr const char* kUsage =
     "  --max-waiting N  connections whose first request is incomplete (default 2048); when\n"
     "                full, the oldest is dropped to let a newcomer in\n"
     "  --deflate     accept permessage-deflate (browsers offer it): less bandwidth, about\n"
-    "                300 KiB more memory per busy participant (docs/compression.md)\n";
+    "                300 KiB more memory per busy participant (docs/compression.md)\n"
+    "  --threads N   serve with N threads (default 1; Linux), one room across them\n";
 
 std::string flag(int argc, char** argv, const char* name, const char* fallback) {
   for (int i = 1; i + 1 < argc; ++i) {
@@ -72,6 +76,88 @@ void decide(wsp::WebSocketPeer& peer, const wsp::demo::OriginPolicy& origins) {
     peer.accept_request();
   } else {
     peer.reject_request(403, {}, why);
+  }
+}
+
+// One thread's share of the server: its listener (sharing the port with the other threads'),
+// front door, poller and room, which passes on what the other rooms publish through `hub`.
+struct ServerConfig {
+  const wsp::demo::StaticFiles& files;
+  std::shared_ptr<const wsp::TLSOptions> tls;
+  wsp::demo::FrontDoor::Limits door_limits;
+  const wsp::demo::OriginPolicy& origins;
+  wsp::DeflateOptions deflate;
+  int threads = 1;
+};
+
+void serve(wsp::TCPServer& server, const ServerConfig& config, wsp::demo::RoomHub* hub,
+           size_t index) {
+  using namespace wsp;
+  PeerPoller poller;
+  poller.add_server(&server);
+  PeerPoller::Limits limits;  // a room is small: more participants than this are refused (503)
+  limits.max_peers = 1000 / config.threads;
+  limits.max_peers_per_address = 200;
+  limits.max_buffered_bytes = (64 << 20) / config.threads;
+  poller.set_limits(limits);
+  demo::FrontDoor front_door(&poller, &config.files, config.tls, config.door_limits);
+  const demo::OriginPolicy& origins = config.origins;
+  const DeflateOptions& deflate = config.deflate;
+  demo::Room room(hub, index);
+  std::vector<demo::FrontDoor::Upgrade> upgrades;
+  Clock::time_point next_tick = Clock::now();
+  Clock::time_point next_expiry = Clock::now();
+  Clock::time_point stop_deadline{};
+  bool stopping = false;
+
+  while (true) {
+    const Clock::time_point now = Clock::now();
+    if (g_stop.load() && !stopping) {
+      stopping = true;
+      stop_deadline = now + std::chrono::seconds(2);
+      poller.remove_server(&server);
+      server.stop();
+      room.close_all(1001, "server shutting down");
+    }
+    if (stopping && (room.size() == 0 || now > stop_deadline)) break;
+
+    const auto until = std::min(next_tick, next_expiry) - now;
+    const int timeout =
+        static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(until).count());
+    const std::vector<WebSocketPeer*>& ready = poller.wait(std::max(timeout, 0));
+    room.deliver();  // what members in the other threads' rooms said or did
+
+    // Requests that arrived are answered before newcomers are let in (who might evict them).
+    front_door.service(poller.ready_streams(), &upgrades);
+    for (TCPServer* listening : poller.ready_servers())
+      front_door.accept_from(*listening, &upgrades);
+    if (Clock::now() >= next_expiry) next_expiry = front_door.expire(Clock::now());
+    for (demo::FrontDoor::Upgrade& upgrade : upgrades) {
+      // ---- excerpt: upgrade ----
+      auto peer = WebSocketPeer::create();
+      peer->set_manual_accept(true);  // the Origin is checked before the 101
+      peer->set_deflate_options(deflate);
+      // The request was read to tell a page from an upgrade: the peer reads it again.
+      if (peer->accept_stream(upgrade.stream, upgrade.request_bytes) != OK) continue;
+      // ---- end ----
+      WebSocketPeer* raw = peer.get();
+      room.admit(std::move(peer));
+      poller.add(raw);
+    }
+    upgrades.clear();
+
+    for (WebSocketPeer* peer : ready) {
+      peer->poll();
+      if (peer->is_request_pending()) decide(*peer, origins);
+      if (!room.service(peer)) {
+        poller.remove(peer);
+        room.remove(peer);
+      }
+    }
+    if (Clock::now() >= next_tick) {
+      next_tick = Clock::now() + std::chrono::milliseconds(demo::kTickMilliseconds);
+      room.tick();
+    }
   }
 }
 
@@ -110,88 +196,47 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &files_limit);
   }
 
-  TCPServer server;
-  if (server.listen(port, host) != OK) {
-    std::fprintf(stderr, "server: %s\n", server.get_last_error().c_str());
-    return 1;
+  const int threads =
+      std::max(1, std::min(64, std::atoi(flag(argc, argv, "--threads", "1").c_str())));
+  std::vector<std::unique_ptr<TCPServer>> servers;
+  int listening_port = port;
+  for (int i = 0; i < threads; ++i) {
+    servers.push_back(std::make_unique<TCPServer>());
+    servers.back()->set_share_port(threads > 1);
+    if (servers.back()->listen(listening_port, host) != OK) {
+      std::fprintf(stderr, "server: %s\n", servers.back()->get_last_error().c_str());
+      return 1;
+    }
+    listening_port = servers.back()->get_local_port();
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const std::string shown = host == "*" ? "127.0.0.1" : host;
-  std::printf("listening on port %d\n", server.get_local_port());
+  std::printf("listening on port %d\n", listening_port);
   std::printf("wspeer demo: open %s://%s:%d/ (serving %s)\n", tls ? "https" : "http", shown.c_str(),
-              server.get_local_port(), files.root().c_str());
+              listening_port, files.root().c_str());
   std::fflush(stdout);
 
-  PeerPoller poller;
-  poller.add_server(&server);
-  PeerPoller::Limits limits;  // a room is small: more participants than this are refused (503)
-  limits.max_peers = 1000;
-  limits.max_peers_per_address = 200;
-  limits.max_buffered_bytes = 64 << 20;
-  poller.set_limits(limits);
   demo::FrontDoor::Limits door_limits;
   door_limits.max_waiting = static_cast<size_t>(
       std::max(1, std::atoi(flag(argc, argv, "--max-waiting", "2048").c_str())));
-  demo::FrontDoor front_door(&poller, &files, tls, door_limits);
   const demo::OriginPolicy origins(tls != nullptr, repeated_flag(argc, argv, "--allow-origin"));
-  const DeflateOptions deflate =
-      has_switch(argc, argv, "--deflate") ? DeflateOptions::on() : DeflateOptions::off();
-  demo::Room room;
-  std::vector<demo::FrontDoor::Upgrade> upgrades;
-  Clock::time_point next_tick = Clock::now();
-  Clock::time_point next_expiry = Clock::now();
-  Clock::time_point stop_deadline{};
-  bool stopping = false;
-
-  while (true) {
-    const Clock::time_point now = Clock::now();
-    if (g_stop && !stopping) {
-      stopping = true;
-      stop_deadline = now + std::chrono::seconds(2);
-      poller.remove_server(&server);
-      server.stop();
-      room.close_all(1001, "server shutting down");
-    }
-    if (stopping && (room.size() == 0 || now > stop_deadline)) break;
-
-    const auto until = std::min(next_tick, next_expiry) - now;
-    const int timeout =
-        static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(until).count());
-    const std::vector<WebSocketPeer*>& ready = poller.wait(std::max(timeout, 0));
-
-    // Requests that arrived are answered before newcomers are let in (who might evict them).
-    front_door.service(poller.ready_streams(), &upgrades);
-    for (TCPServer* listening : poller.ready_servers())
-      front_door.accept_from(*listening, &upgrades);
-    if (Clock::now() >= next_expiry) next_expiry = front_door.expire(Clock::now());
-    for (demo::FrontDoor::Upgrade& upgrade : upgrades) {
-      // ---- excerpt: upgrade ----
-      auto peer = WebSocketPeer::create();
-      peer->set_manual_accept(true);  // the Origin is checked before the 101
-      peer->set_deflate_options(deflate);
-      // The request was read to tell a page from an upgrade: the peer reads it again.
-      if (peer->accept_stream(upgrade.stream, upgrade.request_bytes) != OK) continue;
-      // ---- end ----
-      WebSocketPeer* raw = peer.get();
-      room.admit(std::move(peer));
-      poller.add(raw);
-    }
-    upgrades.clear();
-
-    for (WebSocketPeer* peer : ready) {
-      peer->poll();
-      if (peer->is_request_pending()) decide(*peer, origins);
-      if (!room.service(peer)) {
-        poller.remove(peer);
-        room.remove(peer);
-      }
-    }
-    if (Clock::now() >= next_tick) {
-      next_tick = Clock::now() + std::chrono::milliseconds(demo::kTickMilliseconds);
-      room.tick();
-    }
+  const ServerConfig config{
+      files,
+      tls,
+      door_limits,
+      origins,
+      has_switch(argc, argv, "--deflate") ? DeflateOptions::on() : DeflateOptions::off(),
+      threads};
+  // One room across the threads: their rooms share members and messages through the hub.
+  std::unique_ptr<demo::RoomHub> hub;
+  if (threads > 1) hub = std::make_unique<demo::RoomHub>(threads);
+  std::vector<std::thread> workers;
+  for (int i = 1; i < threads; ++i) {
+    workers.emplace_back([&, i] { serve(*servers[i], config, hub.get(), i); });
   }
+  serve(*servers[0], config, hub.get(), 0);
+  for (std::thread& worker : workers) worker.join();
   std::printf("server stopped\n");
   return 0;
 }
