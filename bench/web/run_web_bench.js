@@ -15,6 +15,7 @@ const [wsp, wasmDir, html, seconds = '3'] = process.argv.slice(2);
 async function main() {
   const server = spawn('taskset', ['-c', '1', wsp, 'echo-server', '--host', '127.0.0.1', '--port', '0', '--quiet'],
                        { stdio: ['ignore', 'pipe', 'inherit'] });
+  serverProcess = server;
   const port = await new Promise((resolve) => {
     let out = '';
     server.stdout.on('data', (d) => { out += d; const m = out.match(/listening on port (\d+)/); if (m) resolve(Number(m[1])); });
@@ -51,7 +52,7 @@ async function main() {
   }
   await page.goto(bench);
   if (profiler) await profiler.send('Profiler.start');
-  const results = await Promise.race([result, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 180000))]);
+  const results = await Promise.race([result, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 600000))]);
   if (profiler) console.error(summarizeProfile((await profiler.send('Profiler.stop')).profile));
   console.log(JSON.stringify(results));
   await browser.close();
@@ -75,4 +76,6 @@ function summarizeProfile(profile) {
       .map(([name, time]) => `${(100 * time / total).toFixed(1).padStart(5)}%  ${name}`).join('\n');
 }
 
+let serverProcess = null;  // killed on every way out, so no echo server outlives the run
+process.on('exit', () => { if (serverProcess) serverProcess.kill(); });
 main().catch((error) => { console.error(error); process.exit(1); });
