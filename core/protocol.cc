@@ -262,8 +262,15 @@ void Protocol::inflate_into_message(const uint8_t* data, size_t size) {
     }
     data += step.consumed;
     size -= step.consumed;
-    const bool output_may_be_pending = step.produced == room;
-    if (!output_may_be_pending && (size == 0 || step.consumed == 0)) return;
+    if (step.produced == room) continue;  // more output may be waiting
+    if (size == 0) return;
+    // A step that only drained output held back by the last one still has input to take; one
+    // that took and gave nothing never will.
+    if (step.consumed == 0 && step.produced == 0) {
+      fail(kCloseInvalidPayload, "Invalid compressed data",
+           "the compressed message cannot be decompressed: the decompressor stopped");
+      return;
+    }
   }
 }
 

@@ -375,5 +375,25 @@ TEST(Deflate, IdleConnectionsGiveBackStateOnlyWithoutContextTakeover) {
   }
 }
 
+TEST(Deflate, InputLeftAfterOnlyDrainingOutputIsStillDecompressed) {
+  // Found by the frame fuzzer: a step of decompression filled its output room, the next only
+  // drained what it held back and took no input, and the rest of the input was dropped, so the
+  // corrupt data after it went unnoticed when the frame arrived whole but failed when it came in
+  // pieces. The verdict must not depend on how the bytes arrive.
+  const Bytes wire = {0xc2, 0xf2, 0x0a, 0x0b, 0x0c, 0x0d, 0xe7, 0xca, 0x3d, 0x0c,
+                      0x0a, 0x0b, 0x0c, 0xcf, 0xaa, 0xfe, 0x43, 0x60, 0x07, 0x04,
+                      0xac, 0x0d, 0x7a, 0x0b, 0x0c, 0x2e, 0x2e, 0x2e, 0x2e, 0x08};
+  DeflateAgreement agreement;
+  agreement.server_no_context_takeover = true;
+  Server whole(agreement, 4366);
+  whole.feed(wire);
+  Server split(agreement, 4366);
+  for (uint8_t byte : wire) split.feed(Bytes{byte});
+  EXPECT_TRUE(whole.protocol().failed());
+  EXPECT_EQ(whole.protocol().failure_code(), kCloseInvalidPayload);
+  EXPECT_TRUE(split.protocol().failed());
+  EXPECT_EQ(split.protocol().failure_code(), kCloseInvalidPayload);
+}
+
 }  // namespace
 }  // namespace wsp
