@@ -4,6 +4,8 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstring>
 
 #include "wspeer/platform/native/net.h"
 #include "wspeer/platform/native/tls_context.h"
@@ -11,7 +13,7 @@
 namespace wsp {
 namespace {
 
-constexpr int kIoChunk = 16 * 1024;           // one TLS record
+constexpr size_t kMaxRecordPlaintext = 16 * 1024;  // TLS's largest record
 constexpr int kMaxWritePerCall = 256 * 1024;  // bounds ciphertext buffered per put_partial_data
 
 bool is_ip_literal(const std::string& host) { return SocketAddress::from_ip(host, 0).has_value(); }
@@ -39,6 +41,42 @@ std::string verify_failure_text(long result, const std::string& name) {
 }
 
 }  // namespace
+
+// The BIO between OpenSSL and the base stream; its data is the StreamPeerTLS. Writes always
+// succeed (what the stream does not take waits in unsent_), so OpenSSL never has to be called
+// again with the same bytes; reads say "retry" when the stream has nothing yet.
+struct StreamBio {
+  static StreamPeerTLS* peer(BIO* bio) { return static_cast<StreamPeerTLS*>(BIO_get_data(bio)); }
+
+  static int write(BIO* bio, const char* data, size_t size, size_t* written) {
+    BIO_clear_retry_flags(bio);
+    if (!peer(bio)->transport_write(reinterpret_cast<const uint8_t*>(data), size)) return 0;
+    *written = size;
+    return 1;
+  }
+
+  static int read(BIO* bio, char* buffer, size_t size, size_t* received) {
+    BIO_clear_retry_flags(bio);
+    if (!peer(bio)->transport_read(reinterpret_cast<uint8_t*>(buffer), size, received)) return 0;
+    if (*received > 0) return 1;
+    BIO_set_retry_read(bio);
+    return 0;
+  }
+
+  static long control(BIO*, int command, long, void*) { return command == BIO_CTRL_FLUSH ? 1 : 0; }
+
+  static BIO_METHOD* method() {
+    static BIO_METHOD* const method = [] {
+      BIO_METHOD* created =
+          BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "wspeer stream");
+      BIO_meth_set_write_ex(created, &StreamBio::write);
+      BIO_meth_set_read_ex(created, &StreamBio::read);
+      BIO_meth_set_ctrl(created, &StreamBio::control);
+      return created;
+    }();
+    return method;
+  }
+};
 
 StreamPeerTLS::~StreamPeerTLS() { free_ssl(); }
 
@@ -83,6 +121,7 @@ Error StreamPeerTLS::start(std::shared_ptr<StreamPeer> base,
   free_ssl();
   last_error_.clear();
   base_eof_ = false;
+  base_failed_ = false;
   base_may_have_more_ = false;
   unsent_.clear();
   base_ = std::move(base);
@@ -93,57 +132,78 @@ Error StreamPeerTLS::start(std::shared_ptr<StreamPeer> base,
     return ERR_INVALID_PARAMETER;
   }
   ssl_ = SSL_new(context.get());  // holds its own reference to the context
-  network_in_ = BIO_new(BIO_s_mem());
-  network_out_ = BIO_new(BIO_s_mem());
-  if (!ssl_ || !network_in_ || !network_out_) {
-    if (network_in_ && !ssl_) BIO_free(network_in_);
-    if (network_out_ && !ssl_) BIO_free(network_out_);
+  BIO* transport = BIO_new(StreamBio::method());
+  if (!ssl_ || !transport) {
+    if (transport) BIO_free(transport);
     fail("Cannot create a TLS session: " + native::openssl_error_text());
     return ERR_OUT_OF_MEMORY;
   }
-  BIO_set_mem_eof_return(network_in_, -1);  // empty means "retry", not end of stream
-  SSL_set_bio(ssl_, network_in_, network_out_);
+  BIO_set_data(transport, this);
+  BIO_set_init(transport, 1);
+  SSL_set_bio(ssl_, transport, transport);  // one BIO both ways; ssl_ owns it
+  // Read whatever the socket has into OpenSSL's record buffer in one call, not a record
+  // header and then its body.
+  SSL_set_read_ahead(ssl_, 1);
   status_ = STATUS_HANDSHAKING;
   return OK;
 }
 
-bool StreamPeerTLS::flush_output() {
-  if (const size_t pending = BIO_ctrl_pending(network_out_); pending > 0) {
-    const int n = BIO_read(network_out_, unsent_.prepare(pending), static_cast<int>(pending));
-    if (n > 0) unsent_.commit(static_cast<size_t>(n));
+bool StreamPeerTLS::transport_write(const uint8_t* data, size_t size) {
+  if (base_failed_) return false;
+  size_t done = 0;
+  while (unsent_.empty() && done < size) {
+    int sent = 0;
+    const int chunk = static_cast<int>(std::min<size_t>(size - done, 1 << 30));
+    if (base_->put_partial_data(data + done, chunk, &sent) != OK) {
+      base_failed_ = true;
+      return false;
+    }
+    if (sent == 0) break;
+    done += static_cast<size_t>(sent);
   }
+  if (done < size) unsent_.append(data + done, size - done);
+  return true;
+}
+
+bool StreamPeerTLS::transport_read(uint8_t* buffer, size_t size, size_t* received) {
+  *received = 0;
+  if (base_eof_ || base_failed_) return false;
+  const int want = static_cast<int>(std::min<size_t>(size, 1 << 30));
+  int got = 0;
+  const Error error = base_->get_partial_data(buffer, want, &got);
+  if (error == ERR_FILE_EOF) {
+    base_eof_ = true;
+    return false;
+  }
+  if (error != OK) {
+    base_failed_ = true;
+    return false;
+  }
+  base_may_have_more_ = got == want;
+  *received = static_cast<size_t>(got);
+  return true;
+}
+
+bool StreamPeerTLS::transport_failed() {
+  if (!base_failed_) return false;
+  fail(base_->get_last_error().empty() ? "Connection lost during TLS." : base_->get_last_error());
+  return true;
+}
+
+bool StreamPeerTLS::flush_output() {
   while (!unsent_.empty()) {
     int sent = 0;
     const int chunk = static_cast<int>(std::min<size_t>(unsent_.size(), 1 << 30));
     if (base_->put_partial_data(unsent_.data(), chunk, &sent) != OK) {
-      fail(base_->get_last_error().empty() ? "Connection lost during TLS."
-                                           : base_->get_last_error());
+      base_failed_ = true;
+      transport_failed();
       return false;
     }
     if (sent == 0) break;
     unsent_.consume(static_cast<size_t>(sent));
   }
   if (unsent_.empty()) unsent_.release_if_empty();
-  return true;
-}
-
-bool StreamPeerTLS::read_input() {
-  if (base_eof_) return false;
-  uint8_t buffer[kIoChunk];
-  int received = 0;
-  const Error error = base_->get_partial_data(buffer, sizeof(buffer), &received);
-  base_may_have_more_ = error == OK && received == static_cast<int>(sizeof(buffer));
-  if (error == ERR_FILE_EOF) {
-    base_eof_ = true;
-    BIO_set_mem_eof_return(network_in_, 0);
-    return false;
-  }
-  if (error != OK) {
-    fail(base_->get_last_error().empty() ? "Connection lost during TLS." : base_->get_last_error());
-    return false;
-  }
-  if (received > 0) BIO_write(network_in_, buffer, received);
-  return received > 0;
+  return !transport_failed();
 }
 
 void StreamPeerTLS::step_handshake() {
@@ -157,42 +217,36 @@ void StreamPeerTLS::step_handshake() {
                                          : base_->get_last_error());
     return;
   }
-  for (int round = 0; round < 8; ++round) {
-    const bool got_input = read_input();
-    if (status_ == STATUS_ERROR) return;
-    ERR_clear_error();
-    const int result = SSL_do_handshake(ssl_);
-    if (!flush_output()) return;
-    if (result == 1) {
-      status_ = STATUS_CONNECTED;
-      return;
-    }
-    const int reason = SSL_get_error(ssl_, result);
-    if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) {
-      if (base_eof_) {
-        fail("The peer closed the connection during the TLS handshake.");
-        return;
-      }
-      if (!got_input) return;  // wait for more bytes from the peer
-      continue;
-    }
-    const long verify = SSL_get_verify_result(ssl_);
-    if (verify != X509_V_OK) {
-      const bool mismatch =
-          verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH;
-      fail(verify_failure_text(verify, verify_name_),
-           mismatch ? STATUS_ERROR_HOSTNAME_MISMATCH : STATUS_ERROR);
-    } else {
-      const std::string reason = native::openssl_error_text();
-      // What OpenSSL says when the other side answered in plain HTTP.
-      const bool plain = reason.find("wrong version number") != std::string::npos ||
-                         reason.find("packet length too long") != std::string::npos ||
-                         reason.find("http request") != std::string::npos;
-      fail("TLS handshake failed: " + reason +
-           (plain ? " (the other side does not seem to speak TLS; try ws://)." : "."));
-    }
+  if (!flush_output()) return;
+  ERR_clear_error();
+  const int result = SSL_do_handshake(ssl_);
+  if (transport_failed() || !flush_output()) return;
+  if (result == 1) {
+    status_ = STATUS_CONNECTED;
     return;
   }
+  const int outcome = SSL_get_error(ssl_, result);
+  if (outcome == SSL_ERROR_WANT_READ || outcome == SSL_ERROR_WANT_WRITE) return;  // wait for bytes
+  if (base_eof_) {
+    ERR_clear_error();
+    fail("The peer closed the connection during the TLS handshake.");
+    return;
+  }
+  const long verify = SSL_get_verify_result(ssl_);
+  if (verify != X509_V_OK) {
+    const bool mismatch =
+        verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH;
+    fail(verify_failure_text(verify, verify_name_),
+         mismatch ? STATUS_ERROR_HOSTNAME_MISMATCH : STATUS_ERROR);
+    return;
+  }
+  const std::string reason = native::openssl_error_text();
+  // What OpenSSL says when the other side answered in plain HTTP.
+  const bool plain = reason.find("wrong version number") != std::string::npos ||
+                     reason.find("packet length too long") != std::string::npos ||
+                     reason.find("http request") != std::string::npos;
+  fail("TLS handshake failed: " + reason +
+       (plain ? " (the other side does not seem to speak TLS; try ws://)." : "."));
 }
 
 void StreamPeerTLS::poll() {
@@ -216,14 +270,51 @@ Error StreamPeerTLS::put_partial_data(const uint8_t* data, int size, int* sent) 
   if (!unsent_.empty() || size <= 0) return OK;  // the socket is full: back-pressure
   ERR_clear_error();
   const int result = SSL_write(ssl_, data, std::min(size, kMaxWritePerCall));
+  if (transport_failed()) return ERR_CONNECTION_ERROR;
   if (result > 0) {
     *sent = result;
-    return flush_output() ? OK : ERR_CONNECTION_ERROR;
+    return OK;
   }
   const int reason = SSL_get_error(ssl_, result);
   if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) return OK;
   fail("TLS write failed: " + native::openssl_error_text() + ".");
   return ERR_CONNECTION_ERROR;
+}
+
+Error StreamPeerTLS::put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent) {
+  *sent = 0;
+  uint8_t record[kMaxRecordPlaintext];
+  size_t gathered = 0;
+  int part = 0;
+  size_t offset = 0;
+  while (part < count && gathered < sizeof(record)) {
+    const size_t take = std::min(parts[part].size - offset, sizeof(record) - gathered);
+    std::memcpy(record + gathered, parts[part].data + offset, take);
+    gathered += take;
+    offset += take;
+    if (offset == parts[part].size) {
+      ++part;
+      offset = 0;
+    }
+  }
+  int taken = 0;
+  if (Error error = put_partial_data(record, static_cast<int>(gathered), &taken); error != OK) {
+    return error;
+  }
+  *sent = static_cast<size_t>(taken);
+  if (static_cast<size_t>(taken) < gathered) return OK;
+  for (; part < count; ++part, offset = 0) {
+    while (offset < parts[part].size) {
+      const int size = static_cast<int>(std::min<size_t>(parts[part].size - offset, INT_MAX));
+      if (Error error = put_partial_data(parts[part].data + offset, size, &taken); error != OK) {
+        return error;
+      }
+      if (taken == 0) return OK;
+      offset += static_cast<size_t>(taken);
+      *sent += static_cast<size_t>(taken);
+    }
+  }
+  return OK;
 }
 
 Error StreamPeerTLS::get_partial_data(uint8_t* buffer, int size, int* received) {
@@ -233,33 +324,27 @@ Error StreamPeerTLS::get_partial_data(uint8_t* buffer, int size, int* received) 
     if (status_ == STATUS_HANDSHAKING) return OK;
   }
   if (status_ != STATUS_CONNECTED) return ERR_CONNECTION_ERROR;
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  ERR_clear_error();
+  // Reading can produce output (TLS 1.3 key updates, tickets); the BIO sends it at once.
+  const int result = SSL_read(ssl_, buffer, size);
+  if (result > 0) {
+    *received = result;
+    return OK;
+  }
+  if (transport_failed()) return ERR_CONNECTION_ERROR;
+  const int reason = SSL_get_error(ssl_, result);
+  if (reason == SSL_ERROR_ZERO_RETURN) {
+    last_error_ = "The TLS peer closed the connection (close_notify).";
+    return ERR_FILE_EOF;
+  }
+  if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) return OK;  // no more yet
+  if (base_eof_) {
     ERR_clear_error();
-    const int result = SSL_read(ssl_, buffer, size);
-    if (result > 0) {
-      *received = result;
-      // Reading can produce output (TLS 1.3 key updates); send it along.
-      return flush_output() ? OK : ERR_CONNECTION_ERROR;
-    }
-    const int reason = SSL_get_error(ssl_, result);
-    if (reason == SSL_ERROR_ZERO_RETURN) {
-      last_error_ = "The TLS peer closed the connection (close_notify).";
-      return ERR_FILE_EOF;
-    }
-    if (reason == SSL_ERROR_WANT_READ && !base_eof_) {
-      if (read_input()) continue;
-      if (status_ != STATUS_CONNECTED) return ERR_CONNECTION_ERROR;
-      if (!base_eof_) return OK;  // nothing more yet
-    }
-    if (base_eof_) {
-      fail("TLS connection truncated: the peer closed TCP without close_notify.");
-      return ERR_CONNECTION_ERROR;
-    }
-    if (reason == SSL_ERROR_WANT_WRITE) return flush_output() ? OK : ERR_CONNECTION_ERROR;
-    fail("TLS read failed: " + native::openssl_error_text() + ".");
+    fail("TLS connection truncated: the peer closed TCP without close_notify.");
     return ERR_CONNECTION_ERROR;
   }
-  return OK;
+  fail("TLS read failed: " + native::openssl_error_text() + ".");
+  return ERR_CONNECTION_ERROR;
 }
 
 StreamPeer::Status StreamPeerTLS::get_status() const {
@@ -305,13 +390,11 @@ void StreamPeerTLS::set_no_delay(bool enabled) {
 
 int StreamPeerTLS::get_native_handle() const { return base_ ? base_->get_native_handle() : -1; }
 
-bool StreamPeerTLS::has_pending_output() const {
-  return !unsent_.empty() || (network_out_ && BIO_ctrl_pending(network_out_) > 0);
-}
+bool StreamPeerTLS::has_pending_output() const { return !unsent_.empty(); }
 
 bool StreamPeerTLS::has_pending_input() const {
-  return ssl_ &&
-         (SSL_pending(ssl_) > 0 || BIO_ctrl_pending(network_in_) > 0 || base_may_have_more_);
+  // SSL_has_pending also counts records read ahead but not yet decrypted.
+  return ssl_ && (SSL_has_pending(ssl_) == 1 || base_may_have_more_);
 }
 
 StreamPeer::Hangup StreamPeerTLS::check_hangup() const {
@@ -325,9 +408,8 @@ void StreamPeerTLS::fail(std::string message, TLSStatus status) {
 }
 
 void StreamPeerTLS::free_ssl() {
-  if (ssl_) SSL_free(ssl_);  // frees both BIOs too
+  if (ssl_) SSL_free(ssl_);  // frees the BIO too
   ssl_ = nullptr;
-  network_in_ = network_out_ = nullptr;
   unsent_.clear();
   unsent_.release_if_empty();
 }

@@ -1,5 +1,6 @@
-// StreamPeerTLS: TLS over any StreamPeer (usually a StreamPeerTCP), client or server, with
-// OpenSSL 3 working on memory buffers so that it never blocks and never touches a socket itself.
+// StreamPeerTLS: TLS over any StreamPeer (usually a StreamPeerTCP), client or server. OpenSSL 3
+// reads and writes through a BIO of ours that calls the base stream, so records go between the
+// socket and OpenSSL's own buffers uncopied; it never blocks and never touches a socket itself.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -38,6 +39,9 @@ class StreamPeerTLS : public StreamPeer {
   Error accept_stream(std::shared_ptr<StreamPeer> base, std::shared_ptr<const TLSOptions> options);
 
   Error put_partial_data(const uint8_t* data, int size, int* sent) override;
+  /// Gathers the first parts (a frame header and the start of its payload) into one record, so
+  /// a header never travels in a record of its own; the rest goes from the caller's buffers.
+  Error put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent) override;
   Error get_partial_data(uint8_t* buffer, int size, int* received) override;
   /// Drives the handshake and flushes encrypted output.
   void poll() override;
@@ -59,20 +63,24 @@ class StreamPeerTLS : public StreamPeer {
 
  private:
   Error start(std::shared_ptr<StreamPeer> base, const std::shared_ptr<const TLSOptions>& options);
-  /// Moves ciphertext between OpenSSL's memory buffers and the base stream.
+  friend struct StreamBio;
+  /// The BIO's halves: ciphertext straight to and from the base stream.
+  bool transport_read(uint8_t* buffer, size_t size, size_t* received);
+  bool transport_write(const uint8_t* data, size_t size);
+  /// Sends ciphertext the base stream could not take before; false if the stream failed.
   bool flush_output();
-  bool read_input();
+  /// After an OpenSSL call failed: the transport's own error, if it caused it.
+  bool transport_failed();
   void step_handshake();
   void fail(std::string message, TLSStatus status = STATUS_ERROR);
   void free_ssl();
 
   std::shared_ptr<StreamPeer> base_;
   SSL* ssl_ = nullptr;
-  BIO* network_in_ = nullptr;   ///< ciphertext from the peer, owned by ssl_
-  BIO* network_out_ = nullptr;  ///< ciphertext to the peer, owned by ssl_
-  ByteBuffer unsent_;           ///< ciphertext the base stream has not taken yet
+  ByteBuffer unsent_;  ///< ciphertext the base stream has not taken yet (copied only then)
   TLSStatus status_ = STATUS_DISCONNECTED;
   bool base_eof_ = false;
+  bool base_failed_ = false;  ///< the base stream reported an error under OpenSSL
   /// The last read from the base stream filled its buffer, so the base may hold more: a short
   /// read of plaintext (one record) does not mean the transport is drained.
   bool base_may_have_more_ = false;

@@ -20,6 +20,7 @@ class MemoryStream : public StreamPeer {
   // The Nth write call (1-based) fails; 0 never.
   void fail_write_at(int n) { fail_write_at_ = n; }
   void fail_read_at(int n) { fail_read_at_ = n; }
+  void fail_next_write() { fail_write_at_ = writes_ + 1; }
   void end_of_stream() { eof_ = true; }
   const std::string& written() const { return written_; }
 
