@@ -23,10 +23,16 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/bare_server_parts.h"
 #include "wspeer/core/handshake.h"
 #include "wspeer/core/mask.h"
 
 namespace {
+
+using wsp::bench::FrameHeader;
+using wsp::bench::header_value;
+using wsp::bench::parse_header;
+using wsp::bench::write_reply_header;
 
 constexpr size_t kReadSpace = 64 * 1024;
 constexpr size_t kMaxFrame = 64 << 20;
@@ -40,66 +46,6 @@ struct Connection {
   std::vector<uint8_t> out;  // what a short send left behind
   size_t out_position = 0;
 };
-
-struct FrameHeader {
-  size_t header_size = 0;  // including the masking key
-  uint64_t payload_size = 0;
-};
-
-// False while the header is incomplete.
-bool parse_header(const uint8_t* data, size_t size, FrameHeader* header) {
-  if (size < 2) return false;
-  uint64_t length = data[1] & 0x7f;
-  size_t header_size = 2;
-  if (length == 126) {
-    if (size < 4) return false;
-    length = (uint64_t{data[2]} << 8) | data[3];
-    header_size = 4;
-  } else if (length == 127) {
-    if (size < 10) return false;
-    length = 0;
-    for (int i = 0; i < 8; ++i) length = (length << 8) | data[2 + i];
-    header_size = 10;
-  }
-  header->header_size = header_size + 4;
-  header->payload_size = length;
-  return true;
-}
-
-// Writes the server's header so that it ends right before the payload; returns where it starts.
-uint8_t* write_reply_header(uint8_t* payload, uint8_t first_byte, uint64_t length) {
-  uint8_t* start;
-  if (length < 126) {
-    start = payload - 2;
-    start[1] = static_cast<uint8_t>(length);
-  } else if (length < 65536) {
-    start = payload - 4;
-    start[1] = 126;
-    start[2] = static_cast<uint8_t>(length >> 8);
-    start[3] = static_cast<uint8_t>(length);
-  } else {
-    start = payload - 10;
-    start[1] = 127;
-    for (int i = 0; i < 8; ++i) start[2 + i] = static_cast<uint8_t>(length >> (56 - 8 * i));
-  }
-  start[0] = first_byte;
-  return start;
-}
-
-std::string_view header_value(std::string_view request, std::string_view name) {
-  for (size_t line = request.find("\r\n"); line != std::string_view::npos;
-       line = request.find("\r\n", line + 2)) {
-    std::string_view rest = request.substr(line + 2);
-    if (rest.size() > name.size() && rest[name.size()] == ':' &&
-        strncasecmp(rest.data(), name.data(), name.size()) == 0) {
-      rest.remove_prefix(name.size() + 1);
-      rest = rest.substr(0, rest.find("\r\n"));
-      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-      return rest;
-    }
-  }
-  return {};
-}
 
 class Server {
  public:
@@ -271,22 +217,13 @@ class Server {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int port = argc > 1 ? std::atoi(argv[1]) : 0;
-  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      listen(listener, SOMAXCONN) != 0 ||
-      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+  int port = 0;
+  const int listener = wsp::bench::open_loopback_listener(argc > 1 ? std::atoi(argv[1]) : 0, &port);
+  if (listener < 0) {
     std::perror("bare_echo_server");
     return 1;
   }
-  std::printf("listening on port %d\n", ntohs(address.sin_port));
+  std::printf("listening on port %d\n", port);
   std::fflush(stdout);
   Server(listener).run();
 }

@@ -14,14 +14,13 @@ Run by `./run bench` (bench/run_bench.py adds the section to docs/benchmarks.md)
 import argparse
 import json
 import os
-import re
 import statistics
-import subprocess
 import sys
+
+import pinned_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-LOADGEN_CPU, SERVER_CPU = 0, 1
 
 SCENARIOS = [
     ("deflate_16", "16 B JSON-like, 100 connections, 1 in flight", ["--connections", "100", "--payload", "16"]),
@@ -48,27 +47,8 @@ def commands(bin_dir):
 
 def measure(bin_dir, name, arguments, seconds):
     command, env = commands(bin_dir)[name]
-    server = subprocess.Popen(["taskset", "-c", str(SERVER_CPU)] + command, stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, **env})
-    try:
-        port = int(re.search(r"listening on port (\d+)", server.stdout.readline()).group(1))
-        run = subprocess.run(["taskset", "-c", str(LOADGEN_CPU), os.path.join(bin_dir, "bench", "loadgen"),
-                              "--port", str(port), "--json", "--deflate", "--text", "--duration", str(seconds),
-                              "--warmup", "0.5"] + arguments, capture_output=True, text=True, timeout=120)
-        lines = run.stdout.strip().splitlines()
-        result = json.loads(lines[-1]) if lines else {}
-        if result.get("errors"):
-            raise RuntimeError("%s: %s" % (name, run.stderr.strip()[:300]))
-        rate = result.get("messages_per_second")
-        cpus = result.get("cpus") or []
-        cpu_us = None
-        if rate and len(cpus) > SERVER_CPU:
-            share = cpus[SERVER_CPU]
-            cpu_us = 1e6 * (share["user"] + share["kernel"]) / rate
-        return rate, cpu_us
-    finally:
-        server.kill()
-        server.wait()
+    result, cpu_us = pinned_run.measure(bin_dir, command, env, ["--deflate", "--text"] + arguments, seconds)
+    return result.get("messages_per_second"), cpu_us
 
 
 def run(bin_dir, rounds, seconds):

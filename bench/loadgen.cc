@@ -3,7 +3,7 @@
 //
 //   loadgen --port P [--host 127.0.0.1] [--mode echo|idle|handshakes] [--connections N]
 //           [--payload BYTES] [--inflight K] [--text] [--duration S] [--warmup S]
-//           [--server-pid PID] [--hold S] [--spin] [--deflate] [--json]
+//           [--server-pid PID] [--hold S] [--spin] [--deflate] [--tls] [--tls-resume] [--json]
 //
 // echo:       every connection keeps K messages in flight; reports messages/s, MB/s, p50/p99,
 //             and how busy each CPU was meanwhile (pin this and the server to one CPU each).
@@ -19,10 +19,18 @@
 //             reply must come compressed and decompress to the message sent.
 // --deflate-takeover: the same, but the server keeps its context between messages (the usual
 //             default), so its replies refer back to earlier ones.
+// --tls:      wss://: OpenSSL over each socket (TLS 1.3 unless the server says otherwise; the
+//             certificate is not verified: this measures the server, on loopback). Several
+//             queued messages go out in one TLS record, as a real client's batched writes would.
+// --tls-resume: with --tls, offer the last session ticket the server sent, so handshakes are
+//             resumed when the server allows it (reported as "resumed").
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -63,6 +71,8 @@ struct Options {
   bool spin = false;  // poll without sleeping, so a server's replies never pay to wake us up
   bool deflate = false;
   bool deflate_takeover = false;  // the server keeps its compression context between messages
+  bool tls = false;
+  bool tls_resume = false;
 };
 
 const char kDeflateOffer[] =
@@ -133,7 +143,10 @@ const char kRequestTemplate[] =
 
 struct Connection {
   int fd = -1;
-  enum { kConnecting, kUpgrading, kOpen, kClosing, kDone } phase = kConnecting;
+  enum { kConnecting, kTlsHandshake, kUpgrading, kOpen, kClosing, kDone } phase = kConnecting;
+  SSL* ssl = nullptr;       // --tls
+  std::string tls_pending;  // --tls: plaintext SSL_write has not taken yet (retried as is)
+  size_t tls_pending_pos = 0;
   std::string handshake;  // response bytes until the end of the HTTP head
   std::string control;    // request or close frame still to write
   size_t control_pos = 0;
@@ -238,6 +251,12 @@ class LoadGenerator {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(static_cast<uint16_t>(options.port));
     inet_pton(AF_INET, options.host.c_str(), &v4->sin_addr);
+    if (options.tls) {
+      tls_ = SSL_CTX_new(TLS_client_method());
+      SSL_CTX_set_verify(tls_, SSL_VERIFY_NONE, nullptr);
+      // SSL_write may return after some records, and is retried from where it stopped.
+      SSL_CTX_set_mode(tls_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    }
   }
 
   bool open_connection(Connection& c) {
@@ -253,12 +272,99 @@ class LoadGenerator {
       return false;
     }
     c.control = request_;
+    if (tls_) {
+      c.ssl = SSL_new(tls_);
+      SSL_set_fd(c.ssl, c.fd);
+      SSL_set_connect_state(c.ssl);
+      if (session_) SSL_set_session(c.ssl, session_);
+    }
     epoll_event event{};
     event.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
     event.data.ptr = &c;
     epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &event);
-    c.phase = Connection::kUpgrading;
+    c.phase = tls_ ? Connection::kTlsHandshake : Connection::kUpgrading;
     return true;
+  }
+
+  // Drives the TLS handshake; false if it failed (the connection is then closed).
+  bool advance_tls_handshake(Connection& c) {
+    ERR_clear_error();
+    const int result = SSL_do_handshake(c.ssl);
+    if (result == 1) {
+      c.phase = Connection::kUpgrading;
+      return true;
+    }
+    const int reason = SSL_get_error(c.ssl, result);
+    if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) return true;
+    fail(c, "TLS handshake failed");
+    return false;
+  }
+
+  // TLS: plaintext is gathered into one buffer (one record for many small frames) and handed
+  // to SSL_write; a blocked write is retried with the same bytes before anything is added.
+  void flush_tls(Connection& c) {
+    if (c.phase == Connection::kTlsHandshake &&
+        (!advance_tls_handshake(c) || c.phase == Connection::kTlsHandshake)) {
+      return;
+    }
+    for (;;) {
+      if (c.tls_pending.empty()) {
+        c.tls_pending.append(c.control, c.control_pos, std::string::npos);
+        c.control.clear();
+        c.control_pos = 0;
+        if (c.phase == Connection::kOpen) {
+          while (c.frames_to_send > 0 && c.tls_pending.size() < 64 * 1024) {
+            c.tls_pending += frame_;
+            --c.frames_to_send;
+          }
+        }
+        c.tls_pending_pos = 0;
+        if (c.tls_pending.empty()) return;
+      }
+      ERR_clear_error();
+      const size_t left = c.tls_pending.size() - c.tls_pending_pos;
+      const int n = SSL_write(c.ssl, c.tls_pending.data() + c.tls_pending_pos,
+                              static_cast<int>(std::min<size_t>(left, 1 << 30)));
+      if (n <= 0) {
+        const int reason = SSL_get_error(c.ssl, n);
+        if (reason != SSL_ERROR_WANT_WRITE && reason != SSL_ERROR_WANT_READ) {
+          fail(c, "TLS write failed");
+        }
+        return;
+      }
+      bytes_sent_ += static_cast<uint64_t>(n);
+      c.tls_pending_pos += static_cast<size_t>(n);
+      if (c.tls_pending_pos == c.tls_pending.size()) {
+        c.tls_pending.clear();
+        c.tls_pending_pos = 0;
+      }
+    }
+  }
+
+  // TLS: reads until OpenSSL wants more from the socket (it buffers records of its own, so an
+  // edge-triggered wake-up must be drained to the end).
+  void on_readable_tls(Connection& c, bool measuring, char* buffer, size_t size) {
+    if (c.phase == Connection::kTlsHandshake) {
+      if (!advance_tls_handshake(c) || c.phase == Connection::kTlsHandshake) return;
+      flush_tls(c);  // the upgrade request
+    }
+    while (c.fd >= 0) {
+      ERR_clear_error();
+      const int n = SSL_read(c.ssl, buffer, static_cast<int>(size));
+      if (n > 0) {
+        consume(c, reinterpret_cast<const uint8_t*>(buffer), static_cast<size_t>(n), measuring);
+        continue;
+      }
+      const int reason = SSL_get_error(c.ssl, n);
+      if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) return;
+      if (c.phase == Connection::kClosing) {
+        ++closed_cleanly_;
+        close_connection(c);
+      } else {
+        fail(c, reason == SSL_ERROR_ZERO_RETURN ? "closed by the server" : "TLS read failed");
+      }
+      return;
+    }
   }
 
   void queue_message(Connection& c) {
@@ -269,6 +375,10 @@ class LoadGenerator {
 
   // Writes control bytes, then copies of the shared frame, straight from their buffers.
   void flush(Connection& c) {
+    if (c.ssl) {
+      flush_tls(c);
+      return;
+    }
     while (c.control_pos < c.control.size()) {
       const ssize_t n = ::send(c.fd, c.control.data() + c.control_pos,
                                c.control.size() - c.control_pos, MSG_NOSIGNAL);
@@ -307,6 +417,14 @@ class LoadGenerator {
   }
 
   void close_connection(Connection& c) {
+    if (c.ssl) {
+      // A session freed without a shutdown is marked not resumable; the benchmark ends
+      // connections abruptly on purpose, so it says the shutdown happened.
+      SSL_set_quiet_shutdown(c.ssl, 1);
+      SSL_shutdown(c.ssl);
+      SSL_free(c.ssl);
+    }
+    c.ssl = nullptr;
     if (c.fd >= 0) ::close(c.fd);
     c.fd = -1;
     c.phase = Connection::kDone;
@@ -315,6 +433,10 @@ class LoadGenerator {
   // Handles readable bytes: one recv unless the buffer filled, then frames parsed in place.
   void on_readable(Connection& c, bool measuring) {
     static char buffer[256 * 1024];
+    if (c.ssl) {
+      on_readable_tls(c, measuring, buffer, sizeof(buffer));
+      return;
+    }
     while (c.fd >= 0) {
       const ssize_t n = ::recv(c.fd, buffer, sizeof(buffer), 0);
       if (n == 0) {
@@ -354,6 +476,7 @@ class LoadGenerator {
       c.handshake.shrink_to_fit();
       c.phase = Connection::kOpen;
       ++upgraded_;
+      if (c.ssl) remember_session(c);
       on_open(c);
     }
     while (pos < size && c.fd >= 0) {
@@ -421,9 +544,26 @@ class LoadGenerator {
     on_echo(c, measuring);
   }
 
+  // --tls-resume: keeps the newest resumable session (TLS 1.3 tickets arrive before the 101).
+  void remember_session(Connection& c) {
+    if (SSL_session_reused(c.ssl)) ++resumed_;
+    if (!options_.tls_resume) return;
+    SSL_SESSION* session = SSL_get1_session(c.ssl);
+    if (session && SSL_SESSION_is_resumable(session)) {
+      if (session_) SSL_SESSION_free(session_);
+      session_ = session;
+    } else if (session) {
+      SSL_SESSION_free(session);
+    }
+  }
+
   virtual void on_open(Connection& c) = 0;
   virtual void on_echo(Connection& c, bool measuring) = 0;
-  virtual ~LoadGenerator() { ::close(epoll_); }
+  virtual ~LoadGenerator() {
+    ::close(epoll_);
+    if (session_) SSL_SESSION_free(session_);
+    if (tls_) SSL_CTX_free(tls_);
+  }
 
   // Runs the event loop until `until` or `done()`.
   template <typename Done>
@@ -455,6 +595,9 @@ class LoadGenerator {
   uint64_t errors_ = 0;
   uint64_t upgraded_ = 0;
   uint64_t closed_cleanly_ = 0;
+  SSL_CTX* tls_ = nullptr;          // --tls
+  SSL_SESSION* session_ = nullptr;  // --tls-resume: offered to every new connection
+  uint64_t resumed_ = 0;            // TLS handshakes the server resumed
 };
 
 class EchoLoad : public LoadGenerator {
@@ -594,6 +737,7 @@ class HandshakeLoad : public LoadGenerator {
     const auto start = Clock::now();
     const auto end = start + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double>(options_.duration));
+    const std::vector<wsp::bench::CpuTicks> ticks_before = wsp::bench::read_cpu_ticks();
     for (Connection& c : connections) open_connection(c);
     while (Clock::now() < end) {
       loop(Clock::now() + std::chrono::microseconds(200), true, [] { return false; });
@@ -602,15 +746,23 @@ class HandshakeLoad : public LoadGenerator {
       }
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const std::vector<wsp::bench::CpuShare> cpus =
+        wsp::bench::cpu_shares(ticks_before, wsp::bench::read_cpu_ticks());
     const double rate = upgraded_ / seconds;
     if (options_.json) {
       std::printf(
           "{\"mode\":\"handshakes\",\"connections\":%d,\"handshakes_per_second\":%.1f,"
-          "\"errors\":%llu}\n",
-          options_.connections, rate, static_cast<unsigned long long>(errors_));
+          "\"resumed\":%llu,\"upgraded\":%llu,\"errors\":%llu,\"cpus\":[%s]}\n",
+          options_.connections, rate, static_cast<unsigned long long>(resumed_),
+          static_cast<unsigned long long>(upgraded_), static_cast<unsigned long long>(errors_),
+          cpus_json(cpus).c_str());
     } else {
-      std::printf("%.0f handshakes/s (%d concurrent), %llu errors\n", rate, options_.connections,
-                  static_cast<unsigned long long>(errors_));
+      std::printf(
+          "%.0f handshakes/s (%d concurrent), %llu of %llu resumed, %llu errors; CPUs "
+          "busy:%s\n",
+          rate, options_.connections, static_cast<unsigned long long>(resumed_),
+          static_cast<unsigned long long>(upgraded_), static_cast<unsigned long long>(errors_),
+          cpus_text(cpus).c_str());
     }
     for (Connection& c : connections) close_connection(c);
     return upgraded_ > 0 ? 0 : 1;
@@ -652,6 +804,10 @@ int main(int argc, char** argv) {
       options.deflate = true;
     else if (arg == "--deflate-takeover")
       options.deflate = options.deflate_takeover = true;
+    else if (arg == "--tls")
+      options.tls = true;
+    else if (arg == "--tls-resume")
+      options.tls = options.tls_resume = true;
     else if (arg == "--spin")
       options.spin = true;
     else {
@@ -664,6 +820,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   raise_file_limit(options.connections + 100);
+  signal(SIGPIPE, SIG_IGN);  // SSL_write to a server that left must fail, not kill us
   if (options.mode == "idle") return IdleLoad(options).run();
   if (options.mode == "handshakes") return HandshakeLoad(options).run();
   return EchoLoad(options).run();

@@ -25,6 +25,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import deflate_bench  # noqa: E402  (the compressed-echo section)
 import threads_bench  # noqa: E402  (the server-threads section)
+import tls_bench  # noqa: E402  (the wss section)
 
 SCENARIOS = [
     # id, label, loadgen arguments
@@ -618,6 +619,14 @@ def append_deflate_section(out_dir, deflate, args):
             out.write("\n" + threads_bench.markdown(deflate["threads"], rounds, seconds, os.cpu_count()))
 
 
+def append_tls_section(out_dir, tls, args):
+    if not tls:
+        return
+    with open(os.path.join(out_dir, "benchmarks.md"), "a") as out:
+        out.write("\n" + tls_bench.markdown(tls["medians"], tls["cpu_us"], tls["resumed"],
+                                             tls.get("rounds", args.rounds), tls.get("seconds", args.seconds)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", required=True, help="bazel-bin of an opt build")
@@ -633,6 +642,7 @@ def main():
         write_report(args.out, data["info"], data["medians"], data["idle"], data["client"], data["micro"],
                      data["web"], args, data.get("seconds_total", 0), data.get("cpu", {}))
         append_deflate_section(args.out, data.get("deflate"), args)
+        append_tls_section(args.out, data.get("tls"), args)
         svg_chart(os.path.join(args.out, "images", "benchmarks.svg"), data["medians"])
         return 0
     started = time.time()
@@ -646,15 +656,19 @@ def main():
     deflate_rates, deflate_cpu, _ = deflate_bench.run(args.bin, args.rounds, args.seconds)
     deflate = {"medians": deflate_rates, "cpu_us": deflate_cpu, "rounds": args.rounds, "seconds": args.seconds,
                "threads": threads_bench.run(args.bin, args.rounds, args.seconds)}
+    tls_rates, tls_cpu, tls_resumed, _ = tls_bench.run(args.bin, args.rounds, args.seconds)
+    tls = {"medians": tls_rates, "cpu_us": tls_cpu, "resumed": tls_resumed, "rounds": args.rounds,
+           "seconds": args.seconds}
     elapsed = time.time() - started
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "benchmarks.json"), "w") as out:
         json.dump({"info": info, "rounds": raw, "medians": table, "idle": idle, "client": client,
                    "micro": micro, "web": web, "seconds_total": elapsed, "cpu_rounds": cpu_rounds,
-                   "cpu": cpu, "deflate": deflate}, out, indent=1)
+                   "cpu": cpu, "deflate": deflate, "tls": tls}, out, indent=1)
     svg_chart(os.path.join(args.out, "images", "benchmarks.svg"), table)
     write_report(args.out, info, table, idle, client, micro, web, args, elapsed, cpu)
     append_deflate_section(args.out, deflate, args)
+    append_tls_section(args.out, tls, args)
     print("wrote %s/benchmarks.md" % args.out)
 
 

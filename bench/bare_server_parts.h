@@ -1,0 +1,99 @@
+// What the bare reference servers (bench/bare_echo_server.cc, bench/bare_tls_echo_server.cc)
+// share: a loopback listener, and the least parsing an echo server needs (nothing is checked
+// that a benchmark's own load generator would not send).
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace wsp::bench {
+
+struct FrameHeader {
+  size_t header_size = 0;  // including the masking key
+  uint64_t payload_size = 0;
+};
+
+// False while the header is incomplete.
+inline bool parse_header(const uint8_t* data, size_t size, FrameHeader* header) {
+  if (size < 2) return false;
+  uint64_t length = data[1] & 0x7f;
+  size_t header_size = 2;
+  if (length == 126) {
+    if (size < 4) return false;
+    length = (uint64_t{data[2]} << 8) | data[3];
+    header_size = 4;
+  } else if (length == 127) {
+    if (size < 10) return false;
+    length = 0;
+    for (int i = 0; i < 8; ++i) length = (length << 8) | data[2 + i];
+    header_size = 10;
+  }
+  header->header_size = header_size + 4;
+  header->payload_size = length;
+  return true;
+}
+
+// Writes the server's header so that it ends right before the payload; returns where it starts.
+inline uint8_t* write_reply_header(uint8_t* payload, uint8_t first_byte, uint64_t length) {
+  uint8_t* start;
+  if (length < 126) {
+    start = payload - 2;
+    start[1] = static_cast<uint8_t>(length);
+  } else if (length < 65536) {
+    start = payload - 4;
+    start[1] = 126;
+    start[2] = static_cast<uint8_t>(length >> 8);
+    start[3] = static_cast<uint8_t>(length);
+  } else {
+    start = payload - 10;
+    start[1] = 127;
+    for (int i = 0; i < 8; ++i) start[2 + i] = static_cast<uint8_t>(length >> (56 - 8 * i));
+  }
+  start[0] = first_byte;
+  return start;
+}
+
+inline std::string_view header_value(std::string_view request, std::string_view name) {
+  for (size_t line = request.find("\r\n"); line != std::string_view::npos;
+       line = request.find("\r\n", line + 2)) {
+    std::string_view rest = request.substr(line + 2);
+    if (rest.size() > name.size() && rest[name.size()] == ':' &&
+        strncasecmp(rest.data(), name.data(), name.size()) == 0) {
+      rest.remove_prefix(name.size() + 1);
+      rest = rest.substr(0, rest.find("\r\n"));
+      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+      return rest;
+    }
+  }
+  return {};
+}
+
+// A non-blocking listener on 127.0.0.1:port (0 picks one); -1 on failure. *bound_port is the
+// port it got.
+inline int open_loopback_listener(int port, int* bound_port) {
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      listen(listener, SOMAXCONN) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    close(listener);
+    return -1;
+  }
+  *bound_port = ntohs(address.sin_port);
+  return listener;
+}
+
+}  // namespace wsp::bench
