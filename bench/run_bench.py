@@ -624,7 +624,8 @@ def append_tls_section(out_dir, tls, args):
         return
     with open(os.path.join(out_dir, "benchmarks.md"), "a") as out:
         out.write("\n" + tls_bench.markdown(tls["medians"], tls["cpu_us"], tls["resumed"],
-                                             tls.get("rounds", args.rounds), tls.get("seconds", args.seconds)))
+                                             tls.get("rounds", args.rounds), tls.get("seconds", args.seconds),
+                                             tls.get("raw")))
 
 
 def main():
@@ -656,9 +657,9 @@ def main():
     deflate_rates, deflate_cpu, _ = deflate_bench.run(args.bin, args.rounds, args.seconds)
     deflate = {"medians": deflate_rates, "cpu_us": deflate_cpu, "rounds": args.rounds, "seconds": args.seconds,
                "threads": threads_bench.run(args.bin, args.rounds, args.seconds)}
-    tls_rates, tls_cpu, tls_resumed, _ = tls_bench.run(args.bin, args.rounds, args.seconds)
+    tls_rates, tls_cpu, tls_resumed, tls_raw = tls_bench.run(args.bin, args.rounds, args.seconds)
     tls = {"medians": tls_rates, "cpu_us": tls_cpu, "resumed": tls_resumed, "rounds": args.rounds,
-           "seconds": args.seconds}
+           "seconds": args.seconds, "raw": tls_raw}
     elapsed = time.time() - started
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "benchmarks.json"), "w") as out:

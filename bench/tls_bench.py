@@ -95,7 +95,7 @@ def run(bin_dir, rounds, seconds):
     return medians(rates), medians(cpu), medians(resumed), rates
 
 
-def markdown(rates, cpu, resumed, rounds, seconds):
+def markdown(rates, cpu, resumed, rounds, seconds, raw=None):
     fmt = lambda v: "%.0f" % v if v else "–"
     ratio = lambda a, b: "%.2f×" % (a / b) if a and b else "–"
     lines = ["## Secure WebSockets (wss://)", "",
@@ -138,6 +138,14 @@ def markdown(rates, cpu, resumed, rounds, seconds):
             verdicts.append("%s %.2f×" % (label, row["wspeer"] / row[REFERENCE]))
     if verdicts:
         lines += ["", "Target 1: every wss row ≥ 1.0× the reference within noise; this run: " + "; ".join(verdicts) + "."]
+    spreads = []
+    for key, label, _ in ECHO_SCENARIOS:
+        values = [v for v in (raw or {}).get(key, {}).get(REFERENCE, []) if v]
+        if len(values) > 1:
+            spreads.append("%.2f×" % (max(values) / min(values)))
+    if spreads:
+        lines += ["", "Noise: the reference's fastest round was %s its slowest, row by row, so differences smaller "
+                  "than that say little; the rounds are in `benchmarks.json`." % ", ".join(spreads)]
     key, target = BEAST_TARGET
     row = rates.get(key, {})
     if row.get("wspeer") and row.get("Beast"):
@@ -156,7 +164,7 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
     rates, cpu, resumed, raw = run(args.bin, args.rounds, args.seconds)
-    text = markdown(rates, cpu, resumed, args.rounds, args.seconds)
+    text = markdown(rates, cpu, resumed, args.rounds, args.seconds, raw)
     if args.markdown:
         with open(args.markdown, "w") as out:
             out.write(text)
