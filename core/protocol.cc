@@ -30,6 +30,7 @@ void Protocol::set_compressor(std::unique_ptr<MessageCompressor> compressor) {
 
 void Protocol::release_if_idle() {
   if (compressor_ && !in_message_) compressor_->release_if_idle();
+  if (!(phase_ == Phase::kPayload && is_control_opcode(frame_.opcode))) control_payload_.reset();
 }
 
 void Protocol::receive(const uint8_t* data, size_t size) {
@@ -137,6 +138,9 @@ bool Protocol::begin_frame(const FrameHeader& header) {
   }
   if (is_control_opcode(header.opcode)) {
     control_size_ = 0;
+    if (header.payload_length > 0 && !control_payload_) {
+      control_payload_.reset(new uint8_t[kMaxControlPayload]);
+    }
   } else {
     if (header.opcode == OPCODE_CONTINUATION) {
       if (!in_message_) {
@@ -208,8 +212,8 @@ void Protocol::payload_chunk(const uint8_t* data, size_t size) {
   }
   uint8_t* out;
   if (is_control_opcode(frame_.opcode)) {
-    out = control_payload_ + control_size_;
-    control_size_ += size;
+    out = control_payload_.get() + control_size_;
+    control_size_ += static_cast<uint8_t>(size);
   } else {
     out = inbound_->extend_partial(size);
   }
@@ -280,7 +284,7 @@ void Protocol::end_frame() {
     case OPCODE_PING:
       ++events_.pings;
       if (!close_queued_) {
-        outbound_.append_frame(OPCODE_PONG, true, control_payload_, control_size_,
+        outbound_.append_frame(OPCODE_PONG, true, control_payload_.get(), control_size_,
                                role_ == Role::kClient, /*automatic=*/true);
       }
       break;
@@ -321,11 +325,11 @@ void Protocol::handle_close_frame() {
       fail(kCloseProtocolError, "Invalid close code " + std::to_string(code));
       return;
     }
-    if (!is_valid_utf8(control_payload_ + 2, control_size_ - 2)) {
+    if (!is_valid_utf8(control_payload_.get() + 2, control_size_ - 2)) {
       fail(kCloseInvalidPayload, "Invalid UTF-8 in close reason");
       return;
     }
-    reason.assign(reinterpret_cast<const char*>(control_payload_ + 2), control_size_ - 2);
+    reason.assign(reinterpret_cast<const char*>(control_payload_.get() + 2), control_size_ - 2);
   }
   close_received_ = true;
   received_code_ = code;

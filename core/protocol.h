@@ -47,7 +47,7 @@ class Protocol {
   /// Gives back what an idle connection need not hold (compression state when agreed).
   void release_if_idle();
   bool holds_releasable_memory() const {
-    return compressor_ && compressor_->holds_releasable_memory();
+    return control_payload_ || (compressor_ && compressor_->holds_releasable_memory());
   }
 
   // ---- input ----
@@ -138,8 +138,10 @@ class Protocol {
   std::unique_ptr<MessageCompressor> compressor_;
   Utf8Validator utf8_;
 
-  uint8_t control_payload_[kMaxControlPayload];
-  size_t control_size_ = 0;
+  /// A control frame's payload, which may arrive in pieces; allocated for the first control
+  /// frame with a payload and given back with the other idle buffers.
+  std::unique_ptr<uint8_t[]> control_payload_;
+  uint8_t control_size_ = 0;
 
   bool input_finished_ = false;
   bool close_queued_ = false;

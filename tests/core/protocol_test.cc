@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "wspeer/core/close_code.h"
 #include "tests/core/wire.h"
+#include "wspeer/core/close_code.h"
 
 namespace wsp {
 namespace {
@@ -405,6 +405,27 @@ TEST(Protocol, ControlFramesBetweenFragmentsNeverMixIntoData) {
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].payload, bytes("ping!"));
   EXPECT_EQ(out[1].payload, Bytes());
+}
+
+TEST(Protocol, AControlFramesBufferIsHeldOnlyWhileItCanBeNeeded) {
+  Endpoint e(Role::kServer);
+  auto m = [](RawFrame f) { return encode(masked(std::move(f))); };
+  EXPECT_FALSE(e.protocol().holds_releasable_memory());  // an idle engine holds none
+  e.feed(m(frame(OPCODE_PING, {})));
+  EXPECT_FALSE(e.protocol().holds_releasable_memory());  // an empty ping needs none
+  // A ping split in two: the buffer keeps its first half through an idle release.
+  const Bytes ping = m(frame(OPCODE_PING, bytes("split ping")));
+  e.feed(Bytes(ping.begin(), ping.begin() + 9));
+  EXPECT_TRUE(e.protocol().holds_releasable_memory());
+  e.protocol().release_if_idle();
+  e.feed(Bytes(ping.begin() + 9, ping.end()));
+  e.protocol().release_if_idle();
+  EXPECT_FALSE(e.protocol().holds_releasable_memory());
+  e.feed(m(frame(OPCODE_PING, bytes("again"))));  // allocated anew when needed
+  auto out = e.sent();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1].payload, bytes("split ping"));
+  EXPECT_EQ(out[2].payload, bytes("again"));
 }
 
 TEST(Protocol, ThousandsOfTinyFragments) {
