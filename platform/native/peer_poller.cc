@@ -56,9 +56,10 @@ void PeerPoller::admit(Entry* entry) {
                        served_per_address_[address] >= limits_.max_peers_per_address;
   if (!full && !crowded) {
     entry->served = true;
-    entry->address = address;
     ++served_;
-    ++served_per_address_[address];
+    auto [count, added] = served_per_address_.try_emplace(address, 0);
+    ++count->second;
+    entry->address_count = &*count;
     return;
   }
   // Refusals are answered quickly and are bounded too: past that, a newcomer is cut off at once
@@ -86,9 +87,10 @@ void PeerPoller::release(Entry* entry) {
   entry->charged = 0;
   if (entry->served) {
     --served_;
-    auto found = served_per_address_.find(entry->address);
-    if (found != served_per_address_.end() && --found->second == 0)
-      served_per_address_.erase(found);
+    if (--entry->address_count->second == 0) {
+      served_per_address_.erase(entry->address_count->first);
+    }
+    entry->address_count = nullptr;
     entry->served = false;
   } else if (entry->refusing) {
     --refusing_;
@@ -228,6 +230,8 @@ void PeerPoller::refresh(Entry* entry) {
     entry->has_timer = wants_timer;
     if (wants_timer) entry->timer = arm_timer(entry, interest.deadline);
   }
+  // An idle peer with no deadline gives its spare node back (64 bytes each).
+  if (!wants_timer) entry->spare_timer = TimerMap::node_type();
 
   // Reading resumes after the application drained messages: data may already be waiting in the
   // socket, and an edge-triggered socket will not report it again.

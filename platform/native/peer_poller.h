@@ -104,10 +104,12 @@ class PeerPoller {
     bool closed_reported = false;  ///< returned once after it became CLOSED
     bool served = false;           ///< counted in served_ (and per address)
     bool refusing = false;         ///< added over the limits: answers 503, counted in refusing_
-    std::string address;           ///< the remote address it is counted under
-    size_t charged = 0;            ///< its buffered bytes, as counted in buffered_
+    /// The count of its remote address in served_per_address_ (elements never move).
+    std::pair<const std::string, size_t>* address_count = nullptr;
+    size_t charged = 0;  ///< its buffered bytes, as counted in buffered_
     TimerMap::iterator timer;
-    TimerMap::node_type spare_timer;  ///< the last timer's node, reused when it is set again
+    /// The last timer's node, reused when it is set again; dropped once no timer is wanted.
+    TimerMap::node_type spare_timer;
   };
 
   void refresh(Entry* entry);
