@@ -115,7 +115,8 @@ Error WebSocketPeer::set_handshake_headers(std::vector<std::string> headers) {
     std::string error;
     if (!validate_extra_header(line, &error)) return fail_call(ERR_INVALID_PARAMETER, error);
   }
-  handshake_headers_ = std::move(headers);
+  if (!headers.empty() && !lists_) lists_ = std::make_unique<Lists>();
+  if (lists_) lists_->headers = std::move(headers);
   return OK;
 }
 
@@ -159,7 +160,8 @@ Error WebSocketPeer::set_supported_protocols(std::vector<std::string> protocols)
                        "Invalid sub-protocol \"" + protocol + "\": it must be an HTTP token.");
     }
   }
-  supported_protocols_ = std::move(protocols);
+  if (!protocols.empty() && !lists_) lists_ = std::make_unique<Lists>();
+  if (lists_) lists_->protocols = std::move(protocols);
   return OK;
 }
 
@@ -214,17 +216,30 @@ Error WebSocketPeer::fail_call(Error error, std::string message) {
 }
 
 void WebSocketPeer::set_last_error(std::string message) {
-  last_error_ = std::move(message);
-  log_message(last_error_);
+  set_text(&Texts::last_error, std::move(message));
+  log_message(texts().last_error);
+}
+
+const WebSocketPeer::Texts& WebSocketPeer::texts() const {
+  static const Texts kNone;
+  return texts_ ? *texts_ : kNone;
+}
+
+void WebSocketPeer::set_text(std::string Texts::*field, std::string value) {
+  if (value.empty() && !texts_) return;
+  if (!texts_) texts_ = std::make_unique<Texts>();
+  (*texts_).*field = std::move(value);
+}
+
+const WebSocketPeer::Lists& WebSocketPeer::lists() const {
+  static const Lists kNone;
+  return lists_ ? *lists_ : kNone;
 }
 
 void WebSocketPeer::begin_session() {
   close_code_ = kCloseUnclean;
-  close_reason_.clear();
+  texts_.reset();
   requested_url_.clear();
-  selected_protocol_.clear();
-  selected_extensions_.clear();
-  last_error_.clear();
   handshake_status_ = 0;
   received_head_.clear();
   received_head_.shrink_to_fit();
@@ -293,7 +308,7 @@ void WebSocketPeer::set_closed(int code, std::string reason) {
   state_ = STATE_CLOSED;
   request_pending_ = false;
   close_code_ = code;
-  close_reason_ = std::move(reason);
+  set_text(&Texts::close_reason, std::move(reason));
 }
 
 }  // namespace wsp

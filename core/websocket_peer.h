@@ -95,7 +95,7 @@ class WebSocketPeer : public PacketPeer {
   /// sent). Meaningful in STATE_CLOSED.
   int get_close_code() const { return close_code_; }
   /// Returns the received close reason (or ours, after a protocol error we detected).
-  const std::string& get_close_reason() const { return close_reason_; }
+  const std::string& get_close_reason() const { return texts().close_reason; }
   /// Returns the IP address of the connected peer. Not available in Web builds ("").
   virtual std::string get_connected_host() const = 0;
   /// Returns the remote port of the connected peer. Not available in Web builds (0).
@@ -107,7 +107,7 @@ class WebSocketPeer : public PacketPeer {
   /// ws(s):// + the Host header + the request path.
   const std::string& get_requested_url() const { return requested_url_; }
   /// Returns the selected WebSocket sub-protocol, or "" if none has been selected (yet).
-  const std::string& get_selected_protocol() const { return selected_protocol_; }
+  const std::string& get_selected_protocol() const { return texts().selected_protocol; }
   /// Disables Nagle's algorithm on the underlying TCP socket (the default). No effect in Web
   /// builds.
   virtual void set_no_delay(bool enabled) = 0;
@@ -127,7 +127,7 @@ class WebSocketPeer : public PacketPeer {
   // ---- Properties (seed defaults) ----
   // The extra HTTP headers to be sent during the WebSocket handshake, as "Name: value" lines.
   // Not supported in Web builds (ignored there).
-  const std::vector<std::string>& get_handshake_headers() const { return handshake_headers_; }
+  const std::vector<std::string>& get_handshake_headers() const { return lists().headers; }
   Error set_handshake_headers(std::vector<std::string> headers);
   /// The interval (in seconds) at which the peer automatically sends "ping" control frames; 0
   /// disables them. When a ping is unanswered by the next one, the connection closes (-1).
@@ -148,13 +148,13 @@ class WebSocketPeer : public PacketPeer {
   Error set_outbound_buffer_size(int size);
   /// The WebSocket sub-protocols allowed during the handshake (offered by a client, accepted by a
   /// server).
-  const std::vector<std::string>& get_supported_protocols() const { return supported_protocols_; }
+  const std::vector<std::string>& get_supported_protocols() const { return lists().protocols; }
   Error set_supported_protocols(std::vector<std::string> protocols);
 
   // ---- Additions ----
   // Human-readable reason of the latest failure (DNS, TCP, TLS verification, HTTP status,
   // protocol violation, refused argument); "" when nothing failed.
-  const std::string& get_last_error() const { return last_error_; }
+  const std::string& get_last_error() const { return texts().last_error; }
   /// HTTP status of the opening handshake: received by a client (101 on success, e.g. 403 when
   /// refused), sent by a server. 0 before any.
   int get_handshake_status() const { return handshake_status_; }
@@ -200,7 +200,7 @@ class WebSocketPeer : public PacketPeer {
   /// The extensions agreed in the handshake, as the server's Sec-WebSocket-Extensions header
   /// says them (e.g. "permessage-deflate; client_max_window_bits=10"); "" when none. Web builds:
   /// WebSocket.extensions.
-  const std::string& get_selected_extensions() const { return selected_extensions_; }
+  const std::string& get_selected_extensions() const { return texts().selected_extensions; }
 
   /// Longest time for DNS + TCP + TLS + HTTP handshake (default 10 s); then CLOSED with -1.
   double get_handshake_timeout() const { return handshake_timeout_; }
@@ -243,14 +243,29 @@ class WebSocketPeer : public PacketPeer {
   std::string handshake_timeout_text() const;
   std::string close_timeout_text() const;
 
+  /// Texts a healthy open connection usually lacks, allocated when one is first set: an idle
+  /// connection carries one pointer instead of four empty strings.
+  struct Texts {
+    std::string close_reason;
+    std::string selected_protocol;
+    std::string selected_extensions;
+    std::string last_error;
+  };
+  const Texts& texts() const;
+  /// Sets one of the texts; an empty value allocates nothing.
+  void set_text(std::string Texts::*field, std::string value);
+  /// The handshake's extra headers and sub-protocols, allocated when either is set.
+  struct Lists {
+    std::vector<std::string> headers;
+    std::vector<std::string> protocols;
+  };
+  const Lists& lists() const;
+
   State state_ = STATE_CLOSED;
   int close_code_ = -1;
-  std::string close_reason_;
+  std::unique_ptr<Texts> texts_;
   std::string requested_url_;
-  std::string selected_protocol_;
-  std::string selected_extensions_;
   std::unique_ptr<DeflateOptions> deflate_options_;  ///< null: the defaults (costs no memory)
-  std::string last_error_;
   int handshake_status_ = 0;
   /// The raw HTTP head received in the handshake (the response on a client, the request on a
   /// server). Kept as one string and parsed only if the application asks for the headers.
@@ -265,8 +280,7 @@ class WebSocketPeer : public PacketPeer {
   bool received_head_is_request_ = false;
   mutable std::unique_ptr<HttpHeaders> received_headers_;
 
-  std::vector<std::string> handshake_headers_;
-  std::vector<std::string> supported_protocols_;
+  std::unique_ptr<Lists> lists_;
   double heartbeat_interval_ = 0.0;
   double handshake_timeout_ = 10.0;
   double close_timeout_ = 5.0;

@@ -33,20 +33,20 @@ Error WebSocketPeer::accept_request(std::string_view protocol,
   const std::vector<std::string> offered = get_requested_protocols();
   std::string chosen(protocol);
   if (chosen.empty()) {
-    chosen = choose_protocol(offered, supported_protocols_);
+    chosen = choose_protocol(offered, lists().protocols);
   } else if (std::find(offered.begin(), offered.end(), chosen) == offered.end()) {
     return fail_call(ERR_INVALID_PARAMETER,
                      "accept_request: the client did not offer sub-protocol \"" + chosen + "\".");
   }
   const auto key = find_header(get_request_headers(), "Sec-WebSocket-Key");
-  std::vector<std::string> headers = handshake_headers_;
+  std::vector<std::string> headers = lists().headers;
   headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
   request_pending_ = false;
-  selected_protocol_ = chosen;
+  set_text(&Texts::selected_protocol, chosen);
   handshake_status_ = 101;
-  // selected_extensions_ holds what the server accepted when the request arrived.
+  // The selected extensions are what the server accepted when the request arrived.
   answer_request(build_switching_response(compute_accept_key(key.value_or("")), chosen, headers,
-                                          selected_extensions_),
+                                          get_selected_extensions()),
                  101);
   return OK;
 }
@@ -67,7 +67,7 @@ Error WebSocketPeer::reject_request(int status, std::vector<std::string> extra_h
   }
   request_pending_ = false;
   handshake_status_ = status;
-  selected_extensions_.clear();
+  set_text(&Texts::selected_extensions, "");
   set_last_error("Refused handshake with HTTP " + std::to_string(status) +
                  ": rejected by the application.");
   answer_request(build_http_error_response(status, body, extra_headers), status);

@@ -80,7 +80,7 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
   }
   if (phase_ == Phase::kWriteRefusal) {
     if (!write_handshake_bytes()) return;
-    const std::string reason = last_error_;
+    const std::string reason = get_last_error();
     fail_handshake(reason);
   }
 }
@@ -121,7 +121,7 @@ void NativeWebSocketPeer::start_tls_or_request() {
   handshake_->key = make_handshake_key();
   const DeflateOptions deflate = get_deflate_options();
   handshake_->out = build_client_request(
-      handshake_->url, handshake_->key, supported_protocols_, handshake_headers_,
+      handshake_->url, handshake_->key, lists().protocols, lists().headers,
       deflate_enabled(deflate, /*is_server=*/false) ? deflate_offer(deflate) : std::string());
   handshake_->written = 0;
   handshake_->head_reader = HttpHeadReader(kMaxHandshakeHeadSize);
@@ -180,7 +180,7 @@ void NativeWebSocketPeer::finish_client_handshake() {
   }
   const DeflateOptions deflate = get_deflate_options();
   ClientHandshakeResult result =
-      check_server_response(handshake_->head_reader.head(), handshake_->key, supported_protocols_,
+      check_server_response(handshake_->head_reader.head(), handshake_->key, lists().protocols,
                             deflate_enabled(deflate, /*is_server=*/false) ? &deflate : nullptr);
   handshake_status_ = result.status;
   set_received_head(handshake_->head_reader.head(), /*is_request=*/false);
@@ -188,8 +188,8 @@ void NativeWebSocketPeer::finish_client_handshake() {
     fail_handshake(result.error);
     return;
   }
-  selected_protocol_ = std::move(result.selected_protocol);
-  selected_extensions_ = std::move(result.selected_extensions);
+  set_text(&Texts::selected_protocol, std::move(result.selected_protocol));
+  set_text(&Texts::selected_extensions, std::move(result.selected_extensions));
   handshake_->deflate = result.deflate;
 }
 
@@ -238,9 +238,9 @@ void NativeWebSocketPeer::finish_server_handshake() {
     return;
   }
   const DeflateOptions deflate = get_deflate_options();
-  ServerHandshakeResult result = answer_client_request(
-      handshake_->head_reader.head(), supported_protocols_, handshake_headers_,
-      deflate_enabled(deflate, /*is_server=*/true) ? &deflate : nullptr);
+  ServerHandshakeResult result =
+      answer_client_request(handshake_->head_reader.head(), lists().protocols, lists().headers,
+                            deflate_enabled(deflate, /*is_server=*/true) ? &deflate : nullptr);
   handshake_status_ = result.status;
   request_path_ = std::move(result.path);
   set_received_head(handshake_->head_reader.head(), /*is_request=*/true);
@@ -253,7 +253,7 @@ void NativeWebSocketPeer::finish_server_handshake() {
   }
   const bool secure = dynamic_cast<StreamPeerTLS*>(stream_.get()) != nullptr;
   requested_url_ = std::string(secure ? "wss://" : "ws://") + result.host + request_path_;
-  selected_extensions_ = std::move(result.selected_extensions);
+  set_text(&Texts::selected_extensions, std::move(result.selected_extensions));
   handshake_->deflate = result.deflate;
   if (manual_accept_) {
     handshake_status_ = 0;  // nothing is sent until the application decides
@@ -262,7 +262,7 @@ void NativeWebSocketPeer::finish_server_handshake() {
     phase_ = Phase::kAwaitDecision;
     return;
   }
-  selected_protocol_ = std::move(result.selected_protocol);
+  set_text(&Texts::selected_protocol, std::move(result.selected_protocol));
   phase_ = Phase::kWriteResponse;
 }
 

@@ -60,7 +60,7 @@ Error WebWebSocketPeer::connect_to_url(const std::string& url,
   requested_url_ = url;
 
   std::string protocols;
-  for (const std::string& protocol : supported_protocols_) {
+  for (const std::string& protocol : lists().protocols) {
     protocols += (protocols.empty() ? "" : ",") + protocol;
   }
   // The browser gets the normalised URL: brackets of IPv6 literals kept, fragment and
@@ -75,7 +75,7 @@ Error WebWebSocketPeer::connect_to_url(const std::string& url,
   }
   state_ = STATE_CONNECTING;
   std::string notes;
-  if (!handshake_headers_.empty())
+  if (!lists().headers.empty())
     notes += " handshake_headers are ignored: browsers cannot set them.";
   if (heartbeat_interval_ > 0)
     notes += " heartbeat_interval has no effect: browsers send no pings.";
@@ -166,8 +166,9 @@ void WebWebSocketPeer::on_open(const char* protocol_and_extensions) {
   if (state_ != STATE_CONNECTING) return;
   const std::string_view agreed(protocol_and_extensions);
   const size_t newline = agreed.find('\n');
-  selected_protocol_ = agreed.substr(0, newline);
-  selected_extensions_ = newline == std::string_view::npos ? "" : agreed.substr(newline + 1);
+  set_text(&Texts::selected_protocol, std::string(agreed.substr(0, newline)));
+  set_text(&Texts::selected_extensions,
+           std::string(newline == std::string_view::npos ? "" : agreed.substr(newline + 1)));
   handshake_status_ = 101;
   state_ = STATE_OPEN;
 }
@@ -226,7 +227,7 @@ void WebWebSocketPeer::on_error() {
     set_closed(kCloseUnclean, "");
     return;
   }
-  if (last_error_.empty()) set_last_error("The browser reported a WebSocket error.");
+  if (get_last_error().empty()) set_last_error("The browser reported a WebSocket error.");
 }
 
 void WebWebSocketPeer::on_timeout(bool closing) {
@@ -247,7 +248,7 @@ void WebWebSocketPeer::on_close(int code, const char* reason, bool was_clean) {
     return;
   }
   if (!was_clean) {
-    if (last_error_.empty()) {
+    if (get_last_error().empty()) {
       set_last_error("The connection closed uncleanly (browser code " + std::to_string(code) +
                      ").");
     }
