@@ -43,6 +43,9 @@ struct DeflateOptions {
     options.use = Use::kOff;
     return options;
   }
+
+  /// Equal when every field is.
+  bool operator==(const DeflateOptions&) const = default;
 };
 
 /// What both ends agreed on in the handshake (RFC 7692 §7.1).

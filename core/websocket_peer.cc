@@ -171,7 +171,12 @@ Error WebSocketPeer::set_deflate_options(const DeflateOptions& options) {
                      "deflate options: window bits must be 8 to 15, compression_level and "
                      "memory_level 1 to 9.");
   }
-  deflate_options_ = std::make_unique<DeflateOptions>(options);
+  // The defaults take no memory: a server that sets them on every peer pays nothing.
+  if (options == DeflateOptions()) {
+    deflate_options_.reset();
+  } else {
+    deflate_options_ = std::make_unique<DeflateOptions>(options);
+  }
   return OK;
 }
 
@@ -239,7 +244,8 @@ const WebSocketPeer::Lists& WebSocketPeer::lists() const {
 void WebSocketPeer::begin_session() {
   close_code_ = kCloseUnclean;
   texts_.reset();
-  requested_url_.clear();
+  url_from_request_.reset();
+  request_scheme_ = nullptr;
   handshake_status_ = 0;
   received_head_.clear();
   received_head_.shrink_to_fit();
@@ -257,6 +263,7 @@ void WebSocketPeer::set_received_head(std::string_view head, bool is_request) {
   received_head_ = std::string(head);
   received_head_is_request_ = is_request;
   received_headers_.reset();
+  url_from_request_.reset();
 }
 
 namespace {
@@ -277,6 +284,15 @@ const HttpHeaders& parsed_headers(const std::string& head, bool is_request,
 }
 const HttpHeaders kNoHeaders;
 }  // namespace
+
+const std::string& WebSocketPeer::get_requested_url() const {
+  if (!request_scheme_ || !received_head_is_request_) return texts().requested_url;
+  if (!url_from_request_) {
+    url_from_request_ = std::make_unique<std::string>(
+        request_scheme_ + find_header(get_request_headers(), "Host").value_or("") + request_path_);
+  }
+  return *url_from_request_;
+}
 
 const HttpHeaders& WebSocketPeer::get_handshake_response_headers() const {
   if (received_head_is_request_ || received_head_.empty()) return kNoHeaders;

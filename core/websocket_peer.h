@@ -105,7 +105,7 @@ class WebSocketPeer : public PacketPeer {
   virtual int64_t get_current_outbound_buffered_amount() const = 0;
   /// Returns the URL requested by this peer: the URL passed to connect_to_url(), or, on a server,
   /// ws(s):// + the Host header + the request path.
-  const std::string& get_requested_url() const { return requested_url_; }
+  const std::string& get_requested_url() const;
   /// Returns the selected WebSocket sub-protocol, or "" if none has been selected (yet).
   const std::string& get_selected_protocol() const { return texts().selected_protocol; }
   /// Disables Nagle's algorithm on the underlying TCP socket (the default). No effect in Web
@@ -250,6 +250,7 @@ class WebSocketPeer : public PacketPeer {
     std::string selected_protocol;
     std::string selected_extensions;
     std::string last_error;
+    std::string requested_url;  ///< a client's; a server's is made on demand from the request
   };
   const Texts& texts() const;
   /// Sets one of the texts; an empty value allocates nothing.
@@ -264,7 +265,6 @@ class WebSocketPeer : public PacketPeer {
   State state_ = STATE_CLOSED;
   int close_code_ = -1;
   std::unique_ptr<Texts> texts_;
-  std::string requested_url_;
   std::unique_ptr<DeflateOptions> deflate_options_;  ///< null: the defaults (costs no memory)
   int handshake_status_ = 0;
   /// The raw HTTP head received in the handshake (the response on a client, the request on a
@@ -279,6 +279,11 @@ class WebSocketPeer : public PacketPeer {
   std::string received_head_;
   bool received_head_is_request_ = false;
   mutable std::unique_ptr<HttpHeaders> received_headers_;
+  /// A server peer's requested URL, made from the request when first asked for (rarely needed;
+  /// it would otherwise cost every connection a copy of its Host header and path).
+  mutable std::unique_ptr<std::string> url_from_request_;
+  /// The scheme of an accepted request's URL ("ws://" or "wss://"), null on a client.
+  const char* request_scheme_ = nullptr;
 
   std::unique_ptr<Lists> lists_;
   double heartbeat_interval_ = 0.0;

@@ -252,7 +252,7 @@ void NativeWebSocketPeer::finish_server_handshake() {
     return;
   }
   const bool secure = dynamic_cast<StreamPeerTLS*>(stream_.get()) != nullptr;
-  requested_url_ = std::string(secure ? "wss://" : "ws://") + result.host + request_path_;
+  request_scheme_ = secure ? "wss://" : "ws://";
   set_text(&Texts::selected_extensions, std::move(result.selected_extensions));
   handshake_->deflate = result.deflate;
   if (manual_accept_) {

@@ -42,7 +42,7 @@ Error NativeWebSocketPeer::connect_to_url(const std::string& url,
   handshake_ = std::make_unique<HandshakeState>();
   handshake_->url = std::move(parsed);
   handshake_->tls_options = std::move(tls_client_options);
-  requested_url_ = url;
+  set_text(&Texts::requested_url, url);
   state_ = STATE_CONNECTING;
   handshake_deadline_ = after(Clock::now(), handshake_timeout_);
 

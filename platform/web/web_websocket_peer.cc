@@ -57,7 +57,7 @@ Error WebWebSocketPeer::connect_to_url(const std::string& url,
   begin_session();
   limit_failure_ = false;
   limit_reason_.clear();
-  requested_url_ = url;
+  set_text(&Texts::requested_url, url);
 
   std::string protocols;
   for (const std::string& protocol : lists().protocols) {
