@@ -294,7 +294,7 @@ void NativeWebSocketPeer::enter_open(Clock::time_point now) {
   phase_ = Phase::kOpen;
   state_ = STATE_OPEN;
   last_activity_ = now;
-  protocol_ = std::make_unique<Protocol>(is_server_ ? Role::kServer : Role::kClient, &inbound_);
+  protocol_.emplace(is_server_ ? Role::kServer : Role::kClient, &inbound_);
   if (handshake_->deflate) {
     protocol_->set_compressor(
         make_zlib_compressor(*handshake_->deflate, get_deflate_options(), is_server_));

@@ -29,16 +29,15 @@ PeerPoller::PeerPoller(Backend backend)
                                      : native::make_default_readiness_set()) {}
 
 PeerPoller::~PeerPoller() {
-  for (auto& [peer, entry] : entries_) entry->peer->set_read_gate(nullptr);
+  for (auto& [peer, entry] : entries_) entry.peer->set_read_gate(nullptr);
 }
 
 void PeerPoller::add(WebSocketPeer* peer) {
   auto* native = dynamic_cast<NativeWebSocketPeer*>(peer);
   if (!native || entries_.count(peer)) return;
-  auto entry = std::make_unique<Entry>();
-  entry->peer = native;
-  Entry* raw = entry.get();
-  entries_.emplace(peer, std::move(entry));
+  // In the map's node: its address never changes, and it costs no allocation of its own.
+  Entry* raw = &entries_.try_emplace(peer).first->second;
+  raw->peer = native;
   admit(raw);
   refresh(raw);
   recheck_.push_back(peer);  // examined again at the next wait()
@@ -101,7 +100,7 @@ void PeerPoller::release(Entry* entry) {
 void PeerPoller::remove(WebSocketPeer* peer) {
   auto found = entries_.find(peer);
   if (found == entries_.end()) return;
-  Entry* entry = found->second.get();
+  Entry* entry = &found->second;
   // A socket the peer already closed may have its number reused by a new connection by now.
   const PollInterest interest = entry->peer->get_poll_interest();
   if (entry->fd >= 0) {
@@ -116,8 +115,8 @@ void PeerPoller::remove(WebSocketPeer* peer) {
 void PeerPoller::update(WebSocketPeer* peer) {
   auto found = entries_.find(peer);
   if (found == entries_.end()) return;
-  refresh(found->second.get());
-  if (!found->second->watched) recheck_.push_back(peer);
+  refresh(&found->second);
+  if (!found->second.watched) recheck_.push_back(peer);
 }
 
 void PeerPoller::add_server(TCPServer* server) {
@@ -249,7 +248,7 @@ void PeerPoller::refresh(Entry* entry) {
 const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
   for (WebSocketPeer* peer : ready_) {
     auto found = entries_.find(peer);
-    if (found != entries_.end()) found->second->queued = false;
+    if (found != entries_.end()) found->second.queued = false;
   }
   ready_.clear();
   ready_servers_.clear();
@@ -269,7 +268,7 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
   for (WebSocketPeer* peer : recheck) {
     auto found = entries_.find(peer);
     if (found == entries_.end()) continue;
-    Entry* entry = found->second.get();
+    Entry* entry = &found->second;
     entry->in_watch_list = false;
     refresh(entry);
     if (entry->watched) {
@@ -339,7 +338,7 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
   recheck_.assign(ready_.begin(), ready_.end());
   for (WebSocketPeer* peer : ready_) {
     if (peer->get_ready_state() == WebSocketPeer::STATE_CLOSED)
-      entries_[peer]->closed_reported = true;
+      entries_[peer].closed_reported = true;
   }
   return ready_;
 }

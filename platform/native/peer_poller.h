@@ -123,7 +123,7 @@ class PeerPoller {
 
   std::unique_ptr<native::ReadinessSet> set_;
   std::chrono::microseconds busy_poll_{0};
-  std::unordered_map<WebSocketPeer*, std::unique_ptr<Entry>> entries_;
+  std::unordered_map<WebSocketPeer*, Entry> entries_;
   TimerMap timers_;
   std::vector<WebSocketPeer*> recheck_;          ///< returned last round, added or updated
   std::vector<WebSocketPeer*> recheck_scratch_;  ///< recheck_'s list while a round examines it

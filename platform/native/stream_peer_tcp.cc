@@ -22,7 +22,7 @@ std::shared_ptr<StreamPeerTCP> StreamPeerTCP::from_accepted(int fd, const Socket
 Error StreamPeerTCP::connect_to_host(const std::string& ip, int port) {
   const std::optional<SocketAddress> address = SocketAddress::from_ip(ip, port);
   if (port < 1 || !address) {
-    last_error_ = "connect_to_host needs an IP address and a port from 1 to 65535.";
+    set_last_error("connect_to_host needs an IP address and a port from 1 to 65535.");
     return ERR_INVALID_PARAMETER;
   }
   return connect_to_address(*address);
@@ -30,7 +30,7 @@ Error StreamPeerTCP::connect_to_host(const std::string& ip, int port) {
 
 Error StreamPeerTCP::connect_to_address(const SocketAddress& address) {
   disconnect();
-  last_error_.clear();
+  last_error_.reset();
   remote_ = address;
   fd_ = native::open_tcp_socket(address.ip_version());
   if (fd_ == native::kNoSocket) {
@@ -90,7 +90,7 @@ Error StreamPeerTCP::get_partial_data(uint8_t* buffer, int size, int* received) 
     return OK;
   }
   if (n == 0) {
-    last_error_ = "Connection closed by " + remote_.text() + ".";
+    set_last_error("Connection closed by " + remote_.text() + ".");
     return ERR_FILE_EOF;
   }
   if (error == 0) return OK;  // nothing to read yet
@@ -138,7 +138,7 @@ void StreamPeerTCP::set_no_delay(bool enabled) {
 }
 
 void StreamPeerTCP::fail(std::string message) {
-  last_error_ = std::move(message);
+  set_last_error(std::move(message));
   native::close_socket(fd_);
   fd_ = -1;
   status_ = STATUS_ERROR;

@@ -39,7 +39,7 @@ class StreamPeerTCP : public StreamPeer {
   void set_no_delay(bool enabled) override;
   int get_native_handle() const override { return fd_; }
   Hangup check_hangup() const override;
-  std::string get_last_error() const override { return last_error_; }
+  std::string get_last_error() const override { return last_error_ ? *last_error_ : ""; }
 
  private:
   void fail(std::string message);
@@ -47,7 +47,11 @@ class StreamPeerTCP : public StreamPeer {
   int fd_ = -1;
   Status status_ = STATUS_NONE;
   SocketAddress remote_;
-  std::string last_error_;
+  /// Allocated with the first failure: a healthy connection carries only the pointer.
+  std::unique_ptr<std::string> last_error_;
+  void set_last_error(std::string message) {
+    last_error_ = std::make_unique<std::string>(std::move(message));
+  }
 };
 
 }  // namespace wsp
