@@ -409,7 +409,8 @@ def cpu_section(table, cpu):
             busy.append("%.0f%%, %.0f%%" % (100 * server, 100 * load) if server is not None and load is not None
                         else "n/a")
         lines.append("| %s | %s | %s | %s |" % (
-            label, " | ".join("%.1f + %.1f" % c if c else "n/a" for c in costs),
+            label, " | ".join(("%.2f + %.2f" if sum(c) < 10 else "%.1f + %.1f") % c if c else "n/a"
+                              for c in costs),
             "%.2f×" % (sum(beast) / sum(mine)) if mine and beast else "n/a", " | ".join(busy)))
     return lines + [""]
 

@@ -1,5 +1,6 @@
 #include "wspeer/core/mask.h"
 
+#include <bit>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -10,19 +11,25 @@ namespace wsp {
 namespace {
 
 // The key as a 64-bit word lined up so that byte i of a run starting at `phase` meets
-// key[(phase + i) % 4]; also returns the rotated bytes for the tail.
-uint64_t rotated_key(const uint8_t key[4], size_t phase, uint8_t rotated[8]) {
-  for (int i = 0; i < 8; ++i) rotated[i] = key[(phase + i) & 3];
-  uint64_t key64;
-  std::memcpy(&key64, rotated, 8);
-  return key64;
+// key[(phase + i) % 4]. Made by rotating a register, not by storing bytes and loading them as
+// one word: that load waits for the byte stores (a store-forwarding stall that cost small
+// messages more than their unmasking).
+uint64_t rotated_key(const uint8_t key[4], size_t phase) {
+  uint32_t word;
+  std::memcpy(&word, key, 4);
+  const int shift = static_cast<int>(8 * (phase & 3));
+  if constexpr (std::endian::native == std::endian::little) {
+    word = std::rotr(word, shift);
+  } else {
+    word = std::rotl(word, shift);
+  }
+  return (uint64_t{word} << 32) | word;
 }
 
 }  // namespace
 
 void mask_copy(uint8_t* dst, const uint8_t* src, size_t size, const uint8_t key[4], size_t phase) {
-  uint8_t rotated[8];
-  const uint64_t key64 = rotated_key(key, phase, rotated);
+  const uint64_t key64 = rotated_key(key, phase);
 
   size_t i = 0;
 #if defined(__SSE2__)
@@ -41,13 +48,14 @@ void mask_copy(uint8_t* dst, const uint8_t* src, size_t size, const uint8_t key[
     std::memcpy(dst + i, &word, 8);
   }
   // Fewer than 8 bytes remain; i is a multiple of 8, so the key phase is unchanged.
-  for (; i < size; ++i) dst[i] = src[i] ^ rotated[i & 3];
+  uint8_t rotated[8];
+  std::memcpy(rotated, &key64, 8);
+  for (; i < size; ++i) dst[i] = src[i] ^ rotated[i & 7];
 }
 
 size_t mask_copy_ascii(uint8_t* dst, const uint8_t* src, size_t size, const uint8_t key[4],
                        size_t phase) {
-  uint8_t rotated[8];
-  const uint64_t key64 = rotated_key(key, phase, rotated);
+  const uint64_t key64 = rotated_key(key, phase);
   size_t i = 0;
 #if defined(__SSE2__)
   const __m128i key128 = _mm_set1_epi64x(static_cast<long long>(key64));
