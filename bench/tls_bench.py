@@ -27,7 +27,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 ECHO_SCENARIOS = [
+    ("wss_16_1c", "16 B, 1 connection, 1 in flight", ["--connections", "1", "--payload", "16"]),
     ("wss_16", "16 B, 100 connections, 1 in flight", ["--connections", "100", "--payload", "16"]),
+    ("wss_16_1c_16f", "16 B, 1 connection, 16 in flight",
+     ["--connections", "1", "--payload", "16", "--inflight", "16"]),
     ("wss_16_16f", "16 B, 100 connections, 16 in flight",
      ["--connections", "100", "--payload", "16", "--inflight", "16"]),
     ("wss_64k", "64 KiB, 1 connection", ["--connections", "1", "--payload", "65536"]),
