@@ -169,10 +169,7 @@ int PeerPoller::wait_for_events(native::ReadinessSet::Event* events, int max_eve
   return set_->wait(events, max_events, timeout_ms);
 }
 
-void PeerPoller::unregister(Entry* entry) {
-  if (entry->has_timer) timers_.erase(entry->timer);
-  entry->has_timer = false;
-}
+void PeerPoller::unregister(Entry* entry) { clear_timer(entry); }
 
 void PeerPoller::make_ready(Entry* entry) {
   if (entry->queued) return;
@@ -180,12 +177,64 @@ void PeerPoller::make_ready(Entry* entry) {
   ready_.push_back(entry->peer);
 }
 
-PeerPoller::TimerMap::iterator PeerPoller::arm_timer(Entry* entry, Clock::time_point deadline) {
-  // A busy peer's timer fires about once a second and is set again: reusing its node keeps that
-  // free of allocation.
-  if (entry->spare_timer.empty()) return timers_.emplace(deadline, entry);
-  entry->spare_timer.key() = deadline;
-  return timers_.insert(std::move(entry->spare_timer));
+void PeerPoller::place_timer(size_t slot, Entry* entry) {
+  timers_[slot] = entry;
+  entry->timer_slot = static_cast<uint32_t>(slot);
+}
+
+void PeerPoller::sift_timer_up(size_t slot) {
+  Entry* entry = timers_[slot];
+  while (slot > 0) {
+    const size_t parent = (slot - 1) / 2;
+    if (timers_[parent]->deadline <= entry->deadline) break;
+    place_timer(slot, timers_[parent]);
+    slot = parent;
+  }
+  place_timer(slot, entry);
+}
+
+void PeerPoller::sift_timer_down(size_t slot) {
+  Entry* entry = timers_[slot];
+  for (;;) {
+    size_t child = 2 * slot + 1;
+    if (child >= timers_.size()) break;
+    if (child + 1 < timers_.size() && timers_[child + 1]->deadline < timers_[child]->deadline) {
+      ++child;
+    }
+    if (entry->deadline <= timers_[child]->deadline) break;
+    place_timer(slot, timers_[child]);
+    slot = child;
+  }
+  place_timer(slot, entry);
+}
+
+void PeerPoller::set_timer(Entry* entry, Clock::time_point deadline) {
+  if (entry->timer_slot == Entry::kNoTimer) {
+    entry->deadline = deadline;
+    timers_.push_back(entry);
+    sift_timer_up(timers_.size() - 1);
+    return;
+  }
+  const bool earlier = deadline < entry->deadline;
+  entry->deadline = deadline;
+  if (earlier) {
+    sift_timer_up(entry->timer_slot);
+  } else {
+    sift_timer_down(entry->timer_slot);
+  }
+}
+
+void PeerPoller::clear_timer(Entry* entry) {
+  const size_t slot = entry->timer_slot;
+  if (slot == Entry::kNoTimer) return;
+  entry->timer_slot = Entry::kNoTimer;
+  Entry* last = timers_.back();
+  timers_.pop_back();
+  if (slot == timers_.size()) return;  // it was the last one
+  // The last entry fills the hole, then moves up or down to where its deadline belongs.
+  place_timer(slot, last);
+  sift_timer_up(slot);
+  if (last->timer_slot == slot) sift_timer_down(slot);
 }
 
 void PeerPoller::refresh(Entry* entry) {
@@ -223,14 +272,11 @@ void PeerPoller::refresh(Entry* entry) {
   // A deadline that moved later keeps the earlier timer: it fires early, the peer is polled and
   // the timer is set afresh. Cheaper than moving it in the tree at every message (a busy peer's
   // idle deadline moves with each one).
-  const bool wants_timer = interest.deadline != Clock::time_point::max();
-  if (!wants_timer || !entry->has_timer || interest.deadline < entry->timer->first) {
-    if (entry->has_timer) entry->spare_timer = timers_.extract(entry->timer);
-    entry->has_timer = wants_timer;
-    if (wants_timer) entry->timer = arm_timer(entry, interest.deadline);
+  if (interest.deadline == Clock::time_point::max()) {
+    clear_timer(entry);
+  } else if (entry->timer_slot == Entry::kNoTimer || interest.deadline < entry->deadline) {
+    set_timer(entry, interest.deadline);
   }
-  // An idle peer with no deadline gives its spare node back (64 bytes each).
-  if (!wants_timer) entry->spare_timer = TimerMap::node_type();
 
   // Reading resumes after the application drained messages: data may already be waiting in the
   // socket, and an edge-triggered socket will not report it again.
@@ -302,7 +348,7 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
   if (!ready_.empty()) {
     timeout = 0;
   } else if (!timers_.empty()) {
-    const auto until = timers_.begin()->first - Clock::now();
+    const auto until = timers_.front()->deadline - Clock::now();
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(until).count();
     const int due = static_cast<int>(std::clamp<long long>(ms, 0, 1 << 30));
     timeout = timeout < 0 ? due : std::min(timeout, due);
@@ -328,10 +374,9 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
   }
   const Clock::time_point now = Clock::now();
   // A timer that fired is gone; the peer, examined again at the next wait(), sets a new one.
-  while (!timers_.empty() && timers_.begin()->first <= now) {
-    Entry* entry = timers_.begin()->second;
-    entry->has_timer = false;
-    entry->spare_timer = timers_.extract(timers_.begin());
+  while (!timers_.empty() && timers_.front()->deadline <= now) {
+    Entry* entry = timers_.front();
+    clear_timer(entry);
     make_ready(entry);
   }
 

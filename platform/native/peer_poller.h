@@ -3,7 +3,7 @@
 #pragma once
 
 #include <chrono>
-#include <map>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -89,9 +89,8 @@ class PeerPoller {
   size_t size() const { return entries_.size(); }
 
  private:
-  struct Entry;
-  using TimerMap = std::multimap<Clock::time_point, Entry*>;
   struct Entry {
+    static constexpr uint32_t kNoTimer = UINT32_MAX;
     NativeWebSocketPeer* peer = nullptr;
     int fd = -1;
     const void* stream = nullptr;
@@ -100,23 +99,26 @@ class PeerPoller {
     bool queued = false;          ///< already in ready_ this round
     bool watched = false;  ///< re-examined at every wait() while it waits for the application
     bool in_watch_list = false;
-    bool has_timer = false;
     bool closed_reported = false;  ///< returned once after it became CLOSED
     bool served = false;           ///< counted in served_ (and per address)
     bool refusing = false;         ///< added over the limits: answers 503, counted in refusing_
     /// The count of its remote address in served_per_address_ (elements never move).
     std::pair<const std::string, size_t>* address_count = nullptr;
-    size_t charged = 0;  ///< its buffered bytes, as counted in buffered_
-    TimerMap::iterator timer;
-    /// The last timer's node, reused when it is set again; dropped once no timer is wanted.
-    TimerMap::node_type spare_timer;
+    size_t charged = 0;              ///< its buffered bytes, as counted in buffered_
+    Clock::time_point deadline{};    ///< when its timer fires, while it has one
+    uint32_t timer_slot = kNoTimer;  ///< its place in timers_
   };
 
   void refresh(Entry* entry);
   /// Counts a new server peer against the limits, or makes it refuse its client.
   void admit(Entry* entry);
   void release(Entry* entry);
-  TimerMap::iterator arm_timer(Entry* entry, Clock::time_point deadline);
+  /// Sets or moves an entry's timer, or clears it; timers_ is a binary min-heap on deadline.
+  void set_timer(Entry* entry, Clock::time_point deadline);
+  void clear_timer(Entry* entry);
+  void place_timer(size_t slot, Entry* entry);
+  void sift_timer_up(size_t slot);
+  void sift_timer_down(size_t slot);
   void make_ready(Entry* entry);
   void unregister(Entry* entry);
   int wait_for_events(native::ReadinessSet::Event* events, int max_events, int timeout_ms);
@@ -124,7 +126,9 @@ class PeerPoller {
   std::unique_ptr<native::ReadinessSet> set_;
   std::chrono::microseconds busy_poll_{0};
   std::unordered_map<WebSocketPeer*, Entry> entries_;
-  TimerMap timers_;
+  /// Entries with a timer, earliest first at the front: a binary heap in one vector, so that
+  /// setting a timer allocates nothing per entry (an idle peer keeps no timer node).
+  std::vector<Entry*> timers_;
   std::vector<WebSocketPeer*> recheck_;          ///< returned last round, added or updated
   std::vector<WebSocketPeer*> recheck_scratch_;  ///< recheck_'s list while a round examines it
   std::vector<WebSocketPeer*> watch_list_;       ///< entries with `watched` set

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -137,6 +139,55 @@ TEST_P(PeerPollerTest, APeerIsWokenAtEachOfItsDeadlines) {
   EXPECT_GE(wakes, 4);
   EXPECT_LT(wakes, 200) << "a fired timer must not keep the poller spinning";
   EXPECT_EQ(pair.server->get_ready_state(), WebSocketPeer::STATE_OPEN);
+}
+
+TEST_P(PeerPollerTest, ManyDeadlinesFireInTheOrderTheyFallDue) {
+  // Twenty server peers whose clients never send a request, with handshake timeouts 30 ms apart
+  // given in a shuffled order: each times out at its deadline. Whatever the machine's speed, a
+  // round may return several that fell due together, but never one due later than one that a
+  // later round returns.
+  test::LoopbackServer listener;
+  constexpr int kPeers = 20;
+  std::vector<int> steps(kPeers);
+  for (int i = 0; i < kPeers; ++i) steps[i] = i + 1;
+  std::shuffle(steps.begin(), steps.end(), std::mt19937(17));
+  std::vector<test::RawSocket> silent(kPeers);
+  std::vector<std::unique_ptr<WebSocketPeer>> servers;
+  std::map<WebSocketPeer*, int> step_of;
+  PeerPoller poller(GetParam());
+  for (int i = 0; i < kPeers; ++i) {
+    ASSERT_TRUE(silent[i].connect("127.0.0.1", listener.port()));
+    const double timeout = 0.2 + 0.03 * steps[i];
+    servers.push_back(
+        listener.accept(nullptr, [&](WebSocketPeer& s) { s.set_handshake_timeout(timeout); }));
+    ASSERT_TRUE(servers.back());
+    step_of[servers.back().get()] = steps[i];
+    poller.add(servers.back().get());
+  }
+  std::vector<std::vector<int>> rounds;
+  int closed = 0;
+  const Clock::time_point until = Clock::now() + std::chrono::seconds(5);
+  while (closed < kPeers && Clock::now() < until) {
+    std::vector<int> round;
+    for (WebSocketPeer* peer : poller.wait(100)) {
+      const WebSocketPeer::State before = peer->get_ready_state();
+      peer->poll();
+      if (before != WebSocketPeer::STATE_CLOSED &&
+          peer->get_ready_state() == WebSocketPeer::STATE_CLOSED) {
+        round.push_back(step_of[peer]);
+      }
+    }
+    closed += static_cast<int>(round.size());
+    if (!round.empty()) rounds.push_back(round);
+  }
+  ASSERT_EQ(closed, kPeers);
+  int latest_so_far = 0;
+  for (const std::vector<int>& round : rounds) {
+    EXPECT_GT(*std::min_element(round.begin(), round.end()), latest_so_far)
+        << "a peer timed out after one whose deadline was later";
+    latest_so_far = std::max(latest_so_far, *std::max_element(round.begin(), round.end()));
+  }
+  for (auto& server : servers) poller.remove(server.get());
 }
 
 TEST_P(PeerPollerTest, ARemovedPeerIsNoLongerReported) {
