@@ -24,37 +24,26 @@
 #include <vector>
 
 #include "bench/bare_server_parts.h"
-#include "wspeer/core/handshake.h"
 #include "wspeer/core/mask.h"
 
 namespace {
 
 using wsp::bench::FrameHeader;
-using wsp::bench::header_value;
 using wsp::bench::parse_header;
+using wsp::bench::upgrade;
 using wsp::bench::write_reply_header;
 
 constexpr size_t kReadSpace = 64 * 1024;
 constexpr size_t kMaxFrame = 64 << 20;
 constexpr int kMaxRepliesPerSend = 64;
 
-struct Connection {
-  int fd = -1;
-  bool upgraded = false;
-  std::vector<uint8_t> in;
-  size_t in_length = 0;
-  std::vector<uint8_t> out;  // what a short send left behind
-  size_t out_position = 0;
-};
+// `out` keeps what a short send left behind.
+using Connection = wsp::bench::BareConnection;
 
 class Server {
  public:
-  explicit Server(int listener) : listener_(listener), epoll_(epoll_create1(0)) {
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.ptr = nullptr;
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, listener_, &event);
-  }
+  explicit Server(int listener)
+      : listener_(listener), epoll_(wsp::bench::epoll_with_listener(listener)) {}
 
   void run() {
     epoll_event events[256];
@@ -118,25 +107,6 @@ class Server {
     connection->in_length += static_cast<size_t>(received);
     if (!connection->upgraded && !upgrade(connection)) return false;
     return reply(connection);
-  }
-
-  bool upgrade(Connection* connection) {
-    const std::string_view text(reinterpret_cast<const char*>(connection->in.data()),
-                                connection->in_length);
-    const size_t end = text.find("\r\n\r\n");
-    if (end == std::string_view::npos) return connection->in_length < 8192;
-    const std::string response =
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Accept: " +
-        wsp::compute_accept_key(header_value(text.substr(0, end), "Sec-WebSocket-Key")) +
-        "\r\n\r\n";
-    connection->out.assign(response.begin(), response.end());
-    connection->out_position = 0;
-    connection->upgraded = true;
-    std::memmove(connection->in.data(), connection->in.data() + end + 4,
-                 connection->in_length - end - 4);
-    connection->in_length -= end + 4;
-    return true;
   }
 
   // Echoes the complete frames in the input, up to kMaxRepliesPerSend per sendmsg.

@@ -6,12 +6,18 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <string>
 #include <string_view>
+#include <vector>
+
+#include "wspeer/core/handshake.h"
 
 namespace wsp::bench {
 
@@ -94,6 +100,46 @@ inline int open_loopback_listener(int port, int* bound_port) {
   }
   *bound_port = ntohs(address.sin_port);
   return listener;
+}
+
+// An epoll set watching `listener` for new connections (its events carry a null pointer).
+inline int epoll_with_listener(int listener) {
+  const int epoll = epoll_create1(0);
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = nullptr;
+  epoll_ctl(epoll, EPOLL_CTL_ADD, listener, &event);
+  return epoll;
+}
+
+// What both bare servers keep per connection.
+struct BareConnection {
+  int fd = -1;
+  bool upgraded = false;
+  std::vector<uint8_t> in;
+  size_t in_length = 0;
+  std::vector<uint8_t> out;  // bytes waiting to be written
+  size_t out_position = 0;
+};
+
+// Answers the HTTP upgrade at the start of the input once its head is complete: the 101 goes to
+// `out` and the request leaves `in`. False when the head grew too big without ending.
+inline bool upgrade(BareConnection* connection) {
+  const std::string_view text(reinterpret_cast<const char*>(connection->in.data()),
+                              connection->in_length);
+  const size_t end = text.find("\r\n\r\n");
+  if (end == std::string_view::npos) return connection->in_length < 8192;
+  const std::string response =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: " +
+      compute_accept_key(header_value(text.substr(0, end), "Sec-WebSocket-Key")) + "\r\n\r\n";
+  connection->out.assign(response.begin(), response.end());
+  connection->out_position = 0;
+  connection->upgraded = true;
+  std::memmove(connection->in.data(), connection->in.data() + end + 4,
+               connection->in_length - end - 4);
+  connection->in_length -= end + 4;
+  return true;
 }
 
 }  // namespace wsp::bench
