@@ -4,7 +4,6 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <climits>
 #include <cstring>
 
 #include "wspeer/platform/native/net.h"
@@ -282,39 +281,31 @@ Error StreamPeerTLS::put_partial_data(const uint8_t* data, int size, int* sent) 
 }
 
 Error StreamPeerTLS::put_partial_data_v(const ConstBuffer* parts, int count, size_t* sent) {
+  // Only a short first part (a frame header) is worth gathering with what follows it.
+  if (count < 2 || parts[0].size >= kMaxRecordPlaintext) {
+    return StreamPeer::put_partial_data_v(parts, count, sent);
+  }
   *sent = 0;
   uint8_t record[kMaxRecordPlaintext];
-  size_t gathered = 0;
-  int part = 0;
-  size_t offset = 0;
-  while (part < count && gathered < sizeof(record)) {
-    const size_t take = std::min(parts[part].size - offset, sizeof(record) - gathered);
-    std::memcpy(record + gathered, parts[part].data + offset, take);
-    gathered += take;
-    offset += take;
-    if (offset == parts[part].size) {
-      ++part;
-      offset = 0;
-    }
-  }
+  const size_t from_second = std::min(parts[1].size, sizeof(record) - parts[0].size);
+  std::memcpy(record, parts[0].data, parts[0].size);
+  if (from_second > 0) std::memcpy(record + parts[0].size, parts[1].data, from_second);
+  const size_t gathered = parts[0].size + from_second;
   int taken = 0;
   if (Error error = put_partial_data(record, static_cast<int>(gathered), &taken); error != OK) {
     return error;
   }
   *sent = static_cast<size_t>(taken);
   if (static_cast<size_t>(taken) < gathered) return OK;
-  for (; part < count; ++part, offset = 0) {
-    while (offset < parts[part].size) {
-      const int size = static_cast<int>(std::min<size_t>(parts[part].size - offset, INT_MAX));
-      if (Error error = put_partial_data(parts[part].data + offset, size, &taken); error != OK) {
-        return error;
-      }
-      if (taken == 0) return OK;
-      offset += static_cast<size_t>(taken);
-      *sent += static_cast<size_t>(taken);
-    }
-  }
-  return OK;
+  // The rest goes from the caller's buffers.
+  const ConstBuffer rest_of_second{parts[1].data + from_second, parts[1].size - from_second};
+  size_t more = 0;
+  Error error = StreamPeer::put_partial_data_v(&rest_of_second, 1, &more);
+  *sent += more;
+  if (error != OK || more < rest_of_second.size || count == 2) return error;
+  error = StreamPeer::put_partial_data_v(parts + 2, count - 2, &more);
+  *sent += more;
+  return error;
 }
 
 Error StreamPeerTLS::get_partial_data(uint8_t* buffer, int size, int* received) {
