@@ -5,9 +5,6 @@
 // request's (a server header is 4 bytes shorter), and one sendmsg per read for every reply in
 // it. No real server should run this; it shows how fast any library could be on this machine.
 // Usage: bare_echo_server PORT (prints "listening on port N").
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -65,16 +62,11 @@ class Server {
  private:
   void accept_all() {
     for (;;) {
-      const int fd = accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd = wsp::bench::accept_connection(listener_);
       if (fd < 0) return;
-      const int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto* connection = new Connection;
       connection->fd = fd;
-      epoll_event event{};
-      event.events = EPOLLIN;
-      event.data.ptr = connection;
-      epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event);
+      wsp::bench::watch(epoll_, fd, EPOLLIN, connection);
     }
   }
 
@@ -84,10 +76,8 @@ class Server {
   }
 
   void want_output(Connection* connection, bool output) {
-    epoll_event event{};
-    event.events = output ? EPOLLOUT : EPOLLIN;
-    event.data.ptr = connection;
-    epoll_ctl(epoll_, EPOLL_CTL_MOD, connection->fd, &event);
+    wsp::bench::watch(epoll_, connection->fd, output ? EPOLLOUT : EPOLLIN, connection,
+                      /*change=*/true);
   }
 
   bool read(Connection* connection) {

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -102,13 +103,27 @@ inline int open_loopback_listener(int port, int* bound_port) {
   return listener;
 }
 
+// A new connection from `listener` with Nagle off, or -1 when none is waiting.
+inline int accept_connection(int listener) {
+  const int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) return -1;
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+// Watches `fd` for `events`, reporting `data` with them; `change` modifies an existing watch.
+inline void watch(int epoll, int fd, uint32_t events, void* data, bool change = false) {
+  epoll_event event{};
+  event.events = events;
+  event.data.ptr = data;
+  epoll_ctl(epoll, change ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event);
+}
+
 // An epoll set watching `listener` for new connections (its events carry a null pointer).
 inline int epoll_with_listener(int listener) {
   const int epoll = epoll_create1(0);
-  epoll_event event{};
-  event.events = EPOLLIN;
-  event.data.ptr = nullptr;
-  epoll_ctl(epoll, EPOLL_CTL_ADD, listener, &event);
+  watch(epoll, listener, EPOLLIN, nullptr);
   return epoll;
 }
 

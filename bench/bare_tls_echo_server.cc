@@ -6,8 +6,6 @@
 // go out through one SSL_write (so small messages share a record); a lone reply is written from
 // where it arrived, uncopied.
 // Usage: bare_tls_echo_server PORT CERT.pem KEY.pem (prints "listening on port N").
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
@@ -21,7 +19,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "bench/bare_server_parts.h"
@@ -66,19 +63,14 @@ class Server {
  private:
   void accept_all() {
     for (;;) {
-      const int fd = accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd = wsp::bench::accept_connection(listener_);
       if (fd < 0) return;
-      const int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto* connection = new Connection;
       connection->fd = fd;
       connection->ssl = SSL_new(context_);
       SSL_set_fd(connection->ssl, fd);
       SSL_set_accept_state(connection->ssl);
-      epoll_event event{};
-      event.events = EPOLLIN;
-      event.data.ptr = connection;
-      epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event);
+      wsp::bench::watch(epoll_, fd, EPOLLIN, connection);
     }
   }
 
@@ -91,10 +83,8 @@ class Server {
   void want_output(Connection* connection, bool output) {
     if (connection->waiting_to_write == output) return;
     connection->waiting_to_write = output;
-    epoll_event event{};
-    event.events = output ? EPOLLOUT : EPOLLIN;
-    event.data.ptr = connection;
-    epoll_ctl(epoll_, EPOLL_CTL_MOD, connection->fd, &event);
+    wsp::bench::watch(epoll_, connection->fd, output ? EPOLLOUT : EPOLLIN, connection,
+                      /*change=*/true);
   }
 
   // False when the connection is over.
