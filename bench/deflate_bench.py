@@ -11,8 +11,6 @@ the server keep its context (`--deflate-takeover`), as servers do by default. JS
 of 16 B, 1 KiB and 64 KiB. The load generator runs on CPU 0, the server on CPU 1 (Node's zlib
 threads too); each figure is the median of the rounds, ratios come from the same run.
 Run by `./run bench` (bench/run_bench.py adds the section to docs/benchmarks.md)."""
-import argparse
-import json
 import os
 import statistics
 import sys
@@ -100,23 +98,11 @@ def markdown(rates, cpu, rounds, seconds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bin", required=True, help="bazel-bin of an opt build")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=3)
-    parser.add_argument("--markdown")
-    parser.add_argument("--json")
-    args = parser.parse_args()
-    rates, cpu, raw = run(args.bin, args.rounds, args.seconds)
-    text = markdown(rates, cpu, args.rounds, args.seconds)
-    if args.markdown:
-        with open(args.markdown, "w") as out:
-            out.write(text)
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump({"medians": rates, "cpu_us": cpu, "rounds": raw}, out, indent=1)
-    print(text)
-    return 0
+    def measure_and_report(bin_dir, rounds, seconds):
+        rates, cpu, raw = run(bin_dir, rounds, seconds)
+        return markdown(rates, cpu, rounds, seconds), {"medians": rates, "cpu_us": cpu, "rounds": raw}
+
+    return pinned_run.command_line(__doc__, measure_and_report)
 
 
 if __name__ == "__main__":

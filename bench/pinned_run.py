@@ -2,6 +2,7 @@
 TLS benchmarks run them: start the server, read its port, run `loadgen --json`, stop the server.
 Returns the load generator's JSON and the server's CPU time (user + kernel µs) per unit of
 `rate_key` (a message or a handshake), or None when the run cannot say."""
+import argparse
 import json
 import os
 import re
@@ -32,3 +33,25 @@ def measure(bin_dir, server_command, env, loadgen_arguments, seconds, rate_key="
     finally:
         server.kill()
         server.wait()
+
+
+def command_line(description, measure_and_report):
+    """The command line both section scripts share: --bin/--rounds/--seconds, then the section's
+    Markdown printed and optionally written (--markdown), its data optionally saved (--json).
+    measure_and_report(bin_dir, rounds, seconds) returns (markdown_text, json_data)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", required=True, help="bazel-bin of an opt build")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--markdown")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    text, data = measure_and_report(args.bin, args.rounds, args.seconds)
+    if args.markdown:
+        with open(args.markdown, "w") as out:
+            out.write(text)
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(data, out, indent=1)
+    print(text)
+    return 0

@@ -13,8 +13,6 @@ first full handshakes, then resuming with the last session ticket the server sen
 generator runs on CPU 0, the server on CPU 1; each figure is the median of the rounds and ratios
 come from the same run. Run by `./run bench` (bench/run_bench.py adds the section to
 docs/benchmarks.md)."""
-import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -176,23 +174,12 @@ def markdown(rates, cpu, resumed, rounds, seconds, raw=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bin", required=True, help="bazel-bin of an opt build")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=3)
-    parser.add_argument("--markdown")
-    parser.add_argument("--json")
-    args = parser.parse_args()
-    rates, cpu, resumed, raw = run(args.bin, args.rounds, args.seconds)
-    text = markdown(rates, cpu, resumed, args.rounds, args.seconds, raw)
-    if args.markdown:
-        with open(args.markdown, "w") as out:
-            out.write(text)
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump({"medians": rates, "cpu_us": cpu, "resumed": resumed, "rounds": raw}, out, indent=1)
-    print(text)
-    return 0
+    def measure_and_report(bin_dir, rounds, seconds):
+        rates, cpu, resumed, raw = run(bin_dir, rounds, seconds)
+        return (markdown(rates, cpu, resumed, rounds, seconds, raw),
+                {"medians": rates, "cpu_us": cpu, "resumed": resumed, "rounds": raw})
+
+    return pinned_run.command_line(__doc__, measure_and_report)
 
 
 if __name__ == "__main__":

@@ -102,29 +102,29 @@ asyncio.run(main())
 PY
 }
 
-interrupt_closes_clients_with_1001() {
-  start_server --host 127.0.0.1 --quiet || return 1
-  local pid=$SERVER_PID
+# Ctrl-C to the server started last while a client is connected: the server must exit cleanly
+# and the client must report `expected` in its close line.
+interrupt_with_a_client() {
+  local expected=$1 pid=$SERVER_PID
   (sleep 5 | timeout 10 "$WSP" connect "ws://127.0.0.1:$PORT/" >/dev/null 2>err.txt) &
   local client=$!
   sleep 0.5
   kill -INT "$pid"
   wait "$client"
   wait "$pid" || { echo "server exit status $?"; return 1; }
-  grep -q "closed with code 1001, reason: server shutting down" err.txt || { cat err.txt; return 1; }
+  grep -q "$expected" err.txt || { cat err.txt; return 1; }
+}
+
+interrupt_closes_clients_with_1001() {
+  start_server --host 127.0.0.1 --quiet || return 1
+  interrupt_with_a_client "closed with code 1001, reason: server shutting down"
 }
 
 threads_serve_and_stop() {  # --threads 3: every client echoed, Ctrl-C stops every thread
   start_server --host 127.0.0.1 --threads 3 || return 1
-  local pid=$SERVER_PID i
+  local i
   for i in $(seq 1 12); do text_echo || return 1; done
-  (sleep 5 | timeout 10 "$WSP" connect "ws://127.0.0.1:$PORT/" >/dev/null 2>err.txt) &
-  local client=$!
-  sleep 0.5
-  kill -INT "$pid"
-  wait "$client"
-  wait "$pid" || { echo "server exit status $?"; return 1; }
-  grep -q "closed with code 1001" err.txt || { cat err.txt; return 1; }
+  interrupt_with_a_client "closed with code 1001" || return 1
   ! "$WSP" echo-server --threads 0 2>/dev/null || { echo "accepted --threads 0"; return 1; }
 }
 
