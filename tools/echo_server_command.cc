@@ -132,17 +132,14 @@ int run_echo_server(int argc, char** argv) {
       static_cast<size_t>((max_buffered_total + threads - 1) / threads);
 
   // One listener per thread on the same port: the first may pick it, the others follow.
-  std::vector<std::unique_ptr<TCPServer>> servers;
-  int listening_port = static_cast<int>(port);
-  for (long long i = 0; i < threads; ++i) {
-    servers.push_back(std::make_unique<TCPServer>());
-    servers.back()->set_share_port(threads > 1);
-    if (servers.back()->listen(listening_port, host) != OK) {
-      std::fprintf(stderr, "wsp echo-server: %s\n", servers.back()->get_last_error().c_str());
-      return 1;
-    }
-    listening_port = servers.back()->get_local_port();
+  std::string listen_error;
+  const std::vector<std::unique_ptr<TCPServer>> servers = TCPServer::listen_shared(
+      static_cast<int>(threads), static_cast<int>(port), host, &listen_error);
+  if (servers.empty()) {
+    std::fprintf(stderr, "wsp echo-server: %s\n", listen_error.c_str());
+    return 1;
   }
+  const int listening_port = servers.front()->get_local_port();
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const char* scheme = tls ? "wss" : "ws";

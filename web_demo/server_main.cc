@@ -198,17 +198,14 @@ int main(int argc, char** argv) {
 
   const int threads =
       std::max(1, std::min(64, std::atoi(flag(argc, argv, "--threads", "1").c_str())));
-  std::vector<std::unique_ptr<TCPServer>> servers;
-  int listening_port = port;
-  for (int i = 0; i < threads; ++i) {
-    servers.push_back(std::make_unique<TCPServer>());
-    servers.back()->set_share_port(threads > 1);
-    if (servers.back()->listen(listening_port, host) != OK) {
-      std::fprintf(stderr, "server: %s\n", servers.back()->get_last_error().c_str());
-      return 1;
-    }
-    listening_port = servers.back()->get_local_port();
+  std::string listen_error;
+  const std::vector<std::unique_ptr<TCPServer>> servers =
+      TCPServer::listen_shared(threads, port, host, &listen_error);
+  if (servers.empty()) {
+    std::fprintf(stderr, "server: %s\n", listen_error.c_str());
+    return 1;
   }
+  const int listening_port = servers.front()->get_local_port();
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const std::string shown = host == "*" ? "127.0.0.1" : host;

@@ -51,6 +51,22 @@ Error TCPServer::listen(int port, const std::string& bind_address) {
   return OK;
 }
 
+std::vector<std::unique_ptr<TCPServer>> TCPServer::listen_shared(int count, int port,
+                                                                 const std::string& bind_address,
+                                                                 std::string* error) {
+  std::vector<std::unique_ptr<TCPServer>> servers;
+  for (int i = 0; i < count; ++i) {
+    servers.push_back(std::make_unique<TCPServer>());
+    servers.back()->set_share_port(count > 1);
+    if (servers.back()->listen(port, bind_address) != OK) {
+      *error = servers.back()->get_last_error();
+      return {};
+    }
+    port = servers.back()->get_local_port();
+  }
+  return servers;
+}
+
 bool TCPServer::is_connection_available() const {
   return fd_ >= 0 && (native::wait_for(fd_, native::kReadable, 0) & native::kReadable);
 }

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "wspeer/core/error.h"
 #include "wspeer/platform/native/stream_peer_tcp.h"
@@ -24,6 +25,12 @@ class TCPServer {
   /// SO_REUSEPORT). Set before listen() on every one of them; the first may use port 0 and the
   /// others its get_local_port(). Elsewhere listen() then fails with ERR_UNAVAILABLE.
   void set_share_port(bool enabled) { share_port_ = enabled; }
+  /// Opens `count` listeners on one port, one per thread: with more than one they share it
+  /// (set_share_port), the first listens on `port` (0 picks one) and the others on its
+  /// get_local_port(). Returns all of them, or none with the reason in `*error`.
+  static std::vector<std::unique_ptr<TCPServer>> listen_shared(int count, int port,
+                                                               const std::string& bind_address,
+                                                               std::string* error);
   /// Returns true if a connection is available for taking.
   bool is_connection_available() const;
   /// If a connection is available, returns a StreamPeerTCP with the connection; else nullptr.

@@ -27,14 +27,12 @@ std::string message(int client) {
 }
 
 TEST(EchoThreads, ClientsAreSpreadOverThreadsAndAllEchoed) {
-  std::vector<std::unique_ptr<TCPServer>> servers;
-  int port = 0;
-  for (int i = 0; i < kThreads; ++i) {
-    servers.push_back(std::make_unique<TCPServer>());
-    servers.back()->set_share_port(true);
-    ASSERT_EQ(servers.back()->listen(port, "127.0.0.1"), OK) << servers.back()->get_last_error();
-    port = servers.back()->get_local_port();
-  }
+  std::string error;
+  const std::vector<std::unique_ptr<TCPServer>> servers =
+      TCPServer::listen_shared(kThreads, 0, "127.0.0.1", &error);
+  ASSERT_EQ(servers.size(), static_cast<size_t>(kThreads)) << error;
+  const int port = servers.front()->get_local_port();
+  for (const auto& server : servers) EXPECT_EQ(server->get_local_port(), port);
   tool::EchoSettings settings;
   settings.quiet = true;
   // Compressed replies too: each thread compresses with its own (thread-local) compressor.
@@ -104,6 +102,22 @@ TEST(EchoThreads, SharingAPortIsRefusedWhereItWouldNotBalance) {
   EXPECT_EQ(server.listen(0, "127.0.0.1"), ERR_UNAVAILABLE);
   EXPECT_NE(server.get_last_error().find("SO_REUSEPORT"), std::string::npos);
 #endif
+}
+
+TEST(EchoThreads, ListenSharedGivesEveryListenerOrNone) {
+  TCPServer taken;
+  ASSERT_EQ(taken.listen(0, "127.0.0.1"), OK);
+  std::string error;
+  // The port is held by a listener that does not share it: no listener is left open.
+  EXPECT_TRUE(TCPServer::listen_shared(2, taken.get_local_port(), "127.0.0.1", &error).empty());
+  EXPECT_NE(error.find(std::to_string(taken.get_local_port())), std::string::npos) << error;
+  // A single listener does not share its port (so it works on every platform): a listener that
+  // asks to share cannot join it.
+  const auto single = TCPServer::listen_shared(1, 0, "127.0.0.1", &error);
+  ASSERT_EQ(single.size(), 1u);
+  TCPServer other;
+  other.set_share_port(true);
+  EXPECT_NE(other.listen(single.front()->get_local_port(), "127.0.0.1"), OK);
 }
 
 TEST(EchoThreads, AnotherListenerCannotJoinAPortNotShared) {
