@@ -1,29 +1,51 @@
 #include "wspeer/core/byte_buffer.h"
 
 #include <cstring>
+#include <new>
 
 namespace wsp {
+namespace {
+constexpr size_t kFirstCapacity = 32;
+}  // namespace
+
+ByteBuffer& ByteBuffer::operator=(ByteBuffer&& other) noexcept {
+  if (this != &other) {
+    free_block();
+    block_ = other.block_;
+    other.block_ = nullptr;
+  }
+  return *this;
+}
 
 uint8_t* ByteBuffer::prepare(size_t n) {
-  if (read_ == write_) read_ = write_ = 0;
-  if (capacity_ - write_ >= n) return storage_.get() + write_;
-  const size_t live = write_ - read_;
-  // Slide the live bytes to the front when that frees enough room and the buffer would stay at
-  // most half full; otherwise grow geometrically so appends stay amortised O(1).
-  if (capacity_ - live >= n && live + n <= capacity_ / 2 + 1) {
-    std::memmove(storage_.get(), storage_.get() + read_, live);
-  } else {
-    // Start small (an idle connection that saw one short message holds little), then double.
-    size_t new_capacity = capacity_ ? capacity_ * 2 : 64;
-    if (new_capacity < live + n) new_capacity = live + n;
-    std::unique_ptr<uint8_t[]> grown(new uint8_t[new_capacity]);
-    if (live) std::memcpy(grown.get(), storage_.get() + read_, live);
-    storage_ = std::move(grown);
-    capacity_ = new_capacity;
+  if (block_) {
+    Block& b = *block_;
+    if (b.read == b.write) b.read = b.write = 0;
+    if (b.capacity - b.write >= n) return b.bytes() + b.write;
+    const size_t live = b.write - b.read;
+    // Slide the live bytes to the front when that frees enough room and the buffer would stay at
+    // most half full; otherwise grow geometrically so appends stay amortised O(1).
+    if (b.capacity - live >= n && live + n <= b.capacity / 2 + 1) {
+      std::memmove(b.bytes(), b.bytes() + b.read, live);
+      b.read = 0;
+      b.write = live;
+      return b.bytes() + live;
+    }
   }
-  read_ = 0;
-  write_ = live;
-  return storage_.get() + write_;
+  const size_t old_capacity = capacity();
+  const size_t live = size();
+  // Start small, then double: the first block is 56 bytes with its positions, so a connection
+  // that saw only short messages holds (and leaves to the allocator at idle) one 64-byte chunk.
+  size_t new_capacity = old_capacity ? old_capacity * 2 : kFirstCapacity;
+  if (new_capacity < live + n) new_capacity = live + n;
+  Block* grown = static_cast<Block*>(::operator new(sizeof(Block) + new_capacity));
+  grown->capacity = new_capacity;
+  grown->read = 0;
+  grown->write = live;
+  if (live) std::memcpy(grown->bytes(), block_->bytes() + block_->read, live);
+  free_block();
+  block_ = grown;
+  return grown->bytes() + live;
 }
 
 void ByteBuffer::append(const uint8_t* bytes, size_t n) {
@@ -33,9 +55,12 @@ void ByteBuffer::append(const uint8_t* bytes, size_t n) {
 }
 
 void ByteBuffer::release_if_empty() {
-  if (read_ != write_) return;
-  storage_.reset();
-  capacity_ = read_ = write_ = 0;
+  if (empty()) free_block();
+}
+
+void ByteBuffer::free_block() {
+  ::operator delete(block_);
+  block_ = nullptr;
 }
 
 }  // namespace wsp

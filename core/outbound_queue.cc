@@ -25,9 +25,11 @@ void OutboundQueue::append_frame(uint8_t opcode, bool fin, const uint8_t* payloa
   const size_t wire = header_size + size;
   bytes_.commit(wire);
   appended_ += wire;
-  frames_.push_back({appended_, size, wire, automatic});
+  // Automatic replies are pongs: at most 131 bytes on the wire.
+  const uint32_t automatic_wire = automatic ? static_cast<uint32_t>(wire) : 0;
+  frames_.push_back({appended_, size, automatic_wire});
   buffered_payload_ += size;
-  if (automatic) automatic_bytes_ += wire;
+  automatic_bytes_ += automatic_wire;
 }
 
 void OutboundQueue::append_unsent(const uint8_t* header, size_t header_size, const uint8_t* payload,
@@ -45,7 +47,7 @@ void OutboundQueue::append_unsent(const uint8_t* header, size_t header_size, con
   }
   bytes_.commit(wire);
   appended_ += wire;
-  frames_.push_back({appended_, payload_size, wire, false});
+  frames_.push_back({appended_, payload_size, 0});
   buffered_payload_ += payload_size;
 }
 
@@ -55,7 +57,7 @@ void OutboundQueue::consume(size_t n) {
   while (!frames_.empty() && frames_.front().end <= written_) {
     const FrameRecord& done = frames_.front();
     buffered_payload_ -= done.payload;
-    if (done.automatic) automatic_bytes_ -= done.wire;
+    automatic_bytes_ -= done.automatic_wire;
     frames_.pop_front();
   }
 }

@@ -43,17 +43,16 @@ class OutboundQueue {
 
  private:
   struct FrameRecord {
-    uint64_t end = 0;  ///< stream offset just past this frame
-    size_t payload = 0;
-    size_t wire = 0;
-    bool automatic = false;
+    uint64_t end = 0;                  ///< stream offset just past this frame
+    uint64_t payload : 48 = 0;         ///< 256 TiB; outbound_buffer_size 0 sets no limit
+    uint64_t automatic_wire : 16 = 0;  ///< wire size of an automatic reply (0 for others)
   };
   ByteBuffer bytes_;
   RingQueue<FrameRecord> frames_;
   uint64_t appended_ = 0;  ///< total bytes ever appended
   uint64_t written_ = 0;   ///< total bytes ever consumed
   size_t buffered_payload_ = 0;
-  size_t automatic_bytes_ = 0;
+  uint32_t automatic_bytes_ = 0;  ///< bounded by the ping-flood limit
 };
 
 }  // namespace wsp

@@ -87,7 +87,7 @@ size_t Protocol::process(const uint8_t* data, size_t size, bool ignore_limits) {
       result = parse_frame_header(data + pos, size - pos, &header, &error, allowed_rsv());
       if (result == FrameParse::kNeedMore) {
         // Fewer than kMaxFrameHeaderSize bytes are left, or the parse would have completed.
-        header_size_ = size - pos;
+        header_size_ = static_cast<uint8_t>(size - pos);  // below kMaxFrameHeaderSize
         std::memcpy(header_bytes_, data + pos, header_size_);
         return size;
       }
@@ -99,7 +99,7 @@ size_t Protocol::process(const uint8_t* data, size_t size, bool ignore_limits) {
       result =
           parse_frame_header(header_bytes_, header_size_ + take, &header, &error, allowed_rsv());
       if (result == FrameParse::kNeedMore) {
-        header_size_ += take;
+        header_size_ = static_cast<uint8_t>(header_size_ + take);
         return size;
       }
       used = header.header_size - header_size_;  // bytes of this input the header needed
@@ -188,7 +188,7 @@ bool Protocol::unmask_and_check(uint8_t* out, const uint8_t* in, size_t size) {
       // ASCII runs: unmask and validate in one pass.
       const size_t ascii =
           mask_copy_ascii(out + done, in + done, size - done, frame_.mask_key, mask_phase_ & 3);
-      mask_phase_ += ascii;
+      mask_phase_ = static_cast<uint8_t>(mask_phase_ + ascii);  // only the phase mod 4 matters
       done += ascii;
       if (done == size) break;
     }
@@ -198,7 +198,7 @@ bool Protocol::unmask_and_check(uint8_t* out, const uint8_t* in, size_t size) {
     } else if (out != in) {
       std::memcpy(out + done, in + done, block);
     }
-    mask_phase_ += block;
+    mask_phase_ = static_cast<uint8_t>(mask_phase_ + block);  // only the phase mod 4 matters
     if (check_text && !utf8_.feed(out + done, block)) return false;
     done += block;
   }
@@ -230,7 +230,7 @@ void Protocol::compressed_chunk(const uint8_t* data, size_t size) {
   for (size_t done = 0; done < size && !input_finished_;) {
     const size_t block = std::min(kUnmaskBlock, size - done);
     mask_copy(unmasked, data + done, block, frame_.mask_key, mask_phase_ & 3);
-    mask_phase_ += block;
+    mask_phase_ = static_cast<uint8_t>(mask_phase_ + block);  // only the phase mod 4 matters
     inflate_into_message(unmasked, block);
     done += block;
   }

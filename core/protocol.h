@@ -18,13 +18,13 @@
 
 namespace wsp {
 
-enum class Role { kClient, kServer };
+enum class Role : uint8_t { kClient, kServer };
 
 /// What happened since the last take_events().
 struct ProtocolEvents {
-  size_t messages = 0;  ///< complete data messages added to the inbound queue
-  size_t pings = 0;     ///< pings received (each answered with a pong automatically)
-  size_t pongs = 0;     ///< pongs received
+  uint32_t messages = 0;  ///< complete data messages added to the inbound queue
+  uint32_t pings = 0;     ///< pings received (each answered with a pong automatically)
+  uint32_t pongs = 0;     ///< pongs received
   bool close_received = false;
   bool failed = false;  ///< we detected a violation and queued a close with failure_code()
 };
@@ -102,7 +102,7 @@ class Protocol {
   ProtocolEvents take_events();
 
  private:
-  enum class Phase { kHeader, kPayload };
+  enum class Phase : uint8_t { kHeader, kPayload };
 
   size_t process(const uint8_t* data, size_t size, bool ignore_limits = false);
   bool begin_frame(const FrameHeader& header);
@@ -120,35 +120,34 @@ class Protocol {
   void queue_close(int code, std::string_view reason);
   uint8_t allowed_rsv() const { return compressor_ ? kRsv1 : 0; }
 
+  // Small fields first and packed: every open connection carries one engine.
   Role role_;
+  Phase phase_ = Phase::kHeader;
+  uint8_t header_size_ = 0;   ///< bytes of a split frame header kept in header_bytes_
+  uint8_t control_size_ = 0;  ///< bytes of control_payload_ received so far
+  uint8_t mask_phase_ = 0;    ///< offset into the mask key, modulo 4 (it wraps harmlessly)
+  Utf8Validator utf8_;
+  bool in_message_ : 1 = false;  ///< a fragmented data message is open
+  bool message_is_text_ : 1 = false;
+  bool message_compressed_ : 1 = false;
+  bool input_finished_ : 1 = false;
+  bool close_queued_ : 1 = false;
+  bool reply_pending_ : 1 = false;
+  bool close_received_ : 1 = false;
+  bool failed_ : 1 = false;
+  uint8_t header_bytes_[kMaxFrameHeaderSize];
+  uint16_t reply_code_ = 0;  ///< close codes are 16-bit on the wire
+  uint16_t received_code_ = 0;
+  uint16_t failure_code_ = 0;
   InboundQueue* inbound_;
   OutboundQueue outbound_;
   ByteBuffer parked_;
-
-  Phase phase_ = Phase::kHeader;
-  uint8_t header_bytes_[kMaxFrameHeaderSize];
-  size_t header_size_ = 0;
   FrameHeader frame_;
   uint64_t payload_left_ = 0;
-  size_t mask_phase_ = 0;
-
-  bool in_message_ = false;  ///< a fragmented data message is open
-  bool message_is_text_ = false;
-  bool message_compressed_ = false;
   std::unique_ptr<MessageCompressor> compressor_;
-  Utf8Validator utf8_;
-
   /// A control frame's payload, which may arrive in pieces; allocated for the first control
   /// frame with a payload and given back with the other idle buffers.
   std::unique_ptr<uint8_t[]> control_payload_;
-  uint8_t control_size_ = 0;
-
-  bool input_finished_ = false;
-  bool close_queued_ = false;
-  bool reply_pending_ = false;
-  int reply_code_ = 0;
-  bool close_received_ = false;
-  bool failed_ = false;
   /// The texts of a close, allocated only when a connection ends (an open one carries none).
   struct CloseTexts {
     std::string received_reason;
@@ -157,8 +156,6 @@ class Protocol {
   };
   const CloseTexts& texts() const;
   CloseTexts& mutable_texts();
-  int received_code_ = 0;
-  int failure_code_ = 0;
   std::unique_ptr<CloseTexts> texts_;
   ProtocolEvents events_;
 };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace wsp {
@@ -34,18 +35,20 @@ class RingQueue {
 
  private:
   void grow() {
-    const size_t new_capacity = capacity_ ? capacity_ * 2 : 2;  ///< most queues hold one or two
+    const uint32_t new_capacity = capacity_ ? capacity_ * 2 : 2;  ///< most queues hold one or two
     std::unique_ptr<T[]> grown(new T[new_capacity]);
-    for (size_t i = 0; i < size_; ++i) grown[i] = slots_[(head_ + i) & (capacity_ - 1)];
+    for (uint32_t i = 0; i < size_; ++i) grown[i] = slots_[(head_ + i) & (capacity_ - 1)];
     slots_ = std::move(grown);
     capacity_ = new_capacity;
     head_ = 0;
   }
 
+  // 32-bit positions: a queue is bounded far below 2^31 entries by the limits of its user, and
+  // every connection carries two of these.
   std::unique_ptr<T[]> slots_;
-  size_t capacity_ = 0;  ///< zero or a power of two
-  size_t head_ = 0;
-  size_t size_ = 0;
+  uint32_t capacity_ = 0;  ///< zero or a power of two
+  uint32_t head_ = 0;
+  uint32_t size_ = 0;
 };
 
 }  // namespace wsp

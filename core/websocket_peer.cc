@@ -245,7 +245,7 @@ void WebSocketPeer::begin_session() {
   close_code_ = kCloseUnclean;
   texts_.reset();
   url_from_request_.reset();
-  request_scheme_ = nullptr;
+  request_scheme_ = RequestScheme::kNone;
   handshake_status_ = 0;
   received_head_.clear();
   received_head_.shrink_to_fit();
@@ -286,10 +286,13 @@ const HttpHeaders kNoHeaders;
 }  // namespace
 
 const std::string& WebSocketPeer::get_requested_url() const {
-  if (!request_scheme_ || !received_head_is_request_) return texts().requested_url;
+  if (request_scheme_ == RequestScheme::kNone || !received_head_is_request_) {
+    return texts().requested_url;
+  }
   if (!url_from_request_) {
     url_from_request_ = std::make_unique<std::string>(
-        request_scheme_ + find_header(get_request_headers(), "Host").value_or("") + request_path_);
+        (request_scheme_ == RequestScheme::kWss ? "wss://" : "ws://") +
+        find_header(get_request_headers(), "Host").value_or("") + request_path_);
   }
   return *url_from_request_;
 }

@@ -262,36 +262,37 @@ class WebSocketPeer : public PacketPeer {
   };
   const Lists& lists() const;
 
-  State state_ = STATE_CLOSED;
-  int close_code_ = -1;
-  std::unique_ptr<Texts> texts_;
-  std::unique_ptr<DeflateOptions> deflate_options_;  ///< null: the defaults (costs no memory)
-  int handshake_status_ = 0;
   /// The raw HTTP head received in the handshake (the response on a client, the request on a
   /// server). Kept as one string and parsed only if the application asks for the headers.
   void set_received_head(std::string_view head, bool is_request);
-  std::string request_path_;
-  bool manual_accept_ = false;
-  bool request_pending_ = false;  ///< a server request waits for accept_request/reject_request
-  InboundQueue inbound_;
-  bool last_packet_was_text_ = false;
+  /// The scheme of an accepted request's URL, from which get_requested_url() is made.
+  enum class RequestScheme : uint8_t { kNone, kWs, kWss };  ///< kNone on a client
 
+  // Members ordered so that the small ones share words: every connection carries them.
+  State state_ = STATE_CLOSED;
+  int close_code_ = -1;
+  int handshake_status_ = 0;
+  bool manual_accept_ : 1 = false;
+  bool request_pending_ : 1 = false;  ///< a server request waits for accept_request/reject_request
+  bool last_packet_was_text_ : 1 = false;
+  bool received_head_is_request_ : 1 = false;
+  RequestScheme request_scheme_ : 2 = RequestScheme::kNone;
+  int inbound_buffer_size_ = DEFAULT_BUFFER_SIZE;
+  int outbound_buffer_size_ = DEFAULT_BUFFER_SIZE;
+  int max_queued_packets_ = DEFAULT_MAX_QUEUED_PACKETS;
+  double heartbeat_interval_ = 0.0;
+  double handshake_timeout_ = 10.0;
+  double close_timeout_ = 5.0;
+  InboundQueue inbound_;
+  std::string request_path_;
   std::string received_head_;
-  bool received_head_is_request_ = false;
+  std::unique_ptr<Texts> texts_;
+  std::unique_ptr<Lists> lists_;
+  std::unique_ptr<DeflateOptions> deflate_options_;  ///< null: the defaults (costs no memory)
   mutable std::unique_ptr<HttpHeaders> received_headers_;
   /// A server peer's requested URL, made from the request when first asked for (rarely needed;
   /// it would otherwise cost every connection a copy of its Host header and path).
   mutable std::unique_ptr<std::string> url_from_request_;
-  /// The scheme of an accepted request's URL ("ws://" or "wss://"), null on a client.
-  const char* request_scheme_ = nullptr;
-
-  std::unique_ptr<Lists> lists_;
-  double heartbeat_interval_ = 0.0;
-  double handshake_timeout_ = 10.0;
-  double close_timeout_ = 5.0;
-  int inbound_buffer_size_ = DEFAULT_BUFFER_SIZE;
-  int outbound_buffer_size_ = DEFAULT_BUFFER_SIZE;
-  int max_queued_packets_ = DEFAULT_MAX_QUEUED_PACKETS;
 };
 
 /// Human-readable state name ("STATE_OPEN"), for messages and logs.

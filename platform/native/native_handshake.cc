@@ -32,15 +32,15 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
     try_next_address();
   }
   if (phase_ == Phase::kConnecting) {
-    tcp_->poll();
-    if (tcp_->get_status() == StreamPeer::STATUS_CONNECTING) return;
-    if (tcp_->get_status() != StreamPeer::STATUS_CONNECTED) {
-      handshake_->last_connect_error = tcp_->get_last_error();
+    handshake_->tcp->poll();
+    if (handshake_->tcp->get_status() == StreamPeer::STATUS_CONNECTING) return;
+    if (handshake_->tcp->get_status() != StreamPeer::STATUS_CONNECTED) {
+      handshake_->last_connect_error = handshake_->tcp->get_last_error();
       ++handshake_->next_address;
       try_next_address();
       return;
     }
-    tcp_->set_no_delay(no_delay_);
+    handshake_->tcp->set_no_delay(no_delay_);
     start_tls_or_request();
   }
   if (phase_ == Phase::kTlsHandshake) {
@@ -88,13 +88,14 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
 void NativeWebSocketPeer::try_next_address() {
   while (handshake_->next_address < handshake_->addresses.size()) {
     hangup_reported_ = false;  // a report about the previous socket
-    tcp_ = std::make_shared<StreamPeerTCP>();
-    if (tcp_->connect_to_address(handshake_->addresses[handshake_->next_address]) == OK) {
-      stream_ = tcp_;
+    handshake_->tcp = std::make_shared<StreamPeerTCP>();
+    if (handshake_->tcp->connect_to_address(handshake_->addresses[handshake_->next_address]) ==
+        OK) {
+      stream_ = handshake_->tcp;
       phase_ = Phase::kConnecting;
       return;
     }
-    handshake_->last_connect_error = tcp_->get_last_error();
+    handshake_->last_connect_error = handshake_->tcp->get_last_error();
     ++handshake_->next_address;
   }
   std::string message =
@@ -106,10 +107,11 @@ void NativeWebSocketPeer::try_next_address() {
 }
 
 void NativeWebSocketPeer::start_tls_or_request() {
-  stream_ = tcp_;
+  stream_ = handshake_->tcp;
   if (handshake_->url.secure) {
     auto tls = std::make_shared<StreamPeerTLS>();
-    if (tls->connect_to_stream(tcp_, handshake_->url.host, handshake_->tls_options) != OK) {
+    if (tls->connect_to_stream(handshake_->tcp, handshake_->url.host, handshake_->tls_options) !=
+        OK) {
       fail_handshake(tls->get_last_error());
       return;
     }
@@ -196,8 +198,9 @@ void NativeWebSocketPeer::finish_client_handshake() {
 void NativeWebSocketPeer::refuse_request(int status, std::vector<std::string> headers,
                                          std::string body, double seconds) {
   if (!is_server_ || state_ != STATE_CONNECTING) return;
-  refusal_ = std::make_unique<Refusal>(Refusal{status, std::move(headers), std::move(body)});
-  handshake_deadline_ = std::min(handshake_deadline_, after(Clock::now(), seconds));
+  handshake_->refusal = std::make_unique<HandshakeState::Refusal>(
+      HandshakeState::Refusal{status, std::move(headers), std::move(body)});
+  handshake_->deadline = std::min(handshake_->deadline, after(Clock::now(), seconds));
   if (phase_ == Phase::kAwaitDecision) {
     request_pending_ = false;
     finish_server_handshake();
@@ -207,13 +210,14 @@ void NativeWebSocketPeer::refuse_request(int status, std::vector<std::string> he
 
 void NativeWebSocketPeer::finish_server_handshake() {
   handshake_->written = 0;
-  if (refusal_) {  // the server is full: whatever the request, the answer is this refusal
-    handshake_status_ = refusal_->status;
-    set_last_error("Refused handshake with HTTP " + std::to_string(refusal_->status) +
+  if (handshake_
+          ->refusal) {  // the server is full: whatever the request, the answer is this refusal
+    handshake_status_ = handshake_->refusal->status;
+    set_last_error("Refused handshake with HTTP " + std::to_string(handshake_->refusal->status) +
                    ": the server's connection limits are reached.");
-    handshake_->out =
-        build_http_error_response(refusal_->status, refusal_->body, refusal_->headers);
-    refusal_.reset();
+    handshake_->out = build_http_error_response(
+        handshake_->refusal->status, handshake_->refusal->body, handshake_->refusal->headers);
+    handshake_->refusal.reset();
     phase_ = Phase::kWriteRefusal;
     return;
   }
@@ -252,7 +256,7 @@ void NativeWebSocketPeer::finish_server_handshake() {
     return;
   }
   const bool secure = dynamic_cast<StreamPeerTLS*>(stream_.get()) != nullptr;
-  request_scheme_ = secure ? "wss://" : "ws://";
+  request_scheme_ = secure ? RequestScheme::kWss : RequestScheme::kWs;
   set_text(&Texts::selected_extensions, std::move(result.selected_extensions));
   handshake_->deflate = result.deflate;
   if (manual_accept_) {

@@ -44,7 +44,7 @@ Error NativeWebSocketPeer::connect_to_url(const std::string& url,
   handshake_->tls_options = std::move(tls_client_options);
   set_text(&Texts::requested_url, url);
   state_ = STATE_CONNECTING;
-  handshake_deadline_ = after(Clock::now(), handshake_timeout_);
+  handshake_->deadline = after(Clock::now(), handshake_timeout_);
 
   if (const auto literal = SocketAddress::from_ip(handshake_->url.host, handshake_->url.port)) {
     handshake_->addresses = {*literal};
@@ -73,10 +73,9 @@ Error NativeWebSocketPeer::accept_stream(std::shared_ptr<StreamPeer> stream,
   is_server_ = true;
   handshake_ = std::make_unique<HandshakeState>();
   stream_ = std::move(stream);
-  tcp_ = std::dynamic_pointer_cast<StreamPeerTCP>(stream_);
   stream_->set_no_delay(no_delay_);
   state_ = STATE_CONNECTING;
-  handshake_deadline_ = after(Clock::now(), handshake_timeout_);
+  handshake_->deadline = after(Clock::now(), handshake_timeout_);
   phase_ = status == StreamPeer::STATUS_CONNECTING ? Phase::kTlsHandshake : Phase::kReadRequest;
   if (!pre_read.empty()) {
     const auto* bytes = reinterpret_cast<const uint8_t*>(pre_read.data());
@@ -98,7 +97,6 @@ void NativeWebSocketPeer::reset_connection_state() {
   input_maybe_pending_ = false;
   hangup_reported_ = false;
   paused_hangup_deadline_ = Clock::time_point::max();
-  refusal_.reset();
   flush_pending_ = false;
   stopped_by_gate_ = false;
 }
@@ -110,7 +108,7 @@ void NativeWebSocketPeer::poll() {
   if (state_ == STATE_CLOSED) return;
   const Clock::time_point now = Clock::now();
   if (state_ == STATE_CONNECTING) {
-    if (now >= handshake_deadline_) {
+    if (now >= handshake_->deadline) {
       std::string text = handshake_timeout_text();
       if (phase_ == Phase::kAwaitDecision) {
         text.back() = ' ';
@@ -201,9 +199,11 @@ int64_t NativeWebSocketPeer::get_current_outbound_buffered_amount() const {
 void NativeWebSocketPeer::release_transport() {
   if (stream_) stream_->disconnect();
   stream_.reset();
-  if (tcp_) tcp_->disconnect();
-  tcp_.reset();
-  if (handshake_) handshake_->resolve_job.reset();
+  if (handshake_) {
+    if (handshake_->tcp) handshake_->tcp->disconnect();  // a client's socket still connecting
+    handshake_->tcp.reset();
+    handshake_->resolve_job.reset();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,12 +241,12 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
   interest.fd = stream_ ? stream_->get_native_handle() : -1;
   interest.stream = stream_.get();
   if (state_ == STATE_CONNECTING) {
-    interest.deadline = handshake_deadline_;
+    interest.deadline = handshake_->deadline;
     switch (phase_) {
       case Phase::kResolving:
         // The resolver thread has no handle to wait on: check back soon.
         interest.deadline =
-            std::min(handshake_deadline_, Clock::now() + std::chrono::milliseconds(5));
+            std::min(handshake_->deadline, Clock::now() + std::chrono::milliseconds(5));
         break;
       case Phase::kConnecting:
       case Phase::kSendRequest:

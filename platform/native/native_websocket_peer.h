@@ -87,7 +87,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
   void answer_request(std::string response, int status) override;
 
  private:
-  enum class Phase {
+  enum class Phase : uint8_t {
     kIdle,
     kResolving,      ///< client: waiting for DNS
     kConnecting,     ///< client: TCP connect in progress
@@ -132,6 +132,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
     WsUrl url;
     std::shared_ptr<const TLSOptions> tls_options;
     std::shared_ptr<native::ResolveJob> resolve_job;
+    std::shared_ptr<StreamPeerTCP> tcp;  ///< a client's socket (under TLS, the TLS stream owns it)
     std::vector<SocketAddress> addresses;
     size_t next_address = 0;
     std::string last_connect_error;
@@ -141,35 +142,35 @@ class NativeWebSocketPeer : public WebSocketPeer {
     HttpHeadReader head_reader{kMaxHandshakeHeadSize};
     ByteBuffer early_bytes;  ///< bytes that followed the HTTP head in the same read
     std::optional<DeflateAgreement> deflate;  ///< permessage-deflate, when agreed
+    Clock::time_point deadline{};             ///< handshake_timeout from the start
+    struct Refusal {
+      int status;
+      std::vector<std::string> headers;
+      std::string body;
+    };
+    std::unique_ptr<Refusal> refusal;  ///< see refuse_request()
   };
 
   Phase phase_ = Phase::kIdle;
-  bool is_server_ = false;
-  bool no_delay_ = true;
+  // Flags packed in two bytes: every connection carries them.
+  bool is_server_ : 1 = false;
+  bool no_delay_ : 1 = true;
+  bool transport_closed_ : 1 = false;  ///< EOF or error seen; finish once parked input is handled
+  bool close_deferred_ : 1 = false;    ///< the close reply waits one poll for earlier answers
+  bool lingering_ : 1 = false;  ///< close exchange done, write side shut; waiting for the FIN
+  bool input_maybe_pending_ : 1 = false;  ///< the last poll stopped before the socket was empty
+  bool hangup_reported_ : 1 = false;      ///< see notify_hangup()
+  bool sent_since_poll_ : 1 = false;      ///< last_activity_ is brought up to date at the next poll
+  bool flush_pending_ : 1 = false;    ///< replies were queued after poll() without being written
+  bool stopped_by_gate_ : 1 = false;  ///< a read was skipped for the gate: retry when it opens
   std::unique_ptr<HandshakeState> handshake_;
-  std::shared_ptr<StreamPeerTCP> tcp_;
-  std::shared_ptr<StreamPeer> stream_;  ///< tcp_, a TLS stream over it, or the accepted stream
+  std::shared_ptr<StreamPeer> stream_;  ///< TCP, TLS over TCP, or the accepted stream
 
   std::optional<Protocol> protocol_;  ///< in place: one allocation fewer per connection
   Heartbeat heartbeat_;
-  Clock::time_point handshake_deadline_{};
   Clock::time_point close_deadline_ = Clock::time_point::max();
   Clock::time_point last_activity_{};  ///< last byte read or message queued
-  bool transport_closed_ = false;      ///< EOF or error seen; finish once parked input is handled
-  bool close_deferred_ = false;  ///< the close reply waits one poll for answers to earlier messages
-  bool lingering_ = false;  ///< close exchange done, write side shut; waiting for the peer's FIN
-  bool input_maybe_pending_ = false;  ///< the last poll stopped reading before the socket was empty
-  bool hangup_reported_ = false;      ///< see notify_hangup()
-  ReadGate* read_gate_ = nullptr;     ///< see set_read_gate()
-  bool sent_since_poll_ = false;      ///< last_activity_ is brought up to date at the next poll
-  bool flush_pending_ = false;        ///< replies were queued after poll() without being written
-  bool stopped_by_gate_ = false;      ///< a read was skipped for the gate: retry when it opens
-  struct Refusal {
-    int status;
-    std::vector<std::string> headers;
-    std::string body;
-  };
-  std::unique_ptr<Refusal> refusal_;  ///< see refuse_request()
+  ReadGate* read_gate_ = nullptr;      ///< see set_read_gate()
   /// The remote ended its side while our reading was paused: the application has until then
   /// (close_timeout) to take messages so that the rest of its input can be read.
   Clock::time_point paused_hangup_deadline_ = Clock::time_point::max();

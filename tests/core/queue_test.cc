@@ -90,6 +90,38 @@ TEST(InboundQueue, PartialMessagesAssembleAndDrop) {
   EXPECT_EQ(pop_string(q), "<none>");
 }
 
+TEST(InboundQueue, CountsCompleteMessagesWhateverThePartialOneHolds) {
+  InboundQueue q;
+  q.configure(100, 10);
+  q.partial_room(40);
+  q.commit_partial_room(0);  // room asked for, nothing produced yet: a message is open
+  q.release_if_idle();
+  EXPECT_TRUE(q.holds_memory()) << "released while a message was open";
+  q.commit_partial(true);  // an empty text message: its record, no payload
+  EXPECT_EQ(q.count(), 1u);
+  EXPECT_EQ(q.queued_bytes(), 0u);
+  std::memcpy(q.extend_partial(3), "xyz", 3);
+  q.commit_partial(false);
+  EXPECT_EQ(q.queued_bytes(), 3u);
+  // A message decompressed into room whose final size is known only afterwards.
+  std::memcpy(q.partial_room(40), "inflated", 8);
+  q.commit_partial_room(8);
+  EXPECT_EQ(q.partial_size(), 8u);
+  EXPECT_EQ(q.queued_bytes(), 3u) << "the partial message is not queued yet";
+  q.drop_partial();
+  q.commit_partial(true);
+  bool text = false;
+  EXPECT_EQ(pop_string(q, &text), "");
+  EXPECT_TRUE(text);
+  EXPECT_EQ(pop_string(q, &text), "xyz");
+  EXPECT_FALSE(text);
+  EXPECT_EQ(pop_string(q, &text), "");
+  EXPECT_TRUE(text);
+  EXPECT_EQ(q.queued_bytes(), 0u);
+  q.release_if_idle();
+  EXPECT_FALSE(q.holds_memory());
+}
+
 TEST(OutboundQueue, AccountsPayloadAndFramesUntilWritten) {
   OutboundQueue q;
   const uint8_t payload[300] = {};
