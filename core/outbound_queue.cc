@@ -13,7 +13,7 @@ void OutboundQueue::append_frame(uint8_t opcode, bool fin, const uint8_t* payloa
   uint8_t key[4];
   if (mask) fill_random(key, 4);
   const size_t header_size = frame_header_size(size, mask);
-  uint8_t* out = bytes_.prepare(header_size + size);
+  uint8_t* out = state().bytes.prepare(header_size + size);
   write_frame_header(out, fin, opcode, size, mask ? key : nullptr, rsv);
   if (size) {
     if (mask) {
@@ -23,19 +23,14 @@ void OutboundQueue::append_frame(uint8_t opcode, bool fin, const uint8_t* payloa
     }
   }
   const size_t wire = header_size + size;
-  bytes_.commit(wire);
-  appended_ += wire;
   // Automatic replies are pongs: at most 131 bytes on the wire.
-  const uint32_t automatic_wire = automatic ? static_cast<uint32_t>(wire) : 0;
-  frames_.push_back({appended_, size, automatic_wire});
-  buffered_payload_ += size;
-  automatic_bytes_ += automatic_wire;
+  record_frame(wire, size, automatic ? static_cast<uint32_t>(wire) : 0);
 }
 
 void OutboundQueue::append_unsent(const uint8_t* header, size_t header_size, const uint8_t* payload,
                                   size_t payload_size, size_t already_sent) {
   const size_t wire = header_size + payload_size - already_sent;
-  uint8_t* out = bytes_.prepare(wire);
+  uint8_t* out = state().bytes.prepare(wire);
   size_t pos = 0;
   if (already_sent < header_size) {
     pos = header_size - already_sent;
@@ -45,35 +40,48 @@ void OutboundQueue::append_unsent(const uint8_t* header, size_t header_size, con
   if (payload_size > payload_offset) {
     std::memcpy(out + pos, payload + payload_offset, payload_size - payload_offset);
   }
-  bytes_.commit(wire);
-  appended_ += wire;
-  frames_.push_back({appended_, payload_size, 0});
-  buffered_payload_ += payload_size;
+  record_frame(wire, payload_size, 0);
+}
+
+OutboundQueue::State& OutboundQueue::state() {
+  if (!state_) state_ = std::make_unique<State>();
+  return *state_;
+}
+
+void OutboundQueue::record_frame(size_t wire, size_t payload, uint32_t automatic_wire) {
+  State& s = *state_;
+  s.bytes.commit(wire);
+  s.appended += wire;
+  s.frames.push_back({s.appended, payload, automatic_wire});
+  s.buffered_payload += payload;
+  s.automatic_bytes += automatic_wire;
 }
 
 void OutboundQueue::consume(size_t n) {
-  bytes_.consume(n);
-  written_ += n;
-  while (!frames_.empty() && frames_.front().end <= written_) {
-    const FrameRecord& done = frames_.front();
-    buffered_payload_ -= done.payload;
-    automatic_bytes_ -= done.automatic_wire;
-    frames_.pop_front();
+  if (n == 0) return;
+  State& s = *state_;
+  s.bytes.consume(n);
+  s.written += n;
+  while (!s.frames.empty() && s.frames.front().end <= s.written) {
+    const FrameRecord& done = s.frames.front();
+    s.buffered_payload -= done.payload;
+    s.automatic_bytes -= done.automatic_wire;
+    s.frames.pop_front();
   }
 }
 
 void OutboundQueue::clear() {
-  bytes_.clear();
-  frames_.clear();
-  appended_ = written_ = 0;
-  buffered_payload_ = 0;
-  automatic_bytes_ = 0;
+  if (!state_) return;
+  State& s = *state_;
+  s.bytes.clear();
+  s.frames.clear();
+  s.appended = s.written = 0;
+  s.buffered_payload = 0;
+  s.automatic_bytes = 0;
 }
 
 void OutboundQueue::release_if_idle() {
-  if (!bytes_.empty()) return;
-  bytes_.release_if_empty();
-  frames_.release_if_empty();
+  if (empty()) state_.reset();
 }
 
 }  // namespace wsp

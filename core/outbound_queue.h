@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "wspeer/core/byte_buffer.h"
 #include "wspeer/core/ring_queue.h"
@@ -24,21 +25,21 @@ class OutboundQueue {
   void append_unsent(const uint8_t* header, size_t header_size, const uint8_t* payload,
                      size_t payload_size, size_t already_sent);
 
-  const uint8_t* data() const { return bytes_.data(); }
-  size_t size() const { return bytes_.size(); }
-  bool empty() const { return bytes_.empty(); }
+  const uint8_t* data() const { return state_ ? state_->bytes.data() : nullptr; }
+  size_t size() const { return state_ ? state_->bytes.size() : 0; }
+  bool empty() const { return size() == 0; }
   /// The transport wrote `n` bytes from data().
   void consume(size_t n);
 
   /// Payload bytes of frames not completely written (frame headers excluded, as in Godot).
-  size_t buffered_payload() const { return buffered_payload_; }
+  size_t buffered_payload() const { return state_ ? state_->buffered_payload : 0; }
   /// Frames not completely written (data and control).
-  size_t queued_frames() const { return frames_.size(); }
+  size_t queued_frames() const { return state_ ? state_->frames.size() : 0; }
   /// Wire bytes of automatic replies still queued (bounds what a ping flood can make us hold).
-  size_t automatic_bytes() const { return automatic_bytes_; }
+  size_t automatic_bytes() const { return state_ ? state_->automatic_bytes : 0; }
 
   void clear();
-  bool holds_memory() const { return bytes_.capacity() != 0 || frames_.holds_memory(); }
+  bool holds_memory() const { return state_ != nullptr; }
   void release_if_idle();
 
  private:
@@ -47,12 +48,20 @@ class OutboundQueue {
     uint64_t payload : 48 = 0;         ///< 256 TiB; outbound_buffer_size 0 sets no limit
     uint64_t automatic_wire : 16 = 0;  ///< wire size of an automatic reply (0 for others)
   };
-  ByteBuffer bytes_;
-  RingQueue<FrameRecord> frames_;
-  uint64_t appended_ = 0;  ///< total bytes ever appended
-  uint64_t written_ = 0;   ///< total bytes ever consumed
-  size_t buffered_payload_ = 0;
-  uint32_t automatic_bytes_ = 0;  ///< bounded by the ping-flood limit
+  /// Everything a queue with frames in it needs; an idle connection's queue is one null pointer
+  /// (what a backend writes straight to the socket never comes here).
+  struct State {
+    ByteBuffer bytes;
+    RingQueue<FrameRecord> frames;
+    uint64_t appended = 0;  ///< total bytes ever appended
+    uint64_t written = 0;   ///< total bytes ever consumed
+    size_t buffered_payload = 0;
+    uint32_t automatic_bytes = 0;  ///< bounded by the ping-flood limit
+  };
+  State& state();
+  void record_frame(size_t wire, size_t payload, uint32_t automatic_wire);
+
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace wsp

@@ -124,6 +124,7 @@ TEST(InboundQueue, CountsCompleteMessagesWhateverThePartialOneHolds) {
 
 TEST(OutboundQueue, AccountsPayloadAndFramesUntilWritten) {
   OutboundQueue q;
+  EXPECT_FALSE(q.holds_memory()) << "an idle connection's queue owns nothing";
   const uint8_t payload[300] = {};
   q.append_frame(0x2, true, payload, 300, false);      // 4 + 300 bytes on the wire
   q.append_frame(0x9, true, payload, 5, false, true);  // 2 + 5, automatic
@@ -141,6 +142,7 @@ TEST(OutboundQueue, AccountsPayloadAndFramesUntilWritten) {
   EXPECT_EQ(q.buffered_payload(), 0u);
   EXPECT_EQ(q.automatic_bytes(), 0u);
   q.release_if_idle();
+  EXPECT_FALSE(q.holds_memory());
   q.append_frame(0x1, true, reinterpret_cast<const uint8_t*>("hi"), 2, false);
   EXPECT_EQ(q.size(), 4u);
   EXPECT_EQ(q.data()[0], 0x81);
