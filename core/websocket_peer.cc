@@ -266,6 +266,13 @@ void WebSocketPeer::set_received_head(std::string_view head, bool is_request) {
   url_from_request_.reset();
 }
 
+void WebSocketPeer::drop_request_head_unless_kept() {
+  if (keep_request_headers_ || !received_head_is_request_ || received_head_.empty()) return;
+  received_head_.clear();
+  received_head_.shrink_to_fit();
+  received_headers_.reset();
+}
+
 namespace {
 const HttpHeaders& parsed_headers(const std::string& head, bool is_request,
                                   std::unique_ptr<HttpHeaders>& cache) {
@@ -290,6 +297,7 @@ const std::string& WebSocketPeer::get_requested_url() const {
     return texts().requested_url;
   }
   if (!url_from_request_) {
+    if (received_head_.empty()) return texts().requested_url;  // given back: no Host to use
     url_from_request_ = std::make_unique<std::string>(
         (request_scheme_ == RequestScheme::kWss ? "wss://" : "ws://") +
         find_header(get_request_headers(), "Host").value_or("") + request_path_);

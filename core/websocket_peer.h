@@ -165,6 +165,14 @@ class WebSocketPeer : public PacketPeer {
   const HttpHeaders& get_request_headers() const;
   /// On a server peer: the sub-protocols the client offered, in its order.
   std::vector<std::string> get_requested_protocols() const;
+  /// On a server peer (set before accept_stream()): whether the request's head is kept for the
+  /// peer's life (the default). When false it is given back at the first poll() after the one
+  /// that reported STATE_OPEN: get_request_headers(), get_requested_protocols() and
+  /// get_requested_url() then answer empty (unless the URL was asked for before), while
+  /// get_request_path() stays. This saves every open connection its head: about 150 bytes from a
+  /// minimal client, 400 to 600 from a browser (docs/limits-and-memory.md).
+  bool get_keep_request_headers() const { return keep_request_headers_; }
+  void set_keep_request_headers(bool keep) { keep_request_headers_ = keep; }
 
   // ---- Server: the application decides before the response ----
   // Off by default: every valid request is accepted at once. When on (set before
@@ -265,6 +273,8 @@ class WebSocketPeer : public PacketPeer {
   /// The raw HTTP head received in the handshake (the response on a client, the request on a
   /// server). Kept as one string and parsed only if the application asks for the headers.
   void set_received_head(std::string_view head, bool is_request);
+  /// Gives back an open server peer's request head when the application asked not to keep it.
+  void drop_request_head_unless_kept();
   /// The scheme of an accepted request's URL, from which get_requested_url() is made.
   enum class RequestScheme : uint8_t { kNone, kWs, kWss };  ///< kNone on a client
 
@@ -277,6 +287,7 @@ class WebSocketPeer : public PacketPeer {
   bool last_packet_was_text_ : 1 = false;
   bool received_head_is_request_ : 1 = false;
   RequestScheme request_scheme_ : 2 = RequestScheme::kNone;
+  bool keep_request_headers_ : 1 = true;
   int inbound_buffer_size_ = DEFAULT_BUFFER_SIZE;
   int outbound_buffer_size_ = DEFAULT_BUFFER_SIZE;
   int max_queued_packets_ = DEFAULT_MAX_QUEUED_PACKETS;

@@ -135,7 +135,8 @@ void serve(wsp::TCPServer& server, const ServerConfig& config, wsp::demo::RoomHu
     for (demo::FrontDoor::Upgrade& upgrade : upgrades) {
       // ---- excerpt: upgrade ----
       auto peer = WebSocketPeer::create();
-      peer->set_manual_accept(true);  // the Origin is checked before the 101
+      peer->set_manual_accept(true);          // the Origin is checked before the 101
+      peer->set_keep_request_headers(false);  // and never needed again
       peer->set_deflate_options(deflate);
       // The request was read to tell a page from an upgrade: the peer reads it again.
       if (peer->accept_stream(upgrade.stream, upgrade.request_bytes) != OK) continue;

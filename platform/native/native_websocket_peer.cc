@@ -119,6 +119,9 @@ void NativeWebSocketPeer::poll() {
     }
     step_handshake(now);
     if (state_ != STATE_OPEN) return;
+  } else {
+    // The poll that reported STATE_OPEN is over: the application had its chance to read them.
+    drop_request_head_unless_kept();
   }
   service_open(now);
 }

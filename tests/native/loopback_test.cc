@@ -257,6 +257,67 @@ TEST(Loopback, SubprotocolNegotiationAndHandshakeHeaders) {
   EXPECT_EQ(none.client->get_selected_protocol(), "");
 }
 
+// Polls `server` (and the client) until the poll in which the server opened; false on timeout.
+bool poll_until_server_opens(WebSocketPeer& client, WebSocketPeer& server) {
+  for (int round = 0; round < 5000; ++round) {
+    client.poll();
+    server.poll();
+    if (server.get_ready_state() == WebSocketPeer::STATE_OPEN) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+TEST(Loopback, RequestHeadIsGivenBackAfterTheOpeningPollOnlyWhenNotKept) {
+  for (const bool keep : {false, true}) {
+    SCOPED_TRACE(keep ? "kept (the default)" : "not kept");
+    LoopbackServer listener;
+    auto client = WebSocketPeer::create();
+    ASSERT_EQ(client->set_handshake_headers({"X-Token: 42"}), OK);
+    ASSERT_EQ(client->connect_to_url(listener.url("/chat?room=1")), OK);
+    auto server = listener.accept(client.get(), [&](WebSocketPeer& s) {
+      if (!keep) s.set_keep_request_headers(false);
+    });
+    ASSERT_TRUE(server);
+    EXPECT_EQ(server->get_keep_request_headers(), keep);
+    ASSERT_TRUE(poll_until_server_opens(*client, *server));
+    // Within the poll round that reported STATE_OPEN everything is there.
+    EXPECT_EQ(find_header(server->get_request_headers(), "X-Token"), "42");
+    server->poll();
+    server->poll();
+    EXPECT_EQ(server->get_request_path(), "/chat?room=1") << "the path is always kept";
+    if (keep) {
+      EXPECT_EQ(find_header(server->get_request_headers(), "X-Token"), "42");
+      EXPECT_EQ(server->get_requested_url(),
+                "ws://127.0.0.1:" + std::to_string(listener.port()) + "/chat?room=1");
+    } else {
+      EXPECT_TRUE(server->get_request_headers().empty());
+      EXPECT_EQ(server->get_requested_url(), "") << "no Host header left to make it from";
+    }
+    // Messages still flow either way.
+    ASSERT_TRUE(poll_until({client.get()},
+                           [&] { return client->get_ready_state() == WebSocketPeer::STATE_OPEN; }));
+    ASSERT_EQ(client->send_text("after"), OK);
+    ASSERT_TRUE(poll_until({client.get(), server.get()},
+                           [&] { return server->get_available_packet_count() == 1; }));
+  }
+}
+
+TEST(Loopback, RequestedUrlAskedForBeforeTheHeadIsGivenBackStays) {
+  LoopbackServer listener;
+  auto client = WebSocketPeer::create();
+  ASSERT_EQ(client->connect_to_url(listener.url("/x")), OK);
+  auto server =
+      listener.accept(client.get(), [](WebSocketPeer& s) { s.set_keep_request_headers(false); });
+  ASSERT_TRUE(server);
+  ASSERT_TRUE(poll_until_server_opens(*client, *server));
+  const std::string url = server->get_requested_url();
+  EXPECT_EQ(url, "ws://127.0.0.1:" + std::to_string(listener.port()) + "/x");
+  server->poll();
+  EXPECT_TRUE(server->get_request_headers().empty());
+  EXPECT_EQ(server->get_requested_url(), url);
+}
+
 TEST(Loopback, CleanCloseCarriesCodeAndReasonBothWays) {
   auto pair = open_pair();
   ASSERT_EQ(pair.client->close(4000, "bye now"), OK);
