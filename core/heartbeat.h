@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace wsp {
 
@@ -24,9 +25,10 @@ class Heartbeat {
   Clock::time_point next_due() const { return next_; }
 
  private:
+  // Milliseconds in 32 bits (up to 49 days) keep every connection's heartbeat at 16 bytes.
   bool enabled_ = false;
   bool awaiting_pong_ = false;
-  Clock::duration interval_{};
+  uint32_t interval_ms_ = 0;
   Clock::time_point next_{};
 };
 

@@ -244,12 +244,9 @@ const WebSocketPeer::Lists& WebSocketPeer::lists() const {
 void WebSocketPeer::begin_session() {
   close_code_ = kCloseUnclean;
   texts_.reset();
-  url_from_request_.reset();
   request_scheme_ = RequestScheme::kNone;
   handshake_status_ = 0;
-  received_head_.clear();
-  received_head_.shrink_to_fit();
-  received_headers_.reset();
+  received_.reset();
   request_path_.clear();
   request_pending_ = false;
   last_packet_was_text_ = false;
@@ -260,17 +257,20 @@ void WebSocketPeer::begin_session() {
 }
 
 void WebSocketPeer::set_received_head(std::string_view head, bool is_request) {
-  received_head_ = std::string(head);
+  received_ = std::make_unique<ReceivedHead>();
+  received_->text = std::string(head);
   received_head_is_request_ = is_request;
-  received_headers_.reset();
-  url_from_request_.reset();
 }
 
 void WebSocketPeer::drop_request_head_unless_kept() {
-  if (keep_request_headers_ || !received_head_is_request_ || received_head_.empty()) return;
-  received_head_.clear();
-  received_head_.shrink_to_fit();
-  received_headers_.reset();
+  if (keep_request_headers_ || !received_head_is_request_ || !received_) return;
+  if (received_->url_from_request) {  // asked for already: keep only that
+    received_->text.clear();
+    received_->text.shrink_to_fit();
+    received_->parsed.reset();
+  } else {
+    received_.reset();
+  }
 }
 
 namespace {
@@ -296,23 +296,24 @@ const std::string& WebSocketPeer::get_requested_url() const {
   if (request_scheme_ == RequestScheme::kNone || !received_head_is_request_) {
     return texts().requested_url;
   }
-  if (!url_from_request_) {
-    if (received_head_.empty()) return texts().requested_url;  // given back: no Host to use
-    url_from_request_ = std::make_unique<std::string>(
+  if (!received_) return texts().requested_url;  // given back: no Host to use
+  std::unique_ptr<std::string>& url = received_->url_from_request;
+  if (!url) {
+    url = std::make_unique<std::string>(
         (request_scheme_ == RequestScheme::kWss ? "wss://" : "ws://") +
         find_header(get_request_headers(), "Host").value_or("") + request_path_);
   }
-  return *url_from_request_;
+  return *url;
 }
 
 const HttpHeaders& WebSocketPeer::get_handshake_response_headers() const {
-  if (received_head_is_request_ || received_head_.empty()) return kNoHeaders;
-  return parsed_headers(received_head_, false, received_headers_);
+  if (received_head_is_request_ || !received_ || received_->text.empty()) return kNoHeaders;
+  return parsed_headers(received_->text, false, received_->parsed);
 }
 
 const HttpHeaders& WebSocketPeer::get_request_headers() const {
-  if (!received_head_is_request_ || received_head_.empty()) return kNoHeaders;
-  return parsed_headers(received_head_, true, received_headers_);
+  if (!received_head_is_request_ || !received_ || received_->text.empty()) return kNoHeaders;
+  return parsed_headers(received_->text, true, received_->parsed);
 }
 
 std::string WebSocketPeer::describe_seconds(double seconds) {

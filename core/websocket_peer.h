@@ -296,14 +296,19 @@ class WebSocketPeer : public PacketPeer {
   double close_timeout_ = 5.0;
   InboundQueue inbound_;
   std::string request_path_;
-  std::string received_head_;
   std::unique_ptr<Texts> texts_;
   std::unique_ptr<Lists> lists_;
   std::unique_ptr<DeflateOptions> deflate_options_;  ///< null: the defaults (costs no memory)
-  mutable std::unique_ptr<HttpHeaders> received_headers_;
-  /// A server peer's requested URL, made from the request when first asked for (rarely needed;
-  /// it would otherwise cost every connection a copy of its Host header and path).
-  mutable std::unique_ptr<std::string> url_from_request_;
+  /// The received head with what is made from it on demand, in one block that a server peer
+  /// may give back once open (set_keep_request_headers(false)).
+  struct ReceivedHead {
+    std::string text;
+    mutable std::unique_ptr<HttpHeaders> parsed;
+    /// A server peer's requested URL, made from the request when first asked for (rarely
+    /// needed; it would otherwise cost every connection a copy of its Host header and path).
+    mutable std::unique_ptr<std::string> url_from_request;
+  };
+  std::unique_ptr<ReceivedHead> received_;
 };
 
 /// Human-readable state name ("STATE_OPEN"), for messages and logs.

@@ -12,11 +12,6 @@
 namespace wsp::tool {
 namespace {
 
-struct Client {
-  std::unique_ptr<WebSocketPeer> peer;
-  bool logged_open = false;
-};
-
 // Replies wait in memory up to this much per client; beyond it the client's input pauses.
 constexpr int64_t kMaxBufferedReplies = 256 * 1024;
 
@@ -58,7 +53,9 @@ size_t serve_echo(TCPServer& server, const EchoSettings& settings, const std::at
   poller.set_busy_poll(std::chrono::microseconds(settings.busy_poll_us));
   poller.set_limits(settings.limits);
   poller.add_server(&server);
-  std::unordered_map<WebSocketPeer*, Client> clients;
+  // The peer alone per client (a 32-byte node): whether it was logged open is seen from the
+  // state change within a poll.
+  std::unordered_map<WebSocketPeer*, std::unique_ptr<WebSocketPeer>> clients;
   size_t accepted = 0;
   bool stopping = false;
   Clock::time_point stop_deadline{};
@@ -70,7 +67,7 @@ size_t serve_echo(TCPServer& server, const EchoSettings& settings, const std::at
       poller.remove_server(&server);
       server.stop();
       for (auto& [raw, client] : clients) {
-        client.peer->close(kCloseGoingAway, "server shutting down");
+        client->close(kCloseGoingAway, "server shutting down");
         poller.update(raw);
       }
     }
@@ -83,17 +80,17 @@ size_t serve_echo(TCPServer& server, const EchoSettings& settings, const std::at
         if (!peer) continue;
         ++accepted;
         WebSocketPeer* raw = peer.get();
-        clients.emplace(raw, Client{std::move(peer)});
+        clients.emplace(raw, std::move(peer));
         poller.add(raw);
       }
     }
     for (WebSocketPeer* raw : ready) {
-      Client& client = clients.at(raw);
-      WebSocketPeer& peer = *client.peer;
+      WebSocketPeer& peer = *clients.at(raw);
+      const bool was_connecting = peer.get_ready_state() == WebSocketPeer::STATE_CONNECTING;
       peer.poll();
-      if (!client.logged_open && peer.get_ready_state() == WebSocketPeer::STATE_OPEN) {
-        client.logged_open = true;
-        if (!settings.quiet) log_open(peer);
+      if (was_connecting && peer.get_ready_state() == WebSocketPeer::STATE_OPEN &&
+          !settings.quiet) {
+        log_open(peer);
       }
       echo_pending(peer, kMaxBufferedReplies);
       if (peer.get_ready_state() == WebSocketPeer::STATE_CLOSED) {
