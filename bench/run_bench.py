@@ -57,6 +57,8 @@ REFERENCE = "bare epoll (reference)"
 BUSY_SERVERS = ["wspeer, busy poll", "Beast, busy poll"]
 SPIN_SERVERS = ["wspeer", "Beast", "wspeer, busy poll", "Beast, busy poll"]
 
+SECONDS_PER_RUN = [3.0]  # set by run_server_scenarios for the measurements it makes
+
 # Targets from the performance issue, as ratios wspeer / Beast measured in the same run.
 TARGETS = {"small_100c_1f": 1.8, "small_100c_16f": 13.0, "large_64k": 1.5, "large_1m": 1.5}
 
@@ -219,11 +221,43 @@ def cpu_medians(cpu):
             for key, by in cpu.items()}
 
 
+def measure_echo(bin_dir, server, scenario, arguments, round_index, results, cpu):
+    result = loadgen(bin_dir, server.port, arguments, SECONDS_PER_RUN[0])
+    value = result.get("messages_per_second") if not result.get("errors") else None
+    results.setdefault(scenario, {}).setdefault(server.name, []).append(value)
+    cpu.setdefault(scenario, {}).setdefault(server.name, []).append(result.get("cpus"))
+    print("round %d %-18s %-16s %s" % (round_index + 1, server.name, scenario, value), flush=True)
+
+
+def measure_handshakes(bin_dir, server, round_index, results, seconds):
+    result = loadgen(bin_dir, server.port, ["--mode", "handshakes", "--connections", "50",
+                                            "--duration", str(seconds)], seconds)
+    results.setdefault("handshakes", {}).setdefault(server.name, []).append(result.get("handshakes_per_second"))
+    print("round %d %-18s handshakes       %s" % (round_index + 1, server.name,
+                                                  result.get("handshakes_per_second")), flush=True)
+
+
 def run_server_scenarios(bin_dir, rounds, seconds, quick):
     results = {}  # scenario -> server -> [values]
     cpu = {}  # scenario -> server -> [per-CPU shares of each measurement, from the load generator]
+    SECONDS_PER_RUN[0] = seconds
     for round_index in range(rounds):
-        order = servers(bin_dir) + busy_servers(bin_dir) + reference_server(bin_dir)
+        # wspeer and the reference run side by side, scenario by scenario, so that each round's
+        # ratio of the two compares measurements seconds apart: this machine's speed drifts by up
+        # to 1.5x over minutes, more than the differences the CPU table is about.
+        pair = [Server(name, command, env) for name, command, env in servers(bin_dir)[:1] + reference_server(bin_dir)]
+        try:
+            for scenario, _, arguments in SCENARIOS:
+                for server in (pair if round_index % 2 == 0 else pair[::-1]):
+                    measure_echo(bin_dir, server, scenario, arguments, round_index, results, cpu)
+            for scenario, _, arguments in SPIN_SCENARIOS:
+                measure_echo(bin_dir, pair[0], scenario, arguments, round_index, results, cpu)
+            for server in pair:
+                measure_handshakes(bin_dir, server, round_index, results, seconds)
+        finally:
+            for server in pair:
+                server.stop()
+        order = servers(bin_dir)[1:] + busy_servers(bin_dir)
         if round_index % 2:
             order = order[1:] + order[:1]  # alternate who goes first
         for name, command, env in order:
@@ -231,18 +265,9 @@ def run_server_scenarios(bin_dir, rounds, seconds, quick):
             scenarios = SCENARIOS + (SPIN_SCENARIOS if name in SPIN_SERVERS else [])
             try:
                 for scenario, _, arguments in scenarios:
-                    result = loadgen(bin_dir, server.port, arguments, seconds)
-                    value = result.get("messages_per_second") if not result.get("errors") else None
-                    results.setdefault(scenario, {}).setdefault(name, []).append(value)
-                    cpu.setdefault(scenario, {}).setdefault(name, []).append(result.get("cpus"))
-                    print("round %d %-18s %-16s %s" % (round_index + 1, name, scenario, value), flush=True)
-                if name not in MAIN_SERVERS + [REFERENCE]:
-                    continue
-                result = loadgen(bin_dir, server.port, ["--mode", "handshakes", "--connections", "50",
-                                                        "--duration", str(seconds)], seconds)
-                results.setdefault("handshakes", {}).setdefault(name, []).append(result.get("handshakes_per_second"))
-                print("round %d %-18s handshakes       %s" % (round_index + 1, name,
-                                                              result.get("handshakes_per_second")), flush=True)
+                    measure_echo(bin_dir, server, scenario, arguments, round_index, results, cpu)
+                if name in MAIN_SERVERS:
+                    measure_handshakes(bin_dir, server, round_index, results, seconds)
             finally:
                 server.stop()
     # Idle memory: once per server (fresh process), 10,000 connections.
@@ -386,7 +411,25 @@ def fmt(value, unit=""):
     return "%.0f%s" % (value, unit)
 
 
-def cpu_section(table, cpu):
+def paired_cpu_ratio(raw, raw_cpu, key):
+    """wspeer's server CPU per message over the reference's, each round's pair measured back to
+    back: (median, lowest, highest), or None when a round lacks a figure."""
+    ratios = []
+    runs = zip(raw.get(key, {}).get("wspeer", []), raw.get(key, {}).get(REFERENCE, []),
+               raw_cpu.get(key, {}).get("wspeer", []), raw_cpu.get(key, {}).get(REFERENCE, []))
+    for mine_rate, ref_rate, mine_cpus, ref_cpus in runs:
+        if not mine_rate or not ref_rate or not mine_cpus or not ref_cpus:
+            continue
+        if len(mine_cpus) <= SERVER_CPU or len(ref_cpus) <= SERVER_CPU:
+            continue
+        mine = (mine_cpus[SERVER_CPU]["user"] + mine_cpus[SERVER_CPU]["kernel"]) / mine_rate
+        ref = (ref_cpus[SERVER_CPU]["user"] + ref_cpus[SERVER_CPU]["kernel"]) / ref_rate
+        if ref > 0:
+            ratios.append(mine / ref)
+    return (statistics.median(ratios), min(ratios), max(ratios)) if ratios else None
+
+
+def cpu_section(table, cpu, raw=None, raw_cpu=None):
     """Where each server's CPU time goes, and which side of the measurement ran out of CPU."""
     names = ["wspeer", "Beast", REFERENCE]
     lines = ["## Where the CPU time goes", "",
@@ -396,9 +439,10 @@ def cpu_section(table, cpu):
              "TCP stack, including the receiving side's processing of everything the server sends. Medians "
              "over the rounds; shares are of the ticks the kernel counted." % (LOADGEN_CPU, SERVER_CPU), "",
              "| scenario | " + " | ".join("%s: user + kernel µs per message" % n for n in names) +
-             " | Beast's CPU per message / wspeer's | " +
+             " | Beast's CPU per message / wspeer's | wspeer's CPU per message / the reference's, "
+             "paired rounds: median (lowest – highest) | " +
              " | ".join("busy against %s: server, load generator" % n for n in names) + " |",
-             "|---|" + "---|" * (2 * len(names) + 1)]
+             "|---|" + "---|" * (2 * len(names) + 2)]
     for key, label, _ in SCENARIOS:
         costs = [cpu_cost(table, cpu, key, n) for n in names]
         mine, beast = costs[0], costs[1]
@@ -408,14 +452,18 @@ def cpu_section(table, cpu):
             server, load = shares.get("server_busy"), shares.get("loadgen_busy")
             busy.append("%.0f%%, %.0f%%" % (100 * server, 100 * load) if server is not None and load is not None
                         else "n/a")
-        lines.append("| %s | %s | %s | %s |" % (
+        paired = paired_cpu_ratio(raw or {}, raw_cpu or {}, key)
+        lines.append("| %s | %s | %s | %s | %s |" % (
             label, " | ".join(("%.2f + %.2f" if sum(c) < 10 else "%.1f + %.1f") % c if c else "n/a"
                               for c in costs),
-            "%.2f×" % (sum(beast) / sum(mine)) if mine and beast else "n/a", " | ".join(busy)))
-    return lines + [""]
+            "%.2f×" % (sum(beast) / sum(mine)) if mine and beast else "n/a",
+            "%.2f× (%.2f – %.2f)" % paired if paired else "n/a", " | ".join(busy)))
+    return lines + ["", "wspeer and the reference run scenario by scenario, back to back within each round; the "
+                    "paired column compares those neighbours, so it does not depend on the machine's speed "
+                    "drifting between rounds (the medians in the other columns do).", ""]
 
 
-def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed, cpu):
+def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed, cpu, raw=None, cpu_rounds=None):
     names = MAIN_SERVERS
     columns = names + [REFERENCE]
     lines = ["# Benchmarks", "",
@@ -429,8 +477,8 @@ def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed, 
              "- Everything on loopback. The load generator (`bench/loadgen.cc`: one thread, epoll, raw frames, "
              "no WebSocket library) runs on CPU 0, the server under test alone on CPU 1 (`taskset`). "
              "All servers are single-threaded and echo each message with its type.",
-             "- %d rounds of %g s per measurement (plus 0.5 s warm-up); servers take turns within a round; "
-             "figures are medians over the rounds. Ratios are wspeer / other, from the same run." % (
+             "- %d rounds of %g s per measurement (plus 0.5 s warm-up); servers take turns within a round, "
+             "wspeer and the reference scenario by scenario, back to back; figures are medians over the rounds. Ratios are wspeer / other, from the same run." % (
                  args.rounds, args.seconds), "",
              "![Relative throughput](images/benchmarks.svg)", "",
              "## Server echo throughput (messages per second)", "",
@@ -510,7 +558,7 @@ def write_report(out_dir, info, table, idle, client, micro, web, args, elapsed, 
                                      if table.get(key, {}).get(n)))
         for key, label, size in (("large_64k", "64 KiB:", 65536), ("large_1m", "1 MiB:", 1048576))) + ".", ""]
     if cpu:
-        lines += cpu_section(table, cpu)
+        lines += cpu_section(table, cpu, raw, cpu_rounds)
     lines += ["## Busy polling", "",
               "`wsp echo-server --busy-poll %s` (`PeerPoller::set_busy_poll`) keeps checking for traffic for "
               "%s µs before it sleeps; the Beast server gets the same loop around `io_context::poll()`. "
@@ -643,7 +691,8 @@ def main():
         with open(args.report_only) as saved:
             data = json.load(saved)
         write_report(args.out, data["info"], data["medians"], data["idle"], data["client"], data["micro"],
-                     data["web"], args, data.get("seconds_total", 0), data.get("cpu", {}))
+                     data["web"], args, data.get("seconds_total", 0), data.get("cpu", {}), data.get("rounds"),
+                     data.get("cpu_rounds"))
         append_deflate_section(args.out, data.get("deflate"), args)
         append_tls_section(args.out, data.get("tls"), args)
         svg_chart(os.path.join(args.out, "images", "benchmarks.svg"), data["medians"])
@@ -669,7 +718,7 @@ def main():
                    "micro": micro, "web": web, "seconds_total": elapsed, "cpu_rounds": cpu_rounds,
                    "cpu": cpu, "deflate": deflate, "tls": tls}, out, indent=1)
     svg_chart(os.path.join(args.out, "images", "benchmarks.svg"), table)
-    write_report(args.out, info, table, idle, client, micro, web, args, elapsed, cpu)
+    write_report(args.out, info, table, idle, client, micro, web, args, elapsed, cpu, raw, cpu_rounds)
     append_deflate_section(args.out, deflate, args)
     append_tls_section(args.out, tls, args)
     print("wrote %s/benchmarks.md" % args.out)
