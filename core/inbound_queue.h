@@ -44,6 +44,8 @@ class InboundQueue {
   // ---- complete messages ----
   size_t count() const { return count_; }
   size_t queued_bytes() const {
+    // Nothing complete is queued most of the time: answer without touching the buffer's block.
+    if (count_ == 0) return 0;
     return buffer_.size() - size_t{count_} * kRecordSize -
            (record_reserved_ ? kRecordSize + partial_size_ : 0);
   }
