@@ -215,5 +215,26 @@ TEST(ByteBuffer, PreparePreservesReadableBytes) {
   }
 }
 
+TEST(ByteBuffer, IsOnePointerThatMovesItsBlockAndFreesItOnlyWhenEmpty) {
+  static_assert(sizeof(ByteBuffer) == sizeof(void*), "an idle connection pays one pointer");
+  ByteBuffer a;
+  EXPECT_EQ(a.capacity(), 0u);
+  EXPECT_TRUE(a.empty());
+  a.append(reinterpret_cast<const uint8_t*>("hello"), 5);
+  a.release_if_empty();
+  EXPECT_EQ(a.size(), 5u) << "released with bytes in it";
+  ByteBuffer b(std::move(a));
+  EXPECT_EQ(a.capacity(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(b.data()), b.size()), "hello");
+  ByteBuffer c;
+  c.append(reinterpret_cast<const uint8_t*>("x"), 1);
+  c = std::move(b);  // c's own block is freed (ASan would report a leak otherwise)
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(c.data()), c.size()), "hello");
+  c.consume(5);
+  c.release_if_empty();
+  EXPECT_EQ(c.capacity(), 0u);
+  EXPECT_EQ(c.data(), nullptr);
+}
+
 }  // namespace
 }  // namespace wsp
