@@ -42,32 +42,22 @@ class Server {
   explicit Server(int listener)
       : listener_(listener), epoll_(wsp::bench::epoll_with_listener(listener)) {}
 
-  void run() {
-    epoll_event events[256];
-    for (;;) {
-      const int count = epoll_wait(epoll_, events, 256, -1);
-      for (int i = 0; i < count; ++i) {
-        auto* connection = static_cast<Connection*>(events[i].data.ptr);
-        if (connection == nullptr) {
-          accept_all();
-        } else if (events[i].events & EPOLLOUT) {
-          if (!flush(connection)) close_connection(connection);
-        } else if (!read(connection)) {
-          close_connection(connection);
-        }
-      }
-    }
+  [[noreturn]] void run() {
+    wsp::bench::serve_events<Connection>(
+        epoll_, [this] { accept_all(); },
+        [this](Connection* connection, uint32_t events) {
+          const bool alive = (events & EPOLLOUT) ? flush(connection) : read(connection);
+          if (!alive) close_connection(connection);
+        });
   }
 
  private:
   void accept_all() {
-    for (;;) {
-      const int fd = wsp::bench::accept_connection(listener_);
-      if (fd < 0) return;
+    wsp::bench::accept_each(listener_, [this](int fd) {
       auto* connection = new Connection;
       connection->fd = fd;
       wsp::bench::watch(epoll_, fd, EPOLLIN, connection);
-    }
+    });
   }
 
   void close_connection(Connection* connection) {

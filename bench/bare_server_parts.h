@@ -127,6 +127,30 @@ inline int epoll_with_listener(int listener) {
   return epoll;
 }
 
+// Takes every connection waiting on `listener`, handing each new socket to `adopt(fd)`.
+template <typename Adopt>
+void accept_each(int listener, Adopt adopt) {
+  for (int fd = accept_connection(listener); fd >= 0; fd = accept_connection(listener)) adopt(fd);
+}
+
+// Serves `epoll` for ever: the listener's events (a null pointer) call on_listener(), the others
+// on_connection(connection, events) with the connection their watch carries.
+template <typename Connection, typename OnListener, typename OnConnection>
+[[noreturn]] void serve_events(int epoll, OnListener on_listener, OnConnection on_connection) {
+  epoll_event events[256];
+  for (;;) {
+    const int count = epoll_wait(epoll, events, 256, -1);
+    for (int i = 0; i < count; ++i) {
+      auto* connection = static_cast<Connection*>(events[i].data.ptr);
+      if (connection == nullptr) {
+        on_listener();
+      } else {
+        on_connection(connection, events[i].events);
+      }
+    }
+  }
+}
+
 // What both bare servers keep per connection.
 struct BareConnection {
   int fd = -1;

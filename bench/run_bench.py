@@ -57,8 +57,6 @@ REFERENCE = "bare epoll (reference)"
 BUSY_SERVERS = ["wspeer, busy poll", "Beast, busy poll"]
 SPIN_SERVERS = ["wspeer", "Beast", "wspeer, busy poll", "Beast, busy poll"]
 
-SECONDS_PER_RUN = [3.0]  # set by run_server_scenarios for the measurements it makes
-
 # Targets from the performance issue, as ratios wspeer / Beast measured in the same run.
 TARGETS = {"small_100c_1f": 1.8, "small_100c_16f": 13.0, "large_64k": 1.5, "large_1m": 1.5}
 
@@ -221,8 +219,8 @@ def cpu_medians(cpu):
             for key, by in cpu.items()}
 
 
-def measure_echo(bin_dir, server, scenario, arguments, round_index, results, cpu):
-    result = loadgen(bin_dir, server.port, arguments, SECONDS_PER_RUN[0])
+def measure_echo(bin_dir, server, scenario, arguments, seconds, round_index, results, cpu):
+    result = loadgen(bin_dir, server.port, arguments, seconds)
     value = result.get("messages_per_second") if not result.get("errors") else None
     results.setdefault(scenario, {}).setdefault(server.name, []).append(value)
     cpu.setdefault(scenario, {}).setdefault(server.name, []).append(result.get("cpus"))
@@ -240,7 +238,6 @@ def measure_handshakes(bin_dir, server, round_index, results, seconds):
 def run_server_scenarios(bin_dir, rounds, seconds, quick):
     results = {}  # scenario -> server -> [values]
     cpu = {}  # scenario -> server -> [per-CPU shares of each measurement, from the load generator]
-    SECONDS_PER_RUN[0] = seconds
     for round_index in range(rounds):
         # wspeer and the reference run side by side, scenario by scenario, so that each round's
         # ratio of the two compares measurements seconds apart: this machine's speed drifts by up
@@ -249,9 +246,9 @@ def run_server_scenarios(bin_dir, rounds, seconds, quick):
         try:
             for scenario, _, arguments in SCENARIOS:
                 for server in (pair if round_index % 2 == 0 else pair[::-1]):
-                    measure_echo(bin_dir, server, scenario, arguments, round_index, results, cpu)
+                    measure_echo(bin_dir, server, scenario, arguments, seconds, round_index, results, cpu)
             for scenario, _, arguments in SPIN_SCENARIOS:
-                measure_echo(bin_dir, pair[0], scenario, arguments, round_index, results, cpu)
+                measure_echo(bin_dir, pair[0], scenario, arguments, seconds, round_index, results, cpu)
             for server in pair:
                 measure_handshakes(bin_dir, server, round_index, results, seconds)
         finally:
@@ -265,7 +262,7 @@ def run_server_scenarios(bin_dir, rounds, seconds, quick):
             scenarios = SCENARIOS + (SPIN_SCENARIOS if name in SPIN_SERVERS else [])
             try:
                 for scenario, _, arguments in scenarios:
-                    measure_echo(bin_dir, server, scenario, arguments, round_index, results, cpu)
+                    measure_echo(bin_dir, server, scenario, arguments, seconds, round_index, results, cpu)
                 if name in MAIN_SERVERS:
                     measure_handshakes(bin_dir, server, round_index, results, seconds)
             finally:
