@@ -262,8 +262,7 @@ void WebSocketPeer::set_received_head(std::string_view head, bool is_request) {
   received_head_is_request_ = is_request;
 }
 
-void WebSocketPeer::drop_request_head_unless_kept() {
-  if (keep_request_headers_ || !received_head_is_request_ || !received_) return;
+void WebSocketPeer::drop_request_head() {
   if (received_->url_from_request) {  // asked for already: keep only that
     received_->text.clear();
     received_->text.shrink_to_fit();
@@ -293,10 +292,11 @@ const HttpHeaders kNoHeaders;
 }  // namespace
 
 const std::string& WebSocketPeer::get_requested_url() const {
-  if (request_scheme_ == RequestScheme::kNone || !received_head_is_request_) {
+  // A client's URL is the one it connected to; a server's is made from the request, unless the
+  // request's head was given back (no Host to make it from).
+  if (request_scheme_ == RequestScheme::kNone || !received_head_is_request_ || !received_) {
     return texts().requested_url;
   }
-  if (!received_) return texts().requested_url;  // given back: no Host to use
   std::unique_ptr<std::string>& url = received_->url_from_request;
   if (!url) {
     url = std::make_unique<std::string>(

@@ -273,8 +273,12 @@ class WebSocketPeer : public PacketPeer {
   /// The raw HTTP head received in the handshake (the response on a client, the request on a
   /// server). Kept as one string and parsed only if the application asks for the headers.
   void set_received_head(std::string_view head, bool is_request);
-  /// Gives back an open server peer's request head when the application asked not to keep it.
-  void drop_request_head_unless_kept();
+  /// Gives back an open server peer's request head when the application asked not to keep it
+  /// (asked at every poll: the check is inline, the work done once).
+  void drop_request_head_unless_kept() {
+    if (!keep_request_headers_ && received_head_is_request_ && received_) drop_request_head();
+  }
+  void drop_request_head();
   /// The scheme of an accepted request's URL, from which get_requested_url() is made.
   enum class RequestScheme : uint8_t { kNone, kWs, kWss };  ///< kNone on a client
 
