@@ -1,15 +1,21 @@
 #include "wspeer/core/heartbeat.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace wsp {
 
-void Heartbeat::start(double interval_seconds, Clock::time_point now) {
-  enabled_ = interval_seconds > 0;
+uint32_t whole_milliseconds(double seconds) {
+  if (!(seconds > 0)) return 0;
+  // Rounded, not truncated: 0.29 s is 289.99999999999997 ms in binary and must stay 290.
+  return static_cast<uint32_t>(std::clamp(std::round(seconds * 1000.0), 1.0, double{UINT32_MAX}));
+}
+
+void Heartbeat::start(uint32_t interval_ms, Clock::time_point now) {
+  enabled_ = interval_ms > 0;
   awaiting_pong_ = false;
   if (!enabled_) return;
-  const double ms = std::clamp(interval_seconds * 1000.0, 1.0, double{UINT32_MAX});
-  interval_ms_ = static_cast<uint32_t>(ms);
+  interval_ms_ = interval_ms;
   next_ = now + std::chrono::milliseconds(interval_ms_);
 }
 

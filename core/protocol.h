@@ -37,6 +37,10 @@ struct ProtocolEvents {
 class Protocol {
  public:
   Protocol(Role role, InboundQueue* inbound);
+  /// No connection yet (or any more): a peer holds its engine in place this way, which costs
+  /// less than std::optional's flag and its padding. Assign a constructed one to start.
+  Protocol() = default;
+  bool active() const { return inbound_ != nullptr; }
 
   Role role() const { return role_; }
 
@@ -139,7 +143,7 @@ class Protocol {
   uint16_t reply_code_ = 0;  ///< close codes are 16-bit on the wire
   uint16_t received_code_ = 0;
   uint16_t failure_code_ = 0;
-  InboundQueue* inbound_;
+  InboundQueue* inbound_ = nullptr;
   OutboundQueue outbound_;
   ByteBuffer parked_;
   FrameHeader frame_;

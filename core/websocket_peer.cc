@@ -5,6 +5,7 @@
 
 #include "wspeer/core/close_code.h"
 #include "wspeer/core/handshake.h"
+#include "wspeer/core/heartbeat.h"
 #include "wspeer/core/log.h"
 #include "wspeer/core/utf8.h"
 
@@ -124,7 +125,7 @@ Error WebSocketPeer::set_heartbeat_interval(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) {
     return fail_call(ERR_INVALID_PARAMETER, "heartbeat_interval must be 0 (off) or positive.");
   }
-  heartbeat_interval_ = seconds;
+  heartbeat_interval_ms_ = whole_milliseconds(seconds);
   return OK;
 }
 
@@ -188,7 +189,7 @@ Error WebSocketPeer::set_handshake_timeout(double seconds) {
   if (!std::isfinite(seconds) || seconds <= 0) {
     return fail_call(ERR_INVALID_PARAMETER, "handshake_timeout must be positive.");
   }
-  handshake_timeout_ = seconds;
+  handshake_timeout_ms_ = whole_milliseconds(seconds);
   return OK;
 }
 
@@ -196,7 +197,7 @@ Error WebSocketPeer::set_close_timeout(double seconds) {
   if (!std::isfinite(seconds) || seconds <= 0) {
     return fail_call(ERR_INVALID_PARAMETER, "close_timeout must be positive.");
   }
-  close_timeout_ = seconds;
+  close_timeout_ms_ = whole_milliseconds(seconds);
   return OK;
 }
 
@@ -247,7 +248,6 @@ void WebSocketPeer::begin_session() {
   request_scheme_ = RequestScheme::kNone;
   handshake_status_ = 0;
   received_.reset();
-  request_path_.clear();
   request_pending_ = false;
   last_packet_was_text_ = false;
   inbound_.clear();
@@ -256,9 +256,11 @@ void WebSocketPeer::begin_session() {
                      static_cast<size_t>(max_queued_packets_));
 }
 
-void WebSocketPeer::set_received_head(std::string_view head, bool is_request) {
+void WebSocketPeer::set_received_head(std::string_view head, bool is_request,
+                                      std::string request_path) {
   received_ = std::make_unique<ReceivedHead>();
   received_->text = std::string(head);
+  received_->request_path = std::move(request_path);
   received_head_is_request_ = is_request;
 }
 
@@ -266,6 +268,8 @@ void WebSocketPeer::drop_request_head() {
   if (received_->url_from_request) {  // asked for already: keep only that
     received_->text.clear();
     received_->text.shrink_to_fit();
+    received_->request_path.clear();
+    received_->request_path.shrink_to_fit();
     received_->parsed.reset();
   } else {
     received_.reset();
@@ -301,7 +305,7 @@ const std::string& WebSocketPeer::get_requested_url() const {
   if (!url) {
     url = std::make_unique<std::string>(
         (request_scheme_ == RequestScheme::kWss ? "wss://" : "ws://") +
-        find_header(get_request_headers(), "Host").value_or("") + request_path_);
+        find_header(get_request_headers(), "Host").value_or("") + received_->request_path);
   }
   return *url;
 }
@@ -309,6 +313,11 @@ const std::string& WebSocketPeer::get_requested_url() const {
 const HttpHeaders& WebSocketPeer::get_handshake_response_headers() const {
   if (received_head_is_request_ || !received_ || received_->text.empty()) return kNoHeaders;
   return parsed_headers(received_->text, false, received_->parsed);
+}
+
+const std::string& WebSocketPeer::get_request_path() const {
+  static const std::string kNoPath;
+  return received_head_is_request_ && received_ ? received_->request_path : kNoPath;
 }
 
 const HttpHeaders& WebSocketPeer::get_request_headers() const {
@@ -324,11 +333,11 @@ std::string WebSocketPeer::describe_seconds(double seconds) {
 }
 
 std::string WebSocketPeer::handshake_timeout_text() const {
-  return "Handshake timed out after " + describe_seconds(handshake_timeout_) + ".";
+  return "Handshake timed out after " + describe_seconds(get_handshake_timeout()) + ".";
 }
 
 std::string WebSocketPeer::close_timeout_text() const {
-  return "Close handshake timed out after " + describe_seconds(close_timeout_) +
+  return "Close handshake timed out after " + describe_seconds(get_close_timeout()) +
          "; the connection was dropped.";
 }
 

@@ -132,7 +132,7 @@ class WebSocketPeer : public PacketPeer {
   /// The interval (in seconds) at which the peer automatically sends "ping" control frames; 0
   /// disables them. When a ping is unanswered by the next one, the connection closes (-1).
   /// Pings are timed in whole milliseconds (at least 1). No effect in Web builds.
-  double get_heartbeat_interval() const { return heartbeat_interval_; }
+  double get_heartbeat_interval() const { return heartbeat_interval_ms_ / 1000.0; }
   Error set_heartbeat_interval(double seconds);
   /// The size of the input buffer in bytes: the largest message accepted (across fragments).
   /// Captured at connect/accept time. Default 65535.
@@ -161,16 +161,16 @@ class WebSocketPeer : public PacketPeer {
   /// Headers of the server's handshake response as received by a client (also after a refusal).
   const HttpHeaders& get_handshake_response_headers() const;
   /// On a server peer: the request path (with query) and headers the client sent.
-  const std::string& get_request_path() const { return request_path_; }
+  const std::string& get_request_path() const;
   const HttpHeaders& get_request_headers() const;
   /// On a server peer: the sub-protocols the client offered, in its order.
   std::vector<std::string> get_requested_protocols() const;
   /// On a server peer (set before accept_stream()): whether the request's head is kept for the
   /// peer's life (the default). When false it is given back at the first poll() after the one
-  /// that reported STATE_OPEN: get_request_headers(), get_requested_protocols() and
-  /// get_requested_url() then answer empty (unless the URL was asked for before), while
-  /// get_request_path() stays. This saves every open connection its head: about 150 bytes from a
-  /// minimal client, 400 to 600 from a browser (docs/limits-and-memory.md).
+  /// that reported STATE_OPEN: get_request_path(), get_request_headers() and
+  /// get_requested_protocols() then answer empty, and get_requested_url() too unless it was asked
+  /// for before. This saves every open connection its head: about 180 bytes from a minimal
+  /// client, 400 to 600 from a browser (docs/limits-and-memory.md).
   bool get_keep_request_headers() const { return keep_request_headers_; }
   void set_keep_request_headers(bool keep) { keep_request_headers_ = keep; }
 
@@ -211,10 +211,12 @@ class WebSocketPeer : public PacketPeer {
   const std::string& get_selected_extensions() const { return texts().selected_extensions; }
 
   /// Longest time for DNS + TCP + TLS + HTTP handshake (default 10 s); then CLOSED with -1.
-  double get_handshake_timeout() const { return handshake_timeout_; }
+  /// Kept in whole milliseconds (at least 1), like heartbeat_interval.
+  double get_handshake_timeout() const { return handshake_timeout_ms_ / 1000.0; }
   Error set_handshake_timeout(double seconds);
   /// Longest wait for the peer's close frame after ours (default 5 s); then TCP is dropped.
-  double get_close_timeout() const { return close_timeout_; }
+  /// Kept in whole milliseconds (at least 1).
+  double get_close_timeout() const { return close_timeout_ms_ / 1000.0; }
   Error set_close_timeout(double seconds);
 
  protected:
@@ -272,7 +274,8 @@ class WebSocketPeer : public PacketPeer {
 
   /// The raw HTTP head received in the handshake (the response on a client, the request on a
   /// server). Kept as one string and parsed only if the application asks for the headers.
-  void set_received_head(std::string_view head, bool is_request);
+  /// A server peer also keeps the request's path (with query) in the same block.
+  void set_received_head(std::string_view head, bool is_request, std::string request_path = {});
   /// Gives back an open server peer's request head when the application asked not to keep it
   /// (asked at every poll: the check is inline, the work done once).
   void drop_request_head_unless_kept() {
@@ -285,7 +288,7 @@ class WebSocketPeer : public PacketPeer {
   // Members ordered so that the small ones share words: every connection carries them.
   State state_ = STATE_CLOSED;
   int close_code_ = -1;
-  int handshake_status_ = 0;
+  int16_t handshake_status_ = 0;  ///< three digits at most: the HTTP status line's
   bool manual_accept_ : 1 = false;
   bool request_pending_ : 1 = false;  ///< a server request waits for accept_request/reject_request
   bool last_packet_was_text_ : 1 = false;
@@ -295,11 +298,10 @@ class WebSocketPeer : public PacketPeer {
   int inbound_buffer_size_ = DEFAULT_BUFFER_SIZE;
   int outbound_buffer_size_ = DEFAULT_BUFFER_SIZE;
   int max_queued_packets_ = DEFAULT_MAX_QUEUED_PACKETS;
-  double heartbeat_interval_ = 0.0;
-  double handshake_timeout_ = 10.0;
-  double close_timeout_ = 5.0;
+  uint32_t heartbeat_interval_ms_ = 0;  ///< whole milliseconds, as Godot keeps it
+  uint32_t handshake_timeout_ms_ = 10'000;
+  uint32_t close_timeout_ms_ = 5'000;
   InboundQueue inbound_;
-  std::string request_path_;
   std::unique_ptr<Texts> texts_;
   std::unique_ptr<Lists> lists_;
   std::unique_ptr<DeflateOptions> deflate_options_;  ///< null: the defaults (costs no memory)
@@ -307,6 +309,7 @@ class WebSocketPeer : public PacketPeer {
   /// may give back once open (set_keep_request_headers(false)).
   struct ReceivedHead {
     std::string text;
+    std::string request_path;  ///< a server's: the request target, with its query
     mutable std::unique_ptr<HttpHeaders> parsed;
     /// A server peer's requested URL, made from the request when first asked for (rarely
     /// needed; it would otherwise cost every connection a copy of its Host header and path).

@@ -25,21 +25,21 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
     sent_since_poll_ = false;
     last_activity_ = now;
   }
-  protocol_->resume();
+  protocol_.resume();
   if (!transport_closed_) read_frames(now);
   if (!transport_closed_ && reading_paused()) watch_paused_transport(now);
 
-  const ProtocolEvents events = protocol_->take_events();
+  const ProtocolEvents events = protocol_.take_events();
   if (events.pongs > 0) heartbeat_.pong_received();
   // The heartbeat runs after reading, so a pong that already arrived is counted.
   if (state_ == STATE_OPEN) {
     switch (heartbeat_.tick(now, reading_paused())) {
       case Heartbeat::Action::kSendPing:
-        protocol_->send_ping(nullptr, 0);
+        protocol_.send_ping(nullptr, 0);
         break;
       case Heartbeat::Action::kPeerDead:
         set_last_error("No pong within the heartbeat interval (" +
-                       describe_seconds(heartbeat_interval_) + "): the peer is unresponsive.");
+                       describe_seconds(get_heartbeat_interval()) + "): the peer is unresponsive.");
         transport_closed_ = true;
         finish();
         return;
@@ -49,12 +49,12 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
   }
 
   if (events.failed) {
-    const std::string& detail = protocol_->failure_detail();
-    set_last_error("Protocol error: " + protocol_->failure_reason() + " (closing with code " +
-                   std::to_string(protocol_->failure_code()) + ")" +
+    const std::string& detail = protocol_.failure_detail();
+    set_last_error("Protocol error: " + protocol_.failure_reason() + " (closing with code " +
+                   std::to_string(protocol_.failure_code()) + ")" +
                    (detail.empty() ? "." : ": " + detail + "."));
   }
-  if (protocol_->close_reply_pending()) {
+  if (protocol_.close_reply_pending()) {
     // Messages that arrived before the peer's close (or before a violation) can still be
     // answered: the close takes effect at the next poll, after the replies, as RFC 6455 §5.5.1
     // allows. A peer that sent nothing first is answered at once.
@@ -62,18 +62,18 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
       close_deferred_ = true;
     } else {
       close_deferred_ = false;
-      protocol_->send_close_reply();
+      protocol_.send_close_reply();
     }
   }
-  if (state_ == STATE_OPEN && protocol_->close_queued()) {
+  if (state_ == STATE_OPEN && protocol_.close_queued()) {
     state_ = STATE_CLOSING;
-    close_deadline_ = after(now, close_timeout_);
+    close_deadline_ = after_ms(now, close_timeout_ms_);
   }
 
   if (!transport_closed_) flush_output();
 
   const bool exchange_done =
-      protocol_->close_sent() && (protocol_->close_received() || protocol_->failed());
+      protocol_.close_sent() && (protocol_.close_received() || protocol_.failed());
   if (transport_closed_) {
     finish();
   } else if (exchange_done) {
@@ -82,7 +82,7 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
     // could destroy our close frame in flight.
     if (!lingering_) {
       lingering_ = true;
-      close_deadline_ = after(now, close_timeout_);
+      close_deadline_ = after_ms(now, close_timeout_ms_);
       stream_->shutdown_write();
     }
     drain_input();
@@ -93,16 +93,16 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
     finish();
   } else if (holds_idle_buffers() && now - last_activity_ >= kIdleRelease) {
     inbound_.release_if_idle();
-    protocol_->outbound().release_if_idle();
-    protocol_->release_if_idle();
+    protocol_.outbound().release_if_idle();
+    protocol_.release_if_idle();
   }
 }
 
 bool NativeWebSocketPeer::holds_idle_buffers() const {
   return state_ == STATE_OPEN && inbound_.count() == 0 && inbound_.partial_size() == 0 &&
-         protocol_->outbound().empty() && !protocol_->has_parked_input() &&
-         (inbound_.holds_memory() || protocol_->outbound().holds_memory() ||
-          protocol_->holds_releasable_memory());
+         protocol_.outbound().empty() && !protocol_.has_parked_input() &&
+         (inbound_.holds_memory() || protocol_.outbound().holds_memory() ||
+          protocol_.holds_releasable_memory());
 }
 
 bool NativeWebSocketPeer::gated() const {
@@ -111,16 +111,16 @@ bool NativeWebSocketPeer::gated() const {
 }
 
 size_t NativeWebSocketPeer::buffered_bytes() const {
-  if (!protocol_) return 0;
-  return inbound_.queued_bytes() + inbound_.partial_size() + protocol_->parked_size() +
-         protocol_->outbound().size();
+  if (!protocol_.active()) return 0;
+  return inbound_.queued_bytes() + inbound_.partial_size() + protocol_.parked_size() +
+         protocol_.outbound().size();
 }
 
 void NativeWebSocketPeer::read_frames(Clock::time_point now) {
   uint8_t* buffer = read_buffer();
   input_maybe_pending_ = false;
   stopped_by_gate_ = false;
-  for (int reads = 0; reads < kMaxReadsPerPoll && protocol_->wants_input(); ++reads) {
+  for (int reads = 0; reads < kMaxReadsPerPoll && protocol_.wants_input(); ++reads) {
     if (gated()) {
       // The socket may hold data no new edge will announce: read as soon as the gate opens.
       stopped_by_gate_ = true;
@@ -134,7 +134,7 @@ void NativeWebSocketPeer::read_frames(Clock::time_point now) {
     if (read_gate_) {
       // At the budget only the finisher reads, and only the rest of its frame.
       want = std::min(want, read_gate_->available > 0 ? read_gate_->available
-                                                      : protocol_->bytes_to_frame_end());
+                                                      : protocol_.bytes_to_frame_end());
     }
     // Every read goes to the shared buffer and is unmasked from there into its message (one
     // copy, by vector loads and stores). Reading large payloads straight into the message was
@@ -152,7 +152,7 @@ void NativeWebSocketPeer::read_frames(Clock::time_point now) {
     }
     if (received > 0) {
       if (read_gate_) read_gate_->available -= std::min<size_t>(read_gate_->available, received);
-      protocol_->receive(buffer, static_cast<size_t>(received));
+      protocol_.receive(buffer, static_cast<size_t>(received));
       // The poll's clock: one reading per poll is precise enough for idleness.
       last_activity_ = now;
     }
@@ -166,7 +166,7 @@ void NativeWebSocketPeer::read_frames(Clock::time_point now) {
 }
 
 bool NativeWebSocketPeer::reading_paused() const {
-  return (!protocol_->wants_input() || gated()) && !protocol_->input_finished() && !lingering_;
+  return (!protocol_.wants_input() || gated()) && !protocol_.input_finished() && !lingering_;
 }
 
 void NativeWebSocketPeer::watch_paused_transport(Clock::time_point now) {
@@ -179,12 +179,12 @@ void NativeWebSocketPeer::watch_paused_transport(Clock::time_point now) {
       break;
     case StreamPeer::HANGUP_REMOTE_FINISHED:
       if (paused_hangup_deadline_ == Clock::time_point::max()) {
-        paused_hangup_deadline_ = after(now, close_timeout_);
+        paused_hangup_deadline_ = after_ms(now, close_timeout_ms_);
       } else if (now >= paused_hangup_deadline_) {
         transport_lost(
             "The peer closed the connection while reading was paused, and its last "
             "messages were not taken within the close timeout (" +
-            describe_seconds(close_timeout_) + ").");
+            describe_seconds(get_close_timeout()) + ").");
       }
       break;
     case StreamPeer::HANGUP_NONE:
@@ -209,7 +209,7 @@ void NativeWebSocketPeer::drain_input() {
 
 bool NativeWebSocketPeer::flush_output() {
   flush_pending_ = false;
-  OutboundQueue& out = protocol_->outbound();
+  OutboundQueue& out = protocol_.outbound();
   while (!out.empty()) {
     int sent = 0;
     const int size = static_cast<int>(std::min<size_t>(out.size(), INT_MAX));
@@ -228,26 +228,26 @@ void NativeWebSocketPeer::transport_lost(const std::string& why) {
   if (transport_closed_) return;
   transport_closed_ = true;
   // After a completed close exchange (or our own failure close) an EOF is the normal ending.
-  if (!protocol_->close_received() && !protocol_->failed()) {
+  if (!protocol_.close_received() && !protocol_.failed()) {
     set_last_error("Connection lost: " + (why.empty() ? std::string("transport error.") : why));
   }
 }
 
 void NativeWebSocketPeer::finish() {
   // Every message already received is queued before the connection is released.
-  protocol_->resume(/*ignore_limits=*/true);
-  protocol_->take_events();
+  protocol_.resume(/*ignore_limits=*/true);
+  protocol_.take_events();
   int code = kCloseUnclean;
   std::string reason;
-  if (protocol_->failed()) {
-    code = protocol_->failure_code();  // the code we sent (or tried to send)
-    reason = protocol_->failure_reason();
-  } else if (protocol_->close_received()) {
-    code = protocol_->received_close_code();
-    reason = protocol_->received_close_reason();
+  if (protocol_.failed()) {
+    code = protocol_.failure_code();  // the code we sent (or tried to send)
+    reason = protocol_.failure_reason();
+  } else if (protocol_.close_received()) {
+    code = protocol_.received_close_code();
+    reason = protocol_.received_close_reason();
   }
   release_transport();
-  protocol_.reset();
+  protocol_ = Protocol();
   phase_ = Phase::kIdle;
   set_closed(code, std::move(reason));
 }

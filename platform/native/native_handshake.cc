@@ -246,8 +246,7 @@ void NativeWebSocketPeer::finish_server_handshake() {
       answer_client_request(handshake_->head_reader.head(), lists().protocols, lists().headers,
                             deflate_enabled(deflate, /*is_server=*/true) ? &deflate : nullptr);
   handshake_status_ = result.status;
-  request_path_ = std::move(result.path);
-  set_received_head(handshake_->head_reader.head(), /*is_request=*/true);
+  set_received_head(handshake_->head_reader.head(), /*is_request=*/true, std::move(result.path));
   handshake_->out = std::move(result.response);
   if (result.status != 101) {
     set_last_error("Refused handshake with HTTP " + std::to_string(result.status) + ": " +
@@ -298,17 +297,17 @@ void NativeWebSocketPeer::enter_open(Clock::time_point now) {
   phase_ = Phase::kOpen;
   state_ = STATE_OPEN;
   last_activity_ = now;
-  protocol_.emplace(is_server_ ? Role::kServer : Role::kClient, &inbound_);
+  protocol_ = Protocol(is_server_ ? Role::kServer : Role::kClient, &inbound_);
   if (handshake_->deflate) {
-    protocol_->set_compressor(
+    protocol_.set_compressor(
         make_zlib_compressor(*handshake_->deflate, get_deflate_options(), is_server_));
   }
-  heartbeat_.start(heartbeat_interval_, now);
+  heartbeat_.start(heartbeat_interval_ms_, now);
   // The open connection reads at its next poll(): bytes may be waiting that an edge-triggered
   // loop already reported (while a request waited for the application, for example).
   input_maybe_pending_ = true;
   const ByteBuffer& early = handshake_->early_bytes;
-  if (!early.empty()) protocol_->receive(early.data(), early.size());
+  if (!early.empty()) protocol_.receive(early.data(), early.size());
   handshake_.reset();  // the handshake's buffers and strings are not needed any more
 }
 

@@ -33,4 +33,8 @@ inline Clock::time_point after(Clock::time_point now, double seconds) {
   return now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
+inline Clock::time_point after_ms(Clock::time_point now, uint32_t milliseconds) {
+  return now + std::chrono::milliseconds(milliseconds);
+}
+
 }  // namespace wsp::native_peer

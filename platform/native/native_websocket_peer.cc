@@ -44,7 +44,7 @@ Error NativeWebSocketPeer::connect_to_url(const std::string& url,
   handshake_->tls_options = std::move(tls_client_options);
   set_text(&Texts::requested_url, url);
   state_ = STATE_CONNECTING;
-  handshake_->deadline = after(Clock::now(), handshake_timeout_);
+  handshake_->deadline = after_ms(Clock::now(), handshake_timeout_ms_);
 
   if (const auto literal = SocketAddress::from_ip(handshake_->url.host, handshake_->url.port)) {
     handshake_->addresses = {*literal};
@@ -75,7 +75,7 @@ Error NativeWebSocketPeer::accept_stream(std::shared_ptr<StreamPeer> stream,
   stream_ = std::move(stream);
   stream_->set_no_delay(no_delay_);
   state_ = STATE_CONNECTING;
-  handshake_->deadline = after(Clock::now(), handshake_timeout_);
+  handshake_->deadline = after_ms(Clock::now(), handshake_timeout_ms_);
   phase_ = status == StreamPeer::STATUS_CONNECTING ? Phase::kTlsHandshake : Phase::kReadRequest;
   if (!pre_read.empty()) {
     const auto* bytes = reinterpret_cast<const uint8_t*>(pre_read.data());
@@ -88,7 +88,7 @@ Error NativeWebSocketPeer::accept_stream(std::shared_ptr<StreamPeer> stream,
 void NativeWebSocketPeer::reset_connection_state() {
   phase_ = Phase::kIdle;
   handshake_.reset();
-  protocol_.reset();
+  protocol_ = Protocol();
   heartbeat_.stop();
   close_deadline_ = Clock::time_point::max();
   transport_closed_ = false;
@@ -130,7 +130,7 @@ void NativeWebSocketPeer::poll() {
 // Sending and closing
 
 Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool is_text) {
-  if (!protocol_->can_send())
+  if (!protocol_.can_send())
     return fail_call(FAILED, "Cannot send: a close frame was already sent.");
   // Dated at the next poll(): reading the clock per message would cost more than the rest of a
   // small message's path in user space.
@@ -138,8 +138,8 @@ Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool i
   // A server's frames are not masked, so with nothing queued and no batch in progress the frame
   // goes to the kernel straight from the caller's buffer: header and payload in one write, and
   // only what the socket does not take is copied.
-  const MessageCompressor* compressor = protocol_->compressor();
-  if (is_server_ && inbound_.count() == 0 && protocol_->outbound().empty() && !transport_closed_ &&
+  const MessageCompressor* compressor = protocol_.compressor();
+  if (is_server_ && inbound_.count() == 0 && protocol_.outbound().empty() && !transport_closed_ &&
       !(compressor && compressor->compresses(size)) && !stream_->has_pending_output()) {
     // A small payload is cheaper to copy behind the header than to hand the kernel as a second
     // piece (sendmsg must import an iovec array; send takes one buffer).
@@ -157,11 +157,11 @@ Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool i
       return OK;  // like a queued message on a connection that then failed
     }
     if (sent < header_size + size) {
-      protocol_->outbound().append_unsent(header, header_size, data, size, sent);
+      protocol_.outbound().append_unsent(header, header_size, data, size, sent);
     }
     return OK;
   }
-  protocol_->send_message(data, size, is_text);
+  protocol_.send_message(data, size, is_text);
   // While the application is still taking messages from this poll, replies accumulate and leave
   // together (one write for the batch); a lone send goes out at once.
   if (inbound_.count() == 0 && !transport_closed_) {
@@ -175,16 +175,16 @@ Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool i
 }
 
 void NativeWebSocketPeer::begin_close(int code, std::string_view reason) {
-  protocol_->send_close(code, reason);
+  protocol_.send_close(code, reason);
   state_ = STATE_CLOSING;
-  close_deadline_ = after(Clock::now(), close_timeout_);
+  close_deadline_ = after_ms(Clock::now(), close_timeout_ms_);
   if (!transport_closed_) flush_output();
 }
 
 void NativeWebSocketPeer::abort_connection() {
-  if (protocol_) {
-    protocol_->resume(/*ignore_limits=*/true);
-    protocol_.reset();
+  if (protocol_.active()) {
+    protocol_.resume(/*ignore_limits=*/true);
+    protocol_ = Protocol();
   }
   release_transport();
   phase_ = Phase::kIdle;
@@ -192,11 +192,11 @@ void NativeWebSocketPeer::abort_connection() {
 }
 
 size_t NativeWebSocketPeer::queued_outbound_messages() const {
-  return protocol_ ? protocol_->outbound().queued_frames() : 0;
+  return protocol_.active() ? protocol_.outbound().queued_frames() : 0;
 }
 
 int64_t NativeWebSocketPeer::get_current_outbound_buffered_amount() const {
-  return protocol_ ? static_cast<int64_t>(protocol_->outbound().buffered_payload()) : 0;
+  return protocol_.active() ? static_cast<int64_t>(protocol_.outbound().buffered_payload()) : 0;
 }
 
 void NativeWebSocketPeer::release_transport() {
@@ -271,12 +271,12 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
     }
     return interest;
   }
-  interest.want_read = ((protocol_->wants_input() && !gated()) || lingering_) && !transport_closed_;
-  interest.want_write = !protocol_->outbound().empty() || stream_->has_pending_output();
+  interest.want_read = ((protocol_.wants_input() && !gated()) || lingering_) && !transport_closed_;
+  interest.want_write = !protocol_.outbound().empty() || stream_->has_pending_output();
   interest.poll_now = (stopped_by_gate_ && !gated()) || flush_pending_ || transport_closed_ ||
                       input_maybe_pending_ || close_deferred_ ||
                       (interest.want_read && stream_->has_pending_input()) ||
-                      (protocol_->has_parked_input() && !inbound_.full());
+                      (protocol_.has_parked_input() && !inbound_.full());
   if (state_ == STATE_CLOSING) interest.deadline = close_deadline_;
   if (state_ == STATE_OPEN && heartbeat_.enabled()) interest.deadline = heartbeat_.next_due();
   if (!transport_closed_ && reading_paused()) {

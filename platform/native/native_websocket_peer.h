@@ -166,7 +166,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
   std::unique_ptr<HandshakeState> handshake_;
   std::shared_ptr<StreamPeer> stream_;  ///< TCP, TLS over TCP, or the accepted stream
 
-  std::optional<Protocol> protocol_;  ///< in place: one allocation fewer per connection
+  Protocol protocol_;  ///< in place (one allocation fewer per connection); active() once open
   Heartbeat heartbeat_;
   Clock::time_point close_deadline_ = Clock::time_point::max();
   Clock::time_point last_activity_{};  ///< last byte read or message queued

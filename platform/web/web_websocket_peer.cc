@@ -66,7 +66,7 @@ Error WebWebSocketPeer::connect_to_url(const std::string& url,
   // The browser gets the normalised URL: brackets of IPv6 literals kept, fragment and
   // credentials dropped (browsers do not send them in a WebSocket handshake).
   char failure[512] = {0};
-  socket_ = wsp_js_create(this, parsed.to_string().c_str(), protocols.c_str(), handshake_timeout_,
+  socket_ = wsp_js_create(this, parsed.to_string().c_str(), protocols.c_str(), get_handshake_timeout(),
                           failure, sizeof(failure));
   if (socket_ == 0) {
     set_closed(kCloseUnclean, "");
@@ -77,7 +77,7 @@ Error WebWebSocketPeer::connect_to_url(const std::string& url,
   std::string notes;
   if (!lists().headers.empty())
     notes += " handshake_headers are ignored: browsers cannot set them.";
-  if (heartbeat_interval_ > 0)
+  if (heartbeat_interval_ms_ > 0)
     notes += " heartbeat_interval has no effect: browsers send no pings.";
   if (max_queued_packets_ != DEFAULT_MAX_QUEUED_PACKETS) {
     notes +=
@@ -133,7 +133,7 @@ Error WebWebSocketPeer::send_message(const uint8_t* data, size_t size, bool is_t
 void WebWebSocketPeer::begin_close(int code, std::string_view reason) {
   char failure[256] = {0};
   const std::string reason_text(reason);
-  if (wsp_js_close(this, socket_, code, reason_text.c_str(), close_timeout_, failure,
+  if (wsp_js_close(this, socket_, code, reason_text.c_str(), get_close_timeout(), failure,
                    sizeof(failure)) != 0) {
     set_last_error(std::string("The browser refused close(): ") + failure);
   }
@@ -210,7 +210,7 @@ void WebWebSocketPeer::fail_with_1009(std::string reason) {
   // Browsers do not let applications send 1009; the remote gets 1000 with the reason, and
   // get_close_code() reports 1009 as for a native peer.
   char failure[256] = {0};
-  wsp_js_close(this, socket_, kCloseNormal, limit_reason_.c_str(), close_timeout_, failure,
+  wsp_js_close(this, socket_, kCloseNormal, limit_reason_.c_str(), get_close_timeout(), failure,
                sizeof(failure));
   state_ = STATE_CLOSING;
 }

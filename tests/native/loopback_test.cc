@@ -67,6 +67,33 @@ TEST(Loopback, SettingsAreValidatedAndBadValuesRefused) {
   EXPECT_FALSE(peer->get_last_error().empty());
 }
 
+TEST(Loopback, IntervalsAndTimeoutsAreKeptInWholeMilliseconds) {
+  auto peer = WebSocketPeer::create();
+  // What a user writes with at most three decimals comes back exactly.
+  ASSERT_EQ(peer->set_heartbeat_interval(0.1), OK);
+  EXPECT_EQ(peer->get_heartbeat_interval(), 0.1);
+  ASSERT_EQ(peer->set_handshake_timeout(2.345), OK);
+  EXPECT_EQ(peer->get_handshake_timeout(), 2.345);
+  ASSERT_EQ(peer->set_close_timeout(0.25), OK);
+  EXPECT_EQ(peer->get_close_timeout(), 0.25);
+  for (const double seconds : {0.29, 0.57, 1.005, 4.35}) {
+    ASSERT_EQ(peer->set_close_timeout(seconds), OK);
+    EXPECT_EQ(peer->get_close_timeout(), seconds);
+  }
+  // Finer is rounded to the nearest millisecond, but never to 0: what is on stays on.
+  ASSERT_EQ(peer->set_heartbeat_interval(0.0004), OK);
+  EXPECT_EQ(peer->get_heartbeat_interval(), 0.001);
+  ASSERT_EQ(peer->set_close_timeout(1.0004), OK);
+  EXPECT_EQ(peer->get_close_timeout(), 1.0);
+  ASSERT_EQ(peer->set_close_timeout(1.0006), OK);
+  EXPECT_EQ(peer->get_close_timeout(), 1.001);
+  ASSERT_EQ(peer->set_heartbeat_interval(0), OK);
+  EXPECT_EQ(peer->get_heartbeat_interval(), 0.0) << "0 still turns the heartbeat off";
+  // Longer than 32 bits of milliseconds (49.7 days) is that long.
+  ASSERT_EQ(peer->set_handshake_timeout(1e12), OK);
+  EXPECT_EQ(peer->get_handshake_timeout(), 4294967.295);
+}
+
 TEST(Loopback, OpenExchangeAndStateSequence) {
   LoopbackServer listener;
   auto client = WebSocketPeer::create();
@@ -283,14 +310,16 @@ TEST(Loopback, RequestHeadIsGivenBackAfterTheOpeningPollOnlyWhenNotKept) {
     ASSERT_TRUE(poll_until_server_opens(*client, *server));
     // Within the poll round that reported STATE_OPEN everything is there.
     EXPECT_EQ(find_header(server->get_request_headers(), "X-Token"), "42");
+    EXPECT_EQ(server->get_request_path(), "/chat?room=1");
     server->poll();
     server->poll();
-    EXPECT_EQ(server->get_request_path(), "/chat?room=1") << "the path is always kept";
     if (keep) {
+      EXPECT_EQ(server->get_request_path(), "/chat?room=1");
       EXPECT_EQ(find_header(server->get_request_headers(), "X-Token"), "42");
       EXPECT_EQ(server->get_requested_url(),
                 "ws://127.0.0.1:" + std::to_string(listener.port()) + "/chat?room=1");
     } else {
+      EXPECT_EQ(server->get_request_path(), "") << "the path is part of the head given back";
       EXPECT_TRUE(server->get_request_headers().empty());
       EXPECT_EQ(server->get_requested_url(), "") << "no Host header left to make it from";
     }
@@ -315,6 +344,7 @@ TEST(Loopback, RequestedUrlAskedForBeforeTheHeadIsGivenBackStays) {
   EXPECT_EQ(url, "ws://127.0.0.1:" + std::to_string(listener.port()) + "/x");
   server->poll();
   EXPECT_TRUE(server->get_request_headers().empty());
+  EXPECT_EQ(server->get_request_path(), "");
   EXPECT_EQ(server->get_requested_url(), url);
 }
 
