@@ -6,7 +6,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 
 int main(int argc, char** argv) {
@@ -20,14 +19,12 @@ int main(int argc, char** argv) {
   // ---- excerpt: server ----
   wsp::PeerPoller poller;  // wakes only the peers with something to do
   poller.add_server(&server);
-  std::map<wsp::WebSocketPeer*, std::unique_ptr<wsp::WebSocketPeer>> peers;
   for (;;) {
     for (wsp::TCPServer* listening : poller.ready_servers()) {
       while (auto tcp = listening->take_connection()) {
         auto peer = wsp::WebSocketPeer::create();
         peer->accept_stream(tcp);
-        poller.add(peer.get());
-        peers.emplace(peer.get(), std::move(peer));
+        poller.add(std::move(peer));  // the poller owns it from now on
       }
     }
     for (wsp::WebSocketPeer* peer : poller.wait(1000)) {
@@ -38,8 +35,7 @@ int main(int argc, char** argv) {
                                                       : wsp::WebSocketPeer::WRITE_MODE_BINARY);
       }
       if (peer->get_ready_state() == wsp::WebSocketPeer::STATE_CLOSED) {
-        poller.remove(peer);
-        peers.erase(peer);
+        poller.remove(peer);  // and destroys it
       }
     }
   }

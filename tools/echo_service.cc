@@ -2,7 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
-#include <unordered_map>
+#include <memory>
 
 #include "tools/echo.h"
 #include "wspeer/core/close_code.h"
@@ -53,9 +53,8 @@ size_t serve_echo(TCPServer& server, const EchoSettings& settings, const std::at
   poller.set_busy_poll(std::chrono::microseconds(settings.busy_poll_us));
   poller.set_limits(settings.limits);
   poller.add_server(&server);
-  // The peer alone per client (a 32-byte node): whether it was logged open is seen from the
-  // state change within a poll.
-  std::unordered_map<WebSocketPeer*, std::unique_ptr<WebSocketPeer>> clients;
+  // The poller owns the clients: the echo keeps nothing per client of its own (whether one was
+  // logged open is seen from the state change within a poll).
   size_t accepted = 0;
   bool stopping = false;
   Clock::time_point stop_deadline{};
@@ -66,26 +65,22 @@ size_t serve_echo(TCPServer& server, const EchoSettings& settings, const std::at
       stop_deadline = Clock::now() + std::chrono::seconds(2);
       poller.remove_server(&server);
       server.stop();
-      for (auto& [raw, client] : clients) {
+      for (WebSocketPeer* client : poller.peers()) {
         client->close(kCloseGoingAway, "server shutting down");
-        poller.update(raw);
+        poller.update(client);
       }
     }
-    if (stopping && (clients.empty() || Clock::now() > stop_deadline)) break;
+    if (stopping && (poller.size() == 0 || Clock::now() > stop_deadline)) break;
 
     const std::vector<WebSocketPeer*>& ready = poller.wait(stopping ? 50 : 500);
     for (TCPServer* listening : poller.ready_servers()) {
       while (auto tcp = listening->take_connection()) {
         std::unique_ptr<WebSocketPeer> peer = accept_client(std::move(tcp), settings);
-        if (!peer) continue;
-        ++accepted;
-        WebSocketPeer* raw = peer.get();
-        clients.emplace(raw, std::move(peer));
-        poller.add(raw);
+        if (peer && poller.add(std::move(peer))) ++accepted;
       }
     }
     for (WebSocketPeer* raw : ready) {
-      WebSocketPeer& peer = *clients.at(raw);
+      WebSocketPeer& peer = *raw;
       const bool was_connecting = peer.get_ready_state() == WebSocketPeer::STATE_CONNECTING;
       peer.poll();
       if (was_connecting && peer.get_ready_state() == WebSocketPeer::STATE_OPEN &&
@@ -98,8 +93,7 @@ size_t serve_echo(TCPServer& server, const EchoSettings& settings, const std::at
           std::fprintf(stderr, "closed: code %d%s%s\n", peer.get_close_code(),
                        peer.get_last_error().empty() ? "" : ", ", peer.get_last_error().c_str());
         }
-        poller.remove(raw);
-        clients.erase(raw);
+        poller.remove(raw);  // and destroys it
       }
     }
   }

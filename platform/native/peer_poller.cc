@@ -29,18 +29,38 @@ PeerPoller::PeerPoller(Backend backend)
                                      : native::make_default_readiness_set()) {}
 
 PeerPoller::~PeerPoller() {
-  for (auto& [peer, entry] : entries_) entry.peer->set_read_gate(nullptr);
+  for (auto& [peer, entry] : entries_) {
+    entry.peer->set_read_gate(nullptr);
+    if (entry.owned) delete entry.peer;
+  }
 }
 
-void PeerPoller::add(WebSocketPeer* peer) {
+void PeerPoller::add(WebSocketPeer* peer) { insert(peer); }
+
+WebSocketPeer* PeerPoller::add(std::unique_ptr<WebSocketPeer> peer) {
+  Entry* entry = insert(peer.get());
+  if (!entry) return nullptr;
+  entry->owned = true;
+  return peer.release();
+}
+
+PeerPoller::Entry* PeerPoller::insert(WebSocketPeer* peer) {
   auto* native = dynamic_cast<NativeWebSocketPeer*>(peer);
-  if (!native || entries_.count(peer)) return;
+  if (!native || entries_.count(peer)) return nullptr;
   // In the map's node: its address never changes, and it costs no allocation of its own.
   Entry* raw = &entries_.try_emplace(peer).first->second;
   raw->peer = native;
   admit(raw);
   refresh(raw);
   recheck_.push_back(peer);  // examined again at the next wait()
+  return raw;
+}
+
+std::vector<WebSocketPeer*> PeerPoller::peers() const {
+  std::vector<WebSocketPeer*> all;
+  all.reserve(entries_.size());
+  for (const auto& [peer, entry] : entries_) all.push_back(peer);
+  return all;
 }
 
 void PeerPoller::admit(Entry* entry) {
@@ -109,7 +129,9 @@ void PeerPoller::remove(WebSocketPeer* peer) {
   entry->fd = -1;
   unregister(entry);
   release(entry);
+  NativeWebSocketPeer* owned = entry->owned ? entry->peer : nullptr;
   entries_.erase(found);
+  delete owned;
 }
 
 void PeerPoller::update(WebSocketPeer* peer) {

@@ -38,8 +38,16 @@ class PeerPoller {
 
   /// Starts watching a peer made by WebSocketPeer::create() in a native build.
   void add(WebSocketPeer* peer);
-  /// Stops watching a peer; call it before the peer is destroyed.
+  /// The same, and the poller owns the peer from now on: remove() destroys it, and so does the
+  /// poller's destructor. A server then needs no container of its own (and each connection
+  /// costs the application nothing more). Returns the peer, or nullptr when it was not a native
+  /// peer or was already added (it is then destroyed).
+  WebSocketPeer* add(std::unique_ptr<WebSocketPeer> peer);
+  /// Stops watching a peer; call it before the peer is destroyed. A peer the poller owns is
+  /// destroyed here.
   void remove(WebSocketPeer* peer);
+  /// Every peer added, in no particular order: to close them all when a server stops.
+  std::vector<WebSocketPeer*> peers() const;
   void update(WebSocketPeer* peer);
   void add_server(TCPServer* server);
   void remove_server(TCPServer* server);
@@ -108,8 +116,11 @@ class PeerPoller {
     bool closed_reported : 1 = false;  ///< returned once after it became CLOSED
     bool served : 1 = false;           ///< counted in served_ (and per address)
     bool refusing : 1 = false;         ///< added over the limits: answers 503, counted in refusing_
+    bool owned : 1 = false;            ///< destroyed by remove() and by the poller's destructor
   };
 
+  /// Adds a native peer not added yet; its entry, or nullptr.
+  Entry* insert(WebSocketPeer* peer);
   void refresh(Entry* entry);
   /// Counts a new server peer against the limits, or makes it refuse its client.
   void admit(Entry* entry);

@@ -206,6 +206,52 @@ TEST_P(PeerPollerTest, ARemovedPeerIsNoLongerReported) {
                          [&] { return pair.server->get_available_packet_count() == 1; }));
 }
 
+// A peer the poller owns is destroyed by remove(): its connection ends, which the other side
+// sees.
+TEST_P(PeerPollerTest, AnOwnedPeerIsServedAndDestroyedByRemove) {
+  auto pair = open_pair();
+  PeerPoller poller(GetParam());
+  WebSocketPeer* server = poller.add(std::move(pair.server));
+  ASSERT_NE(server, nullptr);
+  poller.add(server);
+  EXPECT_EQ(poller.size(), 1u) << "adding it again changes nothing";
+  EXPECT_EQ(poller.peers(), std::vector<WebSocketPeer*>{server});
+
+  ASSERT_EQ(pair.client->send_text("to an owned peer"), OK);
+  pair.client->poll();
+  ASSERT_TRUE(wait_for(poller, server));
+
+  poller.remove(server);
+  EXPECT_EQ(poller.size(), 0u);
+  EXPECT_TRUE(poll_until({pair.client.get()}, [&] {
+    return pair.client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
+  })) << "the owned peer was destroyed, and its socket with it";
+}
+
+TEST_P(PeerPollerTest, ThePollerDestroysThePeersItOwnsAndOnlyThose) {
+  auto owned = open_pair();
+  auto lent = open_pair();
+  {
+    PeerPoller poller(GetParam());
+    WebSocketPeer* server = poller.add(std::move(owned.server));
+    poller.add(lent.server.get());
+    std::vector<WebSocketPeer*> all = poller.peers();
+    std::sort(all.begin(), all.end());
+    std::vector<WebSocketPeer*> expected{server, lent.server.get()};
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(all, expected);
+    settle(poller);
+  }
+  EXPECT_TRUE(poll_until({owned.client.get()}, [&] {
+    return owned.client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
+  }));
+  // The peer the application kept is untouched and still works.
+  ASSERT_EQ(lent.client->send_text("still here"), OK);
+  EXPECT_TRUE(poll_until({lent.client.get(), lent.server.get()},
+                         [&] { return lent.server->get_available_packet_count() == 1; }));
+  EXPECT_EQ(lent.client->get_ready_state(), WebSocketPeer::STATE_OPEN);
+}
+
 TEST_P(PeerPollerTest, BusyPollWindowIsOffByDefaultAndClamped) {
   PeerPoller poller(GetParam());
   EXPECT_EQ(poller.get_busy_poll().count(), 0);
