@@ -73,6 +73,11 @@ class NativeWebSocketPeer : public WebSocketPeer {
     const NativeWebSocketPeer* finisher = nullptr;
   };
   void set_read_gate(ReadGate* gate) { read_gate_ = gate; }
+  /// Where the PeerPoller watching this peer keeps its entry (kNotPolled: in none), so that it
+  /// finds the entry without a table of its own.
+  static constexpr uint32_t kNotPolled = UINT32_MAX;
+  uint32_t poller_slot() const { return poller_slot_; }
+  void set_poller_slot(uint32_t slot) { poller_slot_ = slot; }
   size_t partial_message_bytes() const { return inbound_.partial_size(); }
   /// A server peer that has not answered yet answers its request with this refusal (e.g. 503
   /// with Retry-After) and closes, within `seconds` at most.
@@ -161,8 +166,9 @@ class NativeWebSocketPeer : public WebSocketPeer {
   bool input_maybe_pending_ : 1 = false;  ///< the last poll stopped before the socket was empty
   bool hangup_reported_ : 1 = false;      ///< see notify_hangup()
   bool sent_since_poll_ : 1 = false;      ///< last_activity_ is brought up to date at the next poll
-  bool flush_pending_ : 1 = false;    ///< replies were queued after poll() without being written
-  bool stopped_by_gate_ : 1 = false;  ///< a read was skipped for the gate: retry when it opens
+  bool flush_pending_ : 1 = false;     ///< replies were queued after poll() without being written
+  bool stopped_by_gate_ : 1 = false;   ///< a read was skipped for the gate: retry when it opens
+  uint32_t poller_slot_ = kNotPolled;  ///< see poller_slot()
   std::unique_ptr<HandshakeState> handshake_;
   std::shared_ptr<StreamPeer> stream_;  ///< TCP, TLS over TCP, or the accepted stream
 

@@ -29,10 +29,22 @@ PeerPoller::PeerPoller(Backend backend)
                                      : native::make_default_readiness_set()) {}
 
 PeerPoller::~PeerPoller() {
-  for (auto& [peer, entry] : entries_) {
+  for (uint32_t slot = 0; slot < slots_used_; ++slot) {
+    Entry& entry = entry_at(slot);
+    if (!entry.peer) continue;
     entry.peer->set_read_gate(nullptr);
+    entry.peer->set_poller_slot(NativeWebSocketPeer::kNotPolled);
     if (entry.owned) delete entry.peer;
   }
+}
+
+PeerPoller::Entry* PeerPoller::find(WebSocketPeer* peer) {
+  auto* native = dynamic_cast<NativeWebSocketPeer*>(peer);
+  if (!native) return nullptr;
+  const uint32_t slot = native->poller_slot();
+  if (slot >= slots_used_) return nullptr;
+  Entry& entry = entry_at(slot);
+  return entry.peer == native ? &entry : nullptr;  // not another poller's
 }
 
 void PeerPoller::add(WebSocketPeer* peer) { insert(peer); }
@@ -46,20 +58,33 @@ WebSocketPeer* PeerPoller::add(std::unique_ptr<WebSocketPeer> peer) {
 
 PeerPoller::Entry* PeerPoller::insert(WebSocketPeer* peer) {
   auto* native = dynamic_cast<NativeWebSocketPeer*>(peer);
-  if (!native || entries_.count(peer)) return nullptr;
-  // In the map's node: its address never changes, and it costs no allocation of its own.
-  Entry* raw = &entries_.try_emplace(peer).first->second;
-  raw->peer = native;
-  admit(raw);
-  refresh(raw);
-  recheck_.push_back(peer);  // examined again at the next wait()
-  return raw;
+  if (!native || native->poller_slot() != NativeWebSocketPeer::kNotPolled) return nullptr;
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    if (slots_used_ % kBlockSize == 0) blocks_.push_back(std::make_unique<Entry[]>(kBlockSize));
+    slot = slots_used_++;
+  }
+  Entry* entry = &entry_at(slot);
+  *entry = Entry();
+  entry->peer = native;
+  native->set_poller_slot(slot);
+  ++count_;
+  admit(entry);
+  refresh(entry);
+  recheck_.push_back(slot);  // examined again at the next wait()
+  return entry;
 }
 
 std::vector<WebSocketPeer*> PeerPoller::peers() const {
   std::vector<WebSocketPeer*> all;
-  all.reserve(entries_.size());
-  for (const auto& [peer, entry] : entries_) all.push_back(peer);
+  all.reserve(count_);
+  for (uint32_t slot = 0; slot < slots_used_; ++slot) {
+    NativeWebSocketPeer* peer = blocks_[slot / kBlockSize][slot % kBlockSize].peer;
+    if (peer) all.push_back(peer);
+  }
   return all;
 }
 
@@ -118,9 +143,8 @@ void PeerPoller::release(Entry* entry) {
 }
 
 void PeerPoller::remove(WebSocketPeer* peer) {
-  auto found = entries_.find(peer);
-  if (found == entries_.end()) return;
-  Entry* entry = &found->second;
+  Entry* entry = find(peer);
+  if (!entry) return;
   // A socket the peer already closed may have its number reused by a new connection by now.
   const PollInterest interest = entry->peer->get_poll_interest();
   if (entry->fd >= 0) {
@@ -129,16 +153,20 @@ void PeerPoller::remove(WebSocketPeer* peer) {
   entry->fd = -1;
   unregister(entry);
   release(entry);
-  NativeWebSocketPeer* owned = entry->owned ? entry->peer : nullptr;
-  entries_.erase(found);
-  delete owned;
+  NativeWebSocketPeer* native = entry->peer;
+  const bool owned = entry->owned;
+  free_slots_.push_back(native->poller_slot());
+  native->set_poller_slot(NativeWebSocketPeer::kNotPolled);
+  *entry = Entry();  // a free slot: lists that still name it skip it
+  --count_;
+  if (owned) delete native;
 }
 
 void PeerPoller::update(WebSocketPeer* peer) {
-  auto found = entries_.find(peer);
-  if (found == entries_.end()) return;
-  refresh(&found->second);
-  if (!found->second.watched) recheck_.push_back(peer);
+  Entry* entry = find(peer);
+  if (!entry) return;
+  refresh(entry);
+  if (!entry->watched) recheck_.push_back(entry->peer->poller_slot());
 }
 
 void PeerPoller::add_server(TCPServer* server) {
@@ -197,6 +225,7 @@ void PeerPoller::make_ready(Entry* entry) {
   if (entry->queued) return;
   entry->queued = true;
   ready_.push_back(entry->peer);
+  ready_slots_.push_back(entry->peer->poller_slot());
 }
 
 void PeerPoller::place_timer(size_t slot, Entry* entry) {
@@ -314,11 +343,9 @@ void PeerPoller::refresh(Entry* entry) {
 }
 
 const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
-  for (WebSocketPeer* peer : ready_) {
-    auto found = entries_.find(peer);
-    if (found != entries_.end()) found->second.queued = false;
-  }
+  for (uint32_t slot : ready_slots_) entry_at(slot).queued = false;  // free or not
   ready_.clear();
+  ready_slots_.clear();
   ready_servers_.clear();
   ready_streams_.clear();
 
@@ -326,22 +353,21 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
   // something new now. Only these are examined: the cost follows activity, not peer count.
   // Swapped with a member, not a local, so both vectors keep their capacity: a steady-state
   // round allocates nothing.
-  std::vector<WebSocketPeer*>& recheck = recheck_scratch_;
+  std::vector<uint32_t>& recheck = recheck_scratch_;
   recheck.clear();
   recheck.swap(recheck_);
   recheck.insert(recheck.end(), watch_list_.begin(), watch_list_.end());
   watch_list_.clear();
   std::sort(recheck.begin(), recheck.end());
   recheck.erase(std::unique(recheck.begin(), recheck.end()), recheck.end());
-  for (WebSocketPeer* peer : recheck) {
-    auto found = entries_.find(peer);
-    if (found == entries_.end()) continue;
-    Entry* entry = &found->second;
+  for (uint32_t slot : recheck) {
+    Entry* entry = &entry_at(slot);
+    if (!entry->peer) continue;  // removed since
     entry->in_watch_list = false;
     refresh(entry);
     if (entry->watched) {
       entry->in_watch_list = true;
-      watch_list_.push_back(peer);
+      watch_list_.push_back(slot);
     }
   }
 
@@ -402,10 +428,10 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
     make_ready(entry);
   }
 
-  recheck_.assign(ready_.begin(), ready_.end());
-  for (WebSocketPeer* peer : ready_) {
-    if (peer->get_ready_state() == WebSocketPeer::STATE_CLOSED)
-      entries_[peer].closed_reported = true;
+  recheck_.assign(ready_slots_.begin(), ready_slots_.end());
+  for (uint32_t slot : ready_slots_) {
+    Entry& entry = entry_at(slot);
+    if (entry.peer->get_ready_state() == WebSocketPeer::STATE_CLOSED) entry.closed_reported = true;
   }
   return ready_;
 }

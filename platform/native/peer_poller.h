@@ -36,7 +36,8 @@ class PeerPoller {
   PeerPoller(const PeerPoller&) = delete;
   PeerPoller& operator=(const PeerPoller&) = delete;
 
-  /// Starts watching a peer made by WebSocketPeer::create() in a native build.
+  /// Starts watching a peer made by WebSocketPeer::create() in a native build. A peer is
+  /// watched by one poller at a time: adding it to a second one does nothing.
   void add(WebSocketPeer* peer);
   /// The same, and the poller owns the peer from now on: remove() destroys it, and so does the
   /// poller's destructor. A server then needs no container of its own (and each connection
@@ -94,13 +95,13 @@ class PeerPoller {
   std::chrono::microseconds get_busy_poll() const { return busy_poll_; }
   const std::vector<TCPServer*>& ready_servers() const { return ready_servers_; }
   const std::vector<StreamPeer*>& ready_streams() const { return ready_streams_; }
-  size_t size() const { return entries_.size(); }
+  size_t size() const { return count_; }
 
  private:
   struct Entry {
     static constexpr uint32_t kNoTimer = UINT32_MAX;
-    // Ordered and packed so that an entry with its hash node takes 80 bytes.
-    NativeWebSocketPeer* peer = nullptr;
+    // Ordered and packed into 56 bytes, kept in blocks: no allocation or table node per peer.
+    NativeWebSocketPeer* peer = nullptr;  ///< null: a free slot
     const void* stream = nullptr;
     /// The count of its remote address in served_per_address_ (elements never move).
     std::pair<const std::string, size_t>* address_count = nullptr;
@@ -121,6 +122,9 @@ class PeerPoller {
 
   /// Adds a native peer not added yet; its entry, or nullptr.
   Entry* insert(WebSocketPeer* peer);
+  /// The entry at a slot, and the entry of a peer this poller watches (else nullptr).
+  Entry& entry_at(uint32_t slot) { return blocks_[slot / kBlockSize][slot % kBlockSize]; }
+  Entry* find(WebSocketPeer* peer);
   void refresh(Entry* entry);
   /// Counts a new server peer against the limits, or makes it refuse its client.
   void admit(Entry* entry);
@@ -137,13 +141,22 @@ class PeerPoller {
 
   std::unique_ptr<native::ReadinessSet> set_;
   std::chrono::microseconds busy_poll_{0};
-  std::unordered_map<WebSocketPeer*, Entry> entries_;
+  // Entries live in blocks that never move (the readiness set and the timer heap point at them);
+  // a peer knows its slot. Freed slots are taken again first.
+  static constexpr uint32_t kBlockSize = 256;
+  std::vector<std::unique_ptr<Entry[]>> blocks_;
+  std::vector<uint32_t> free_slots_;
+  uint32_t slots_used_ = 0;  ///< slots ever handed out (all blocks up to here)
+  size_t count_ = 0;         ///< peers watched
   /// Entries with a timer, earliest first at the front: a binary heap in one vector, so that
   /// setting a timer allocates nothing per entry (an idle peer keeps no timer node).
   std::vector<Entry*> timers_;
-  std::vector<WebSocketPeer*> recheck_;          ///< returned last round, added or updated
-  std::vector<WebSocketPeer*> recheck_scratch_;  ///< recheck_'s list while a round examines it
-  std::vector<WebSocketPeer*> watch_list_;       ///< entries with `watched` set
+  // Lists of slots, not peers: a peer removed (and maybe destroyed) since it was listed is
+  // recognised by its freed slot and never touched.
+  std::vector<uint32_t> recheck_;          ///< returned last round, added or updated
+  std::vector<uint32_t> recheck_scratch_;  ///< recheck_'s list while a round examines it
+  std::vector<uint32_t> watch_list_;       ///< entries with `watched` set
+  std::vector<uint32_t> ready_slots_;      ///< the slots of ready_
   std::vector<WebSocketPeer*> ready_;
   std::vector<TCPServer*> servers_;
   std::vector<TCPServer*> ready_servers_;

@@ -252,6 +252,47 @@ TEST_P(PeerPollerTest, ThePollerDestroysThePeersItOwnsAndOnlyThose) {
   EXPECT_EQ(lent.client->get_ready_state(), WebSocketPeer::STATE_OPEN);
 }
 
+TEST_P(PeerPollerTest, APeerIsWatchedByOnePollerAtATime) {
+  auto pair = open_pair();
+  PeerPoller first(GetParam());
+  PeerPoller second(GetParam());
+  first.add(pair.server.get());
+  second.add(pair.server.get());
+  EXPECT_EQ(second.size(), 0u) << "the first poller has it";
+  second.remove(pair.server.get());  // not its peer: nothing happens
+  EXPECT_EQ(first.size(), 1u);
+  first.remove(pair.server.get());
+  second.add(pair.server.get());
+  EXPECT_EQ(second.size(), 1u);
+  ASSERT_EQ(pair.client->send_text("to the second"), OK);
+  pair.client->poll();
+  EXPECT_TRUE(wait_for(second, pair.server.get()));
+}
+
+// A peer removed (and destroyed) right after it was reported is never touched again, even when
+// a newcomer takes its place in the poller at once (ASan checks the "never touched").
+TEST_P(PeerPollerTest, ARemovedPeersPlaceIsTakenByTheNextOneSafely) {
+  auto leaving = open_pair();
+  auto staying = open_pair();
+  PeerPoller poller(GetParam());
+  WebSocketPeer* gone = poller.add(std::move(leaving.server));
+  poller.add(staying.server.get());
+  ASSERT_EQ(leaving.client->send_text("bye"), OK);
+  leaving.client->poll();
+  ASSERT_TRUE(wait_for(poller, gone));  // listed for the next round's recheck
+  poller.remove(gone);
+  auto newcomer = open_pair();
+  WebSocketPeer* added = poller.add(std::move(newcomer.server));
+  ASSERT_NE(added, nullptr);
+  EXPECT_EQ(poller.size(), 2u);
+  ASSERT_EQ(newcomer.client->send_text("hello"), OK);
+  newcomer.client->poll();
+  EXPECT_TRUE(wait_for(poller, added));
+  ASSERT_EQ(staying.client->send_text("still here"), OK);
+  staying.client->poll();
+  EXPECT_TRUE(wait_for(poller, staying.server.get()));
+}
+
 TEST_P(PeerPollerTest, BusyPollWindowIsOffByDefaultAndClamped) {
   PeerPoller poller(GetParam());
   EXPECT_EQ(poller.get_busy_poll().count(), 0);
