@@ -97,7 +97,7 @@ FrameParse parse_frame_header(const uint8_t* data, size_t size, FrameHeader* hea
     std::memset(header->mask_key, 0, 4);
   }
   header->payload_length = length;
-  header->header_size = pos;
+  header->header_size = static_cast<uint8_t>(pos);
   return FrameParse::kOk;
 }
 

@@ -21,13 +21,14 @@ constexpr size_t kMaxFrameHeaderSize = 14;  ///< 2 + 8 (64-bit length) + 4 (mask
 constexpr size_t kMaxControlPayload = 125;  ///< §5.5
 
 struct FrameHeader {
-  bool fin = false;
-  uint8_t rsv = 0;  ///< RSV1..3 as the three bits 0b100, 0b010, 0b001
+  // 16 bytes: every connection's engine keeps the frame it is reading.
+  bool fin : 1 = false;
+  bool masked : 1 = false;
+  uint8_t rsv : 3 = 0;  ///< RSV1..3 as the three bits 0b100, 0b010, 0b001
   uint8_t opcode = 0;
-  bool masked = false;
+  uint8_t header_size = 0;  ///< bytes the header occupies on the wire (2 to 14)
   uint8_t mask_key[4] = {0, 0, 0, 0};
   uint64_t payload_length = 0;
-  size_t header_size = 0;  ///< bytes the header occupies on the wire
 };
 
 enum class FrameParse {

@@ -12,20 +12,24 @@ uint32_t whole_milliseconds(double seconds) {
 }
 
 void Heartbeat::start(uint32_t interval_ms, Clock::time_point now) {
-  enabled_ = interval_ms > 0;
-  awaiting_pong_ = false;
-  if (!enabled_) return;
-  interval_ms_ = interval_ms;
-  next_ = now + std::chrono::milliseconds(interval_ms_);
+  if (interval_ms == 0) {
+    stop();
+    return;
+  }
+  due_ = (now + std::chrono::milliseconds(interval_ms)).time_since_epoch().count() & ~kAwaitingPong;
 }
 
-Heartbeat::Action Heartbeat::tick(Clock::time_point now, bool input_paused) {
-  if (!enabled_ || now < next_) return Action::kNone;
-  next_ = now + std::chrono::milliseconds(interval_ms_);
-  if (awaiting_pong_ && !input_paused) return Action::kPeerDead;
-  if (awaiting_pong_) return Action::kNone;  // still waiting; the pong may be queued unread
-  awaiting_pong_ = true;
-  return Action::kSendPing;
+Heartbeat::Action Heartbeat::tick(uint32_t interval_ms, Clock::time_point now, bool input_paused) {
+  if (!enabled() || now < next_due()) return Action::kNone;
+  if (interval_ms == 0) {
+    stop();
+    return Action::kNone;
+  }
+  const bool awaiting_pong = (due_ & kAwaitingPong) != 0;
+  due_ = (now + std::chrono::milliseconds(interval_ms)).time_since_epoch().count() & ~kAwaitingPong;
+  if (awaiting_pong && !input_paused) return Action::kPeerDead;
+  due_ |= kAwaitingPong;  // a ping goes out now, or the last one is still awaited (maybe unread)
+  return awaiting_pong ? Action::kNone : Action::kSendPing;
 }
 
 }  // namespace wsp

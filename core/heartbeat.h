@@ -14,27 +14,32 @@ using Clock = std::chrono::steady_clock;
 uint32_t whole_milliseconds(double seconds);
 
 /// A ping goes out one interval after OPEN and every interval after that; when the next one is
-/// due and the previous ping is still unanswered, the peer is considered dead.
+/// due and the previous ping is still unanswered, the peer is considered dead. The interval is
+/// passed at each tick, so a new heartbeat_interval takes effect from the next ping on.
 class Heartbeat {
  public:
   enum class Action { kNone, kSendPing, kPeerDead };
 
-  /// An interval of 0 disables the heartbeat.
+  /// An interval of 0 leaves the heartbeat off.
   void start(uint32_t interval_ms, Clock::time_point now);
-  void stop() { enabled_ = false; }
+  void stop() { due_ = kOff; }
   /// `input_paused`: we are not reading (the application is not draining messages), so a pong
-  /// could be waiting unread; the peer is then not declared dead.
-  Action tick(Clock::time_point now, bool input_paused);
-  void pong_received() { awaiting_pong_ = false; }
-  bool enabled() const { return enabled_; }
-  Clock::time_point next_due() const { return next_; }
+  /// could be waiting unread; the peer is then not declared dead. An interval of 0 stops it.
+  Action tick(uint32_t interval_ms, Clock::time_point now, bool input_paused);
+  void pong_received() { due_ &= ~kAwaitingPong; }
+  bool enabled() const { return due_ != kOff; }
+  Clock::time_point next_due() const {
+    return Clock::time_point(Clock::duration(due_ & ~kAwaitingPong));
+  }
 
  private:
-  // Milliseconds in 32 bits keep every connection's heartbeat at 16 bytes.
-  bool enabled_ = false;
-  bool awaiting_pong_ = false;
-  uint32_t interval_ms_ = 0;
-  Clock::time_point next_{};
+  using Ticks = Clock::duration::rep;
+  static_assert(Clock::period::den >= 1'000'000, "a tick must be a microsecond or finer");
+  static constexpr Ticks kOff = -1;
+  static constexpr Ticks kAwaitingPong = 1;
+  // One word per connection: when the next ping is due, in clock ticks, whose lowest bit says
+  // that the last ping is unanswered (one tick more or less is never noticed).
+  Ticks due_ = kOff;
 };
 
 }  // namespace wsp

@@ -282,14 +282,14 @@ void Protocol::end_frame() {
   phase_ = Phase::kHeader;
   switch (frame_.opcode) {
     case OPCODE_PING:
-      ++events_.pings;
+      if (pings_untaken_ < UINT16_MAX) ++pings_untaken_;
       if (!close_queued_) {
         outbound_.append_frame(OPCODE_PONG, true, control_payload_.get(), control_size_,
                                role_ == Role::kClient, /*automatic=*/true);
       }
       break;
     case OPCODE_PONG:
-      ++events_.pongs;
+      if (pongs_untaken_ < UINT16_MAX) ++pongs_untaken_;
       break;
     case OPCODE_CLOSE:
       handle_close_frame();
@@ -307,7 +307,6 @@ void Protocol::end_frame() {
       }
       inbound_->commit_partial(message_is_text_);
       in_message_ = false;
-      ++events_.messages;
       break;
   }
 }
@@ -335,7 +334,6 @@ void Protocol::handle_close_frame() {
   received_code_ = code;
   mutable_texts().received_reason = std::move(reason);
   input_finished_ = true;
-  events_.close_received = true;
   inbound_->drop_partial();  // a fragmented message cut off by a close can never complete
   in_message_ = false;
   // The reply echoes the status code (§5.5.1); an empty close frame is answered with an empty
@@ -353,7 +351,6 @@ void Protocol::fail(int code, std::string reason, std::string detail) {
   mutable_texts().failure_reason = std::move(reason);
   mutable_texts().failure_detail = std::move(detail);
   input_finished_ = true;
-  events_.failed = true;
   inbound_->drop_partial();
   in_message_ = false;
   if (!close_queued_) {
@@ -428,8 +425,14 @@ Protocol::CloseTexts& Protocol::mutable_texts() {
 }
 
 ProtocolEvents Protocol::take_events() {
-  ProtocolEvents events = events_;
-  events_ = ProtocolEvents();
+  ProtocolEvents events;
+  events.pings = pings_untaken_;
+  events.pongs = pongs_untaken_;
+  events.close_received = close_received_ && !close_taken_;
+  events.failed = failed_ && !failure_taken_;
+  pings_untaken_ = pongs_untaken_ = 0;
+  close_taken_ = close_received_;
+  failure_taken_ = failed_;
   return events;
 }
 

@@ -20,11 +20,10 @@ namespace wsp {
 
 enum class Role : uint8_t { kClient, kServer };
 
-/// What happened since the last take_events().
+/// What happened since the last take_events() (complete messages are in the inbound queue).
 struct ProtocolEvents {
-  uint32_t messages = 0;  ///< complete data messages added to the inbound queue
-  uint32_t pings = 0;     ///< pings received (each answered with a pong automatically)
-  uint32_t pongs = 0;     ///< pongs received
+  uint32_t pings = 0;  ///< pings received (each answered with a pong automatically), up to 65535
+  uint32_t pongs = 0;  ///< pongs received, up to 65535
   bool close_received = false;
   bool failed = false;  ///< we detected a violation and queued a close with failure_code()
 };
@@ -140,9 +139,14 @@ class Protocol {
   bool close_received_ : 1 = false;
   bool failed_ : 1 = false;
   uint8_t header_bytes_[kMaxFrameHeaderSize];
+  // What take_events() reported already: the close and the failure happen once each.
+  bool close_taken_ : 1 = false;
+  bool failure_taken_ : 1 = false;
   uint16_t reply_code_ = 0;  ///< close codes are 16-bit on the wire
   uint16_t received_code_ = 0;
   uint16_t failure_code_ = 0;
+  uint16_t pings_untaken_ = 0;  ///< since the last take_events(), saturating
+  uint16_t pongs_untaken_ = 0;
   InboundQueue* inbound_ = nullptr;
   OutboundQueue outbound_;
   ByteBuffer parked_;
@@ -161,7 +165,6 @@ class Protocol {
   const CloseTexts& texts() const;
   CloseTexts& mutable_texts();
   std::unique_ptr<CloseTexts> texts_;
-  ProtocolEvents events_;
 };
 
 }  // namespace wsp

@@ -131,7 +131,8 @@ class WebSocketPeer : public PacketPeer {
   Error set_handshake_headers(std::vector<std::string> headers);
   /// The interval (in seconds) at which the peer automatically sends "ping" control frames; 0
   /// disables them. When a ping is unanswered by the next one, the connection closes (-1).
-  /// Pings are timed in whole milliseconds (at least 1). No effect in Web builds.
+  /// Pings are timed in whole milliseconds (at least 1). Set on an open peer, it takes effect at
+  /// its next poll() (0 stops the pings). No effect in Web builds.
   double get_heartbeat_interval() const { return heartbeat_interval_ms_ / 1000.0; }
   Error set_heartbeat_interval(double seconds);
   /// The size of the input buffer in bytes: the largest message accepted (across fragments).

@@ -33,7 +33,9 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
   if (events.pongs > 0) heartbeat_.pong_received();
   // The heartbeat runs after reading, so a pong that already arrived is counted.
   if (state_ == STATE_OPEN) {
-    switch (heartbeat_.tick(now, reading_paused())) {
+    // An interval set while open starts the heartbeat here (tick() stops it at 0).
+    if (!heartbeat_.enabled()) heartbeat_.start(heartbeat_interval_ms_, now);
+    switch (heartbeat_.tick(heartbeat_interval_ms_, now, reading_paused())) {
       case Heartbeat::Action::kSendPing:
         protocol_.send_ping(nullptr, 0);
         break;
@@ -133,8 +135,8 @@ void NativeWebSocketPeer::read_frames(Clock::time_point now) {
     // A server-wide budget (PeerPoller::Limits) bounds what all its peers read together.
     if (read_gate_) {
       // At the budget only the finisher reads, and only the rest of its frame.
-      want = std::min(want, read_gate_->available > 0 ? read_gate_->available
-                                                      : protocol_.bytes_to_frame_end());
+      want = std::min(
+          want, read_gate_->available > 0 ? read_gate_->available : protocol_.bytes_to_frame_end());
     }
     // Every read goes to the shared buffer and is unmasked from there into its message (one
     // copy, by vector loads and stores). Reading large payloads straight into the message was

@@ -548,6 +548,37 @@ TEST(Loopback, HeartbeatKeepsHealthyPeersAndDetectsADeadOne) {
   EXPECT_EQ(frames[0].opcode, 9) << "the peer was pinged";
 }
 
+// As in Godot, heartbeat_interval takes effect on an open peer: set, it starts pinging; 0 stops.
+TEST(Loopback, HeartbeatIntervalSetWhileOpenTakesEffect) {
+  LoopbackServer listener;
+  auto client = WebSocketPeer::create();
+  ASSERT_EQ(client->connect_to_url(listener.url()), OK);
+  RawSocket mute = test::accept_raw(listener.server(), client.get());
+  ASSERT_TRUE(test::answer_upgrade(mute));
+  ASSERT_TRUE(poll_until({client.get()},
+                         [&] { return client->get_ready_state() == WebSocketPeer::STATE_OPEN; }));
+  poll_until(
+      {client.get()}, [] { return false; }, 0.2);
+  EXPECT_TRUE(mute.read_n(1, 0.1).empty()) << "no heartbeat yet";
+
+  client->set_heartbeat_interval(0.05);
+  std::string ping;
+  ASSERT_TRUE(poll_until(
+      {client.get()},
+      [&] {
+        ping += mute.read_n(6 - ping.size(), 0.01);
+        return ping.size() == 6;
+      },
+      2.0))
+      << "a ping once the interval is set";
+  EXPECT_EQ(static_cast<uint8_t>(ping[0]), 0x89) << "FIN + ping";
+  client->set_heartbeat_interval(0);
+  poll_until(
+      {client.get()}, [] { return false; }, 0.3);
+  EXPECT_EQ(client->get_ready_state(), WebSocketPeer::STATE_OPEN)
+      << "stopped before its unanswered ping could end the connection";
+}
+
 TEST(Loopback, OversizedMessageClosesWith1009) {
   auto pair = open_pair([](WebSocketPeer& c) { c.set_outbound_buffer_size(0); },
                         [](WebSocketPeer& s) { s.set_inbound_buffer_size(1000); });

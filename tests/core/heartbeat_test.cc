@@ -1,0 +1,71 @@
+// Heartbeat: when pings go out, when a peer is declared dead, and the millisecond conversion
+// every peer's intervals and timeouts go through.
+#include "wspeer/core/heartbeat.h"
+
+#include <gtest/gtest.h>
+
+namespace wsp {
+namespace {
+
+using std::chrono::milliseconds;
+using Action = Heartbeat::Action;
+
+TEST(WholeMilliseconds, RoundsToTheNearestAndKeepsAnythingPositiveOn) {
+  EXPECT_EQ(whole_milliseconds(0), 0u);
+  EXPECT_EQ(whole_milliseconds(-1), 0u);
+  EXPECT_EQ(whole_milliseconds(0.29), 290u);
+  EXPECT_EQ(whole_milliseconds(1.005), 1005u);
+  EXPECT_EQ(whole_milliseconds(0.0004), 1u) << "positive stays on";
+  EXPECT_EQ(whole_milliseconds(1e12), UINT32_MAX);
+}
+
+TEST(Heartbeat, PingsEveryIntervalAndDeclaresASilentPeerDead) {
+  Heartbeat heartbeat;
+  const Clock::time_point start{};
+  EXPECT_FALSE(heartbeat.enabled());
+  heartbeat.start(100, start + milliseconds(1));
+  ASSERT_TRUE(heartbeat.enabled());
+  EXPECT_EQ(heartbeat.next_due(), start + milliseconds(101));
+  EXPECT_EQ(heartbeat.tick(100, start + milliseconds(50), false), Action::kNone);
+  EXPECT_EQ(heartbeat.tick(100, start + milliseconds(101), false), Action::kSendPing);
+  EXPECT_EQ(heartbeat.next_due(), start + milliseconds(201))
+      << "an unanswered ping does not move the due time";
+  EXPECT_EQ(heartbeat.tick(100, start + milliseconds(201), false), Action::kPeerDead);
+}
+
+TEST(Heartbeat, APongKeepsThePeerAlive) {
+  Heartbeat heartbeat;
+  const Clock::time_point start{};
+  heartbeat.start(100, start);
+  for (int round = 1; round <= 5; ++round) {
+    EXPECT_EQ(heartbeat.tick(100, start + milliseconds(100 * round), false), Action::kSendPing);
+    heartbeat.pong_received();
+  }
+}
+
+TEST(Heartbeat, APausedReaderIsNotDeclaredDeadItsPongMayBeUnread) {
+  Heartbeat heartbeat;
+  const Clock::time_point start{};
+  heartbeat.start(10, start);
+  EXPECT_EQ(heartbeat.tick(10, start + milliseconds(10), false), Action::kSendPing);
+  EXPECT_EQ(heartbeat.tick(10, start + milliseconds(20), true), Action::kNone);
+  EXPECT_EQ(heartbeat.tick(10, start + milliseconds(30), true), Action::kNone);
+  EXPECT_EQ(heartbeat.tick(10, start + milliseconds(40), false), Action::kPeerDead)
+      << "still unanswered once reading again";
+}
+
+TEST(Heartbeat, ANewIntervalTakesEffectAtTheNextPingAndZeroStopsIt) {
+  Heartbeat heartbeat;
+  const Clock::time_point start{};
+  heartbeat.start(100, start);
+  EXPECT_EQ(heartbeat.tick(30, start + milliseconds(100), false), Action::kSendPing);
+  EXPECT_EQ(heartbeat.next_due(), start + milliseconds(130));
+  heartbeat.pong_received();
+  EXPECT_EQ(heartbeat.tick(0, start + milliseconds(130), false), Action::kNone);
+  EXPECT_FALSE(heartbeat.enabled());
+  heartbeat.start(0, start);
+  EXPECT_FALSE(heartbeat.enabled()) << "an interval of 0 leaves it off";
+}
+
+}  // namespace
+}  // namespace wsp
