@@ -30,6 +30,20 @@ void check(bool condition) {
   if (!condition) __builtin_trap();
 }
 
+// The messages of one run are the first messages of the other, and the runs differ only after
+// one of them failed (a run that delivered fewer is the one that failed).
+bool same_until_one_fails(const Outcome& a, const Outcome& b) {
+  const Outcome& shorter = a.messages.size() <= b.messages.size() ? a : b;
+  const Outcome& longer = &shorter == &a ? b : a;
+  for (size_t i = 0; i < shorter.messages.size(); ++i) {
+    if (shorter.messages[i] != longer.messages[i] || shorter.types[i] != longer.types[i]) {
+      return false;
+    }
+  }
+  if (shorter.messages.size() < longer.messages.size()) return shorter.failed;
+  return a == b || a.failed || b.failed;
+}
+
 Outcome run(wsp::Role role, size_t max_message, size_t max_packets,
             const wsp::DeflateAgreement* deflate, const uint8_t* data, size_t size,
             const std::vector<size_t>& chunks) {
@@ -104,6 +118,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const Outcome whole = run(role, max_message, max_packets, deflate, data, size, {size});
   const Outcome split = run(role, max_message, max_packets, deflate, data, size, chunks);
-  check(whole == split);
+  if (deflate && agreement.client_max_window_bits < 15) {
+    // zlib lets a back-reference reach past a window smaller than its largest when the bytes it
+    // names are still in the output of the same inflate() call, so how the input was split can
+    // decide whether such an invalid stream is caught, and as what. Both runs agree up to where
+    // one of them fails.
+    check(same_until_one_fails(whole, split));
+  } else {
+    check(whole == split);
+  }
   return 0;
 }
