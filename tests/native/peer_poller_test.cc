@@ -59,6 +59,12 @@ void settle(PeerPoller& poller) {
   }
 }
 
+// A client whose server peer was destroyed (its socket closed) ends up CLOSED.
+bool sees_its_server_gone(WebSocketPeer& client) {
+  return poll_until({&client},
+                    [&] { return client.get_ready_state() == WebSocketPeer::STATE_CLOSED; });
+}
+
 // Every case runs with the platform's default set (epoll on Linux) and with poll(2), the one
 // other platforms use.
 class PeerPollerTest : public testing::TestWithParam<PeerPoller::Backend> {};
@@ -223,9 +229,8 @@ TEST_P(PeerPollerTest, AnOwnedPeerIsServedAndDestroyedByRemove) {
 
   poller.remove(server);
   EXPECT_EQ(poller.size(), 0u);
-  EXPECT_TRUE(poll_until({pair.client.get()}, [&] {
-    return pair.client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  })) << "the owned peer was destroyed, and its socket with it";
+  EXPECT_TRUE(sees_its_server_gone(*pair.client))
+      << "the owned peer was destroyed, and its socket with it";
 }
 
 TEST_P(PeerPollerTest, ThePollerDestroysThePeersItOwnsAndOnlyThose) {
@@ -242,9 +247,7 @@ TEST_P(PeerPollerTest, ThePollerDestroysThePeersItOwnsAndOnlyThose) {
     EXPECT_EQ(all, expected);
     settle(poller);
   }
-  EXPECT_TRUE(poll_until({owned.client.get()}, [&] {
-    return owned.client->get_ready_state() == WebSocketPeer::STATE_CLOSED;
-  }));
+  EXPECT_TRUE(sees_its_server_gone(*owned.client));
   // The peer the application kept is untouched and still works.
   ASSERT_EQ(lent.client->send_text("still here"), OK);
   EXPECT_TRUE(poll_until({lent.client.get(), lent.server.get()},
