@@ -16,7 +16,7 @@ void Heartbeat::start(uint32_t interval_ms, Clock::time_point now) {
     stop();
     return;
   }
-  due_ = (now + std::chrono::milliseconds(interval_ms)).time_since_epoch().count() & ~kAwaitingPong;
+  due_ = due_after(now, interval_ms);
 }
 
 Heartbeat::Action Heartbeat::tick(uint32_t interval_ms, Clock::time_point now, bool input_paused) {
@@ -26,7 +26,7 @@ Heartbeat::Action Heartbeat::tick(uint32_t interval_ms, Clock::time_point now, b
     return Action::kNone;
   }
   const bool awaiting_pong = (due_ & kAwaitingPong) != 0;
-  due_ = (now + std::chrono::milliseconds(interval_ms)).time_since_epoch().count() & ~kAwaitingPong;
+  due_ = due_after(now, interval_ms);
   if (awaiting_pong && !input_paused) return Action::kPeerDead;
   due_ |= kAwaitingPong;  // a ping goes out now, or the last one is still awaited (maybe unread)
   return awaiting_pong ? Action::kNone : Action::kSendPing;

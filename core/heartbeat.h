@@ -37,6 +37,11 @@ class Heartbeat {
   static_assert(Clock::period::den >= 1'000'000, "a tick must be a microsecond or finer");
   static constexpr Ticks kOff = -1;
   static constexpr Ticks kAwaitingPong = 1;
+  /// `now` plus the interval, with no ping awaited.
+  static Ticks due_after(Clock::time_point now, uint32_t interval_ms) {
+    return (now + std::chrono::milliseconds(interval_ms)).time_since_epoch().count() &
+           ~kAwaitingPong;
+  }
   // One word per connection: when the next ping is due, in clock ticks, whose lowest bit says
   // that the last ping is unanswered (one tick more or less is never noticed).
   Ticks due_ = kOff;

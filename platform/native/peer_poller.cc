@@ -82,8 +82,7 @@ std::vector<WebSocketPeer*> PeerPoller::peers() const {
   std::vector<WebSocketPeer*> all;
   all.reserve(count_);
   for (uint32_t slot = 0; slot < slots_used_; ++slot) {
-    NativeWebSocketPeer* peer = blocks_[slot / kBlockSize][slot % kBlockSize].peer;
-    if (peer) all.push_back(peer);
+    if (NativeWebSocketPeer* peer = entry_at(slot).peer) all.push_back(peer);
   }
   return all;
 }

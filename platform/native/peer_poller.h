@@ -124,6 +124,9 @@ class PeerPoller {
   Entry* insert(WebSocketPeer* peer);
   /// The entry at a slot, and the entry of a peer this poller watches (else nullptr).
   Entry& entry_at(uint32_t slot) { return blocks_[slot / kBlockSize][slot % kBlockSize]; }
+  const Entry& entry_at(uint32_t slot) const {
+    return blocks_[slot / kBlockSize][slot % kBlockSize];
+  }
   Entry* find(WebSocketPeer* peer);
   void refresh(Entry* entry);
   /// Counts a new server peer against the limits, or makes it refuse its client.

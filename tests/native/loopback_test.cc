@@ -69,29 +69,30 @@ TEST(Loopback, SettingsAreValidatedAndBadValuesRefused) {
 
 TEST(Loopback, IntervalsAndTimeoutsAreKeptInWholeMilliseconds) {
   auto peer = WebSocketPeer::create();
+  // Each sets a value (which must be accepted) and answers what the getter gives back.
+  auto heartbeat = [&](double seconds) {
+    EXPECT_EQ(peer->set_heartbeat_interval(seconds), OK);
+    return peer->get_heartbeat_interval();
+  };
+  auto handshake = [&](double seconds) {
+    EXPECT_EQ(peer->set_handshake_timeout(seconds), OK);
+    return peer->get_handshake_timeout();
+  };
+  auto close = [&](double seconds) {
+    EXPECT_EQ(peer->set_close_timeout(seconds), OK);
+    return peer->get_close_timeout();
+  };
   // What a user writes with at most three decimals comes back exactly.
-  ASSERT_EQ(peer->set_heartbeat_interval(0.1), OK);
-  EXPECT_EQ(peer->get_heartbeat_interval(), 0.1);
-  ASSERT_EQ(peer->set_handshake_timeout(2.345), OK);
-  EXPECT_EQ(peer->get_handshake_timeout(), 2.345);
-  ASSERT_EQ(peer->set_close_timeout(0.25), OK);
-  EXPECT_EQ(peer->get_close_timeout(), 0.25);
-  for (const double seconds : {0.29, 0.57, 1.005, 4.35}) {
-    ASSERT_EQ(peer->set_close_timeout(seconds), OK);
-    EXPECT_EQ(peer->get_close_timeout(), seconds);
-  }
+  EXPECT_EQ(heartbeat(0.1), 0.1);
+  EXPECT_EQ(handshake(2.345), 2.345);
+  for (const double seconds : {0.25, 0.29, 0.57, 1.005, 4.35}) EXPECT_EQ(close(seconds), seconds);
   // Finer is rounded to the nearest millisecond, but never to 0: what is on stays on.
-  ASSERT_EQ(peer->set_heartbeat_interval(0.0004), OK);
-  EXPECT_EQ(peer->get_heartbeat_interval(), 0.001);
-  ASSERT_EQ(peer->set_close_timeout(1.0004), OK);
-  EXPECT_EQ(peer->get_close_timeout(), 1.0);
-  ASSERT_EQ(peer->set_close_timeout(1.0006), OK);
-  EXPECT_EQ(peer->get_close_timeout(), 1.001);
-  ASSERT_EQ(peer->set_heartbeat_interval(0), OK);
-  EXPECT_EQ(peer->get_heartbeat_interval(), 0.0) << "0 still turns the heartbeat off";
+  EXPECT_EQ(heartbeat(0.0004), 0.001);
+  EXPECT_EQ(close(1.0004), 1.0);
+  EXPECT_EQ(close(1.0006), 1.001);
+  EXPECT_EQ(heartbeat(0), 0.0) << "0 still turns the heartbeat off";
   // Longer than 32 bits of milliseconds (49.7 days) is that long.
-  ASSERT_EQ(peer->set_handshake_timeout(1e12), OK);
-  EXPECT_EQ(peer->get_handshake_timeout(), 4294967.295);
+  EXPECT_EQ(handshake(1e12), 4294967.295);
 }
 
 TEST(Loopback, OpenExchangeAndStateSequence) {

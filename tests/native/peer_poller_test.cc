@@ -50,6 +50,13 @@ bool wait_for(PeerPoller& poller, WebSocketPeer* peer, double seconds = 5.0) {
   return false;
 }
 
+// Sends `text` from `client` and waits until the poller reports `server` with it.
+bool reaches(PeerPoller& poller, WebSocketPeer& client, WebSocketPeer* server, const char* text) {
+  if (client.send_text(text) != OK) return false;
+  client.poll();
+  return wait_for(poller, server);
+}
+
 // Lets the poller settle until a wait() comes back empty: nothing left to do.
 void settle(PeerPoller& poller) {
   for (int i = 0; i < 50; ++i) {
@@ -83,9 +90,7 @@ TEST_P(PeerPollerTest, ReportsThePeerAMessageArrivedFor) {
   poller.add(other.server.get());
   settle(poller);
 
-  ASSERT_EQ(pair.client->send_text("hello"), OK);
-  pair.client->poll();
-  ASSERT_TRUE(wait_for(poller, pair.server.get()));
+  ASSERT_TRUE(reaches(poller, *pair.client, pair.server.get(), "hello"));
   EXPECT_EQ(test::drain_text(*pair.server), std::vector<std::string>{"hello"});
   EXPECT_EQ(other.server->get_available_packet_count(), 0);
   EXPECT_EQ(poller.size(), 2u);
@@ -223,9 +228,7 @@ TEST_P(PeerPollerTest, AnOwnedPeerIsServedAndDestroyedByRemove) {
   EXPECT_EQ(poller.size(), 1u) << "adding it again changes nothing";
   EXPECT_EQ(poller.peers(), std::vector<WebSocketPeer*>{server});
 
-  ASSERT_EQ(pair.client->send_text("to an owned peer"), OK);
-  pair.client->poll();
-  ASSERT_TRUE(wait_for(poller, server));
+  ASSERT_TRUE(reaches(poller, *pair.client, server, "to an owned peer"));
 
   poller.remove(server);
   EXPECT_EQ(poller.size(), 0u);
@@ -267,9 +270,7 @@ TEST_P(PeerPollerTest, APeerIsWatchedByOnePollerAtATime) {
   first.remove(pair.server.get());
   second.add(pair.server.get());
   EXPECT_EQ(second.size(), 1u);
-  ASSERT_EQ(pair.client->send_text("to the second"), OK);
-  pair.client->poll();
-  EXPECT_TRUE(wait_for(second, pair.server.get()));
+  EXPECT_TRUE(reaches(second, *pair.client, pair.server.get(), "to the second"));
 }
 
 // A peer removed (and destroyed) right after it was reported is never touched again, even when
@@ -280,20 +281,15 @@ TEST_P(PeerPollerTest, ARemovedPeersPlaceIsTakenByTheNextOneSafely) {
   PeerPoller poller(GetParam());
   WebSocketPeer* gone = poller.add(std::move(leaving.server));
   poller.add(staying.server.get());
-  ASSERT_EQ(leaving.client->send_text("bye"), OK);
-  leaving.client->poll();
-  ASSERT_TRUE(wait_for(poller, gone));  // listed for the next round's recheck
+  ASSERT_TRUE(
+      reaches(poller, *leaving.client, gone, "bye"));  // listed for the next round's recheck
   poller.remove(gone);
   auto newcomer = open_pair();
   WebSocketPeer* added = poller.add(std::move(newcomer.server));
   ASSERT_NE(added, nullptr);
   EXPECT_EQ(poller.size(), 2u);
-  ASSERT_EQ(newcomer.client->send_text("hello"), OK);
-  newcomer.client->poll();
-  EXPECT_TRUE(wait_for(poller, added));
-  ASSERT_EQ(staying.client->send_text("still here"), OK);
-  staying.client->poll();
-  EXPECT_TRUE(wait_for(poller, staying.server.get()));
+  EXPECT_TRUE(reaches(poller, *newcomer.client, added, "hello"));
+  EXPECT_TRUE(reaches(poller, *staying.client, staying.server.get(), "still here"));
 }
 
 TEST_P(PeerPollerTest, BusyPollWindowIsOffByDefaultAndClamped) {
