@@ -170,7 +170,7 @@ class WebSocketPeer : public PacketPeer {
   /// peer's life (the default). When false it is given back at the first poll() after the one
   /// that reported STATE_OPEN: get_request_path(), get_request_headers() and
   /// get_requested_protocols() then answer empty, and get_requested_url() too unless it was asked
-  /// for before. This saves every open connection its head: about 180 bytes from a minimal
+  /// for before. This saves every open connection its head: about 190 bytes from a minimal
   /// client, 400 to 600 from a browser (docs/limits-and-memory.md).
   bool get_keep_request_headers() const { return keep_request_headers_; }
   void set_keep_request_headers(bool keep) { keep_request_headers_ = keep; }
