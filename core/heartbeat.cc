@@ -26,8 +26,11 @@ Heartbeat::Action Heartbeat::tick(uint32_t interval_ms, Clock::time_point now, b
     return Action::kNone;
   }
   const bool awaiting_pong = (due_ & kAwaitingPong) != 0;
+  const bool heard = (due_ & kHeard) != 0;
   due_ = due_after(now, interval_ms);
-  if (awaiting_pong && !input_paused) return Action::kPeerDead;
+  // Silent for a whole interval with a ping unanswered. While our reading is paused its pong
+  // (or anything else) may be waiting unread, so the peer is not blamed.
+  if (awaiting_pong && !heard && !input_paused) return Action::kPeerDead;
   due_ |= kAwaitingPong;  // a ping goes out now, or the last one is still awaited (maybe unread)
   return awaiting_pong ? Action::kNone : Action::kSendPing;
 }

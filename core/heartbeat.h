@@ -13,9 +13,11 @@ using Clock = std::chrono::steady_clock;
 /// ms (49.7 days).
 uint32_t whole_milliseconds(double seconds);
 
-/// A ping goes out one interval after OPEN and every interval after that; when the next one is
-/// due and the previous ping is still unanswered, the peer is considered dead. The interval is
-/// passed at each tick, so a new heartbeat_interval takes effect from the next ping on.
+/// A ping goes out one interval after OPEN and every interval after that. A peer is dead only when
+/// its last ping is unanswered and nothing at all arrived from it for a whole interval: a pong
+/// can wait behind a large message the peer is still sending, so bytes arriving prove it alive
+/// (Godot's rule, "no pong by the next ping", would cut such a download or upload off). The
+/// interval is passed at each tick, so a new heartbeat_interval takes effect from the next ping.
 class Heartbeat {
  public:
   enum class Action { kNone, kSendPing, kPeerDead };
@@ -26,24 +28,29 @@ class Heartbeat {
   /// `input_paused`: we are not reading (the application is not draining messages), so a pong
   /// could be waiting unread; the peer is then not declared dead. An interval of 0 stops it.
   Action tick(uint32_t interval_ms, Clock::time_point now, bool input_paused);
-  void pong_received() { due_ &= ~kAwaitingPong; }
-  bool enabled() const { return due_ != kOff; }
-  Clock::time_point next_due() const {
-    return Clock::time_point(Clock::duration(due_ & ~kAwaitingPong));
+  void pong_received() {
+    if (enabled()) due_ &= ~kAwaitingPong;
   }
+  /// Bytes arrived from the peer (data, control frames, part of a TLS record). One OR of a bit:
+  /// cheap enough to call for every read; no effect while the heartbeat is off.
+  void input_arrived() { due_ |= kHeard; }
+  bool enabled() const { return due_ != kOff; }
+  Clock::time_point next_due() const { return Clock::time_point(Clock::duration(due_ & ~kFlags)); }
 
  private:
   using Ticks = Clock::duration::rep;
   static_assert(Clock::period::den >= 1'000'000, "a tick must be a microsecond or finer");
   static constexpr Ticks kOff = -1;
   static constexpr Ticks kAwaitingPong = 1;
-  /// `now` plus the interval, with no ping awaited.
+  static constexpr Ticks kHeard = 2;  ///< input arrived since the last tick
+  static constexpr Ticks kFlags = kAwaitingPong | kHeard;
+  /// `now` plus the interval, with no ping awaited and nothing heard yet.
   static Ticks due_after(Clock::time_point now, uint32_t interval_ms) {
-    return (now + std::chrono::milliseconds(interval_ms)).time_since_epoch().count() &
-           ~kAwaitingPong;
+    return (now + std::chrono::milliseconds(interval_ms)).time_since_epoch().count() & ~kFlags;
   }
-  // One word per connection: when the next ping is due, in clock ticks, whose lowest bit says
-  // that the last ping is unanswered (one tick more or less is never noticed).
+  // One word per connection: when the next tick is due, in clock ticks, whose two lowest bits
+  // say that the last ping is unanswered and that input arrived since the last tick (three
+  // ticks more or less are never noticed). Off is all bits set, so input_arrived() keeps it.
   Ticks due_ = kOff;
 };
 

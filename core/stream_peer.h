@@ -64,6 +64,11 @@ class StreamPeer {
   enum Hangup { HANGUP_NONE = 0, HANGUP_REMOTE_FINISHED = 1, HANGUP_BROKEN = 2 };
   virtual Hangup check_hangup() const { return HANGUP_NONE; }
 
+  /// Whether bytes arrived since the last call that no read could return yet (the start of a TLS
+  /// record): proof that the remote is alive although nothing was delivered (the heartbeat
+  /// counts it). Streams that deliver every byte they receive answer false.
+  virtual bool take_undelivered_arrival() { return false; }
+
   /// Human-readable reason of the latest failure, empty if none.
   virtual std::string get_last_error() const { return ""; }
 };

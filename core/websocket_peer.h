@@ -130,7 +130,11 @@ class WebSocketPeer : public PacketPeer {
   const std::vector<std::string>& get_handshake_headers() const { return lists().headers; }
   Error set_handshake_headers(std::vector<std::string> headers);
   /// The interval (in seconds) at which the peer automatically sends "ping" control frames; 0
-  /// disables them. When a ping is unanswered by the next one, the connection closes (-1).
+  /// disables them. The connection closes (-1) when a ping is unanswered and nothing at all
+  /// (data, control frames, part of a TLS record) has arrived from the peer for a whole interval:
+  /// a pong queued behind a large message does not make a busy peer look dead (Godot closes once
+  /// a ping is unanswered by the next one). While reading is paused (the application is not
+  /// taking messages) the peer is not declared dead: its pong may be waiting unread.
   /// Pings are timed in whole milliseconds (at least 1). Set on an open peer, it takes effect at
   /// its next poll() (0 stops the pings). No effect in Web builds.
   double get_heartbeat_interval() const { return heartbeat_interval_ms_ / 1000.0; }

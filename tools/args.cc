@@ -112,13 +112,16 @@ bool Args::integer(const std::string& flag, long long min, long long max, long l
   return true;
 }
 
-bool Args::seconds(const std::string& flag, double* out, std::string* error) const {
+bool Args::seconds(const std::string& flag, double* out, std::string* error,
+                   bool zero_means_off) const {
   auto text = value(flag);
   if (!text) return true;
   char* end = nullptr;
   const double parsed = std::strtod(text->c_str(), &end);
-  if (text->empty() || *end != '\0' || !(parsed > 0) || parsed > 86400) {
-    *error = flag + " must be a number of seconds above 0 (at most 86400).";
+  const bool allowed = parsed > 0 || (zero_means_off && parsed == 0);
+  if (text->empty() || *end != '\0' || !allowed || parsed > 86400) {
+    *error = flag + (zero_means_off ? " must be a number of seconds (0: off; at most 86400)."
+                                    : " must be a number of seconds above 0 (at most 86400).");
     return false;
   }
   *out = parsed;

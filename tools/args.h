@@ -24,8 +24,10 @@ class Args {
   // Integer value of a flag; false with `*error` if it is not a number in [min, max].
   bool integer(const std::string& flag, long long min, long long max, long long* out,
                std::string* error) const;
-  // A positive number of seconds (fractions allowed); false with `*error` otherwise.
-  bool seconds(const std::string& flag, double* out, std::string* error) const;
+  // A positive number of seconds (fractions allowed), or 0 too where `zero_means_off`; false with
+  // `*error` otherwise.
+  bool seconds(const std::string& flag, double* out, std::string* error,
+               bool zero_means_off = false) const;
 
  private:
   std::vector<std::string> positional_;

@@ -41,7 +41,9 @@ constexpr const char* kHelp =
     "                      not the certificate either)\n"
     "  -b, --binary        send stdin lines as binary messages\n"
     "  --max-message N     largest message accepted, in bytes (default 67108864)\n"
-    "  --linger SECONDS    after the end of stdin, wait this long for replies (default 0.5)\n";
+    "  --linger SECONDS    after the end of stdin, wait this long for replies (default 0.5)\n"
+    "  --heartbeat SECONDS ping every SECONDS; a peer silent for a whole interval while a\n"
+    "                      ping is unanswered is dropped (close code -1). Default: off\n";
 // After the deflate flags (deflate_flags.h) in the usage text.
 constexpr const char* kHelpExamples =
     "\n"
@@ -73,10 +75,11 @@ void print_message(const uint8_t* data, int size, bool is_text) {
 int run_connect(int argc, char** argv) {
   Args args;
   std::string error;
-  if (!args.parse(argc, argv, 2,
-                  with_flags({"--protocol", "--header", "--ca", "--max-message", "--linger"},
-                             kDeflateValueFlags),
-                  with_flags({"--insecure", "--binary", "--help"}, kDeflateSwitchFlags), &error)) {
+  if (!args.parse(
+          argc, argv, 2,
+          with_flags({"--protocol", "--header", "--ca", "--max-message", "--linger", "--heartbeat"},
+                     kDeflateValueFlags),
+          with_flags({"--insecure", "--binary", "--help"}, kDeflateSwitchFlags), &error)) {
     usage_error("connect", error);
     return 2;
   }
@@ -102,7 +105,9 @@ int run_connect(int argc, char** argv) {
   }
   std::shared_ptr<const TLSOptions> tls;
   DeflateOptions deflate;
+  double heartbeat = 0;
   if (!args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
+      !args.seconds("--heartbeat", &heartbeat, &error, /*zero_means_off=*/true) ||
       !client_tls_from_flags(args, &tls, &error) ||
       !deflate_from_flags(args, /*is_server=*/false, &deflate, &error)) {
     std::fprintf(stderr, "wsp connect: %s\n", error.c_str());
@@ -118,6 +123,7 @@ int run_connect(int argc, char** argv) {
   peer->set_inbound_buffer_size(static_cast<int>(max_message));
   peer->set_outbound_buffer_size(0);
   peer->set_deflate_options(deflate);
+  peer->set_heartbeat_interval(heartbeat);
   if (const Error error = peer->connect_to_url(args.positional()[0], tls); error != OK) {
     std::fprintf(stderr, "wsp connect: %s\n", peer->get_last_error().c_str());
     return error == ERR_INVALID_PARAMETER ? 2 : 1;  // a URL that cannot be used is a usage error

@@ -27,7 +27,9 @@ constexpr const char* kHelp =
     "Options (--name=value works too):\n"
     "  --max-message N     largest message accepted, in bytes (default 67108864)\n"
     "  --ca FILE           trust the CA certificate(s) in FILE (PEM)\n"
-    "  -k, --insecure      do not verify the server's host name (nor, without --ca, its chain)\n";
+    "  -k, --insecure      do not verify the server's host name (nor, without --ca, its chain)\n"
+    "  --heartbeat SECONDS ping every SECONDS; a peer silent for a whole interval while a\n"
+    "                      ping is unanswered is dropped (close code -1). Default: off\n";
 // After the deflate flags (deflate_flags.h) in the usage text.
 constexpr const char* kHelpExamples =
     "\n"
@@ -39,7 +41,8 @@ constexpr const char* kHelpExamples =
 int run_echo_client(int argc, char** argv) {
   Args args;
   std::string error;
-  if (!args.parse(argc, argv, 2, with_flags({"--max-message", "--ca"}, kDeflateValueFlags),
+  if (!args.parse(argc, argv, 2,
+                  with_flags({"--max-message", "--ca", "--heartbeat"}, kDeflateValueFlags),
                   with_flags({"--insecure", "--help"}, kDeflateSwitchFlags), &error)) {
     usage_error("echo-client", error);
     return 2;
@@ -57,7 +60,9 @@ int run_echo_client(int argc, char** argv) {
   long long max_message = 64 << 20;
   std::shared_ptr<const TLSOptions> tls;
   DeflateOptions deflate;
+  double heartbeat = 0;
   if (!args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
+      !args.seconds("--heartbeat", &heartbeat, &error, /*zero_means_off=*/true) ||
       !client_tls_from_flags(args, &tls, &error) ||
       !deflate_from_flags(args, /*is_server=*/false, &deflate, &error)) {
     std::fprintf(stderr, "wsp echo-client: %s\n", error.c_str());
@@ -67,6 +72,7 @@ int run_echo_client(int argc, char** argv) {
   peer->set_inbound_buffer_size(static_cast<int>(max_message));
   peer->set_outbound_buffer_size(0);
   peer->set_deflate_options(deflate);
+  peer->set_heartbeat_interval(heartbeat);
   if (const Error error = peer->connect_to_url(args.positional()[0], tls); error != OK) {
     std::fprintf(stderr, "wsp echo-client: %s\n", peer->get_last_error().c_str());
     return error == ERR_INVALID_PARAMETER ? 2 : 1;  // a URL that cannot be used is a usage error

@@ -49,6 +49,8 @@ constexpr const char* kHelp =
     "  -s, --protocol P    accept sub-protocol P (repeatable; first offered match wins)\n"
     "  --handshake-timeout SECONDS   drop clients that do not finish the handshake in time\n"
     "                      (default 10)\n"
+    "  --heartbeat SECONDS ping every SECONDS; a peer silent for a whole interval while a\n"
+    "                      ping is unanswered is dropped (close code -1). Default: off\n"
     "  --close-timeout SECONDS   longest wait for a client's close frame after ours, and for a\n"
     "                      client that hung up while its input was paused (default 5)\n"
     "  --threads N         serve with N threads (default 1), each with its own listener on\n"
@@ -76,8 +78,8 @@ int run_echo_server(int argc, char** argv) {
   if (!args.parse(
           argc, argv, 2,
           with_flags({"--host", "--port", "--tls-cert", "--tls-key", "--max-message", "--protocol",
-                      "--handshake-timeout", "--close-timeout", "--busy-poll", "--max-connections",
-                      "--max-per-ip", "--max-buffered-total", "--threads"},
+                      "--handshake-timeout", "--close-timeout", "--heartbeat", "--busy-poll",
+                      "--max-connections", "--max-per-ip", "--max-buffered-total", "--threads"},
                      kDeflateValueFlags),
           with_flags({"--quiet", "--help"}, kDeflateSwitchFlags), &error)) {
     usage_error("echo-server", error);
@@ -105,9 +107,10 @@ int run_echo_server(int argc, char** argv) {
     std::fprintf(stderr, "wsp echo-server: %s\n", error.c_str());
     return 2;
   }
-  double handshake_timeout = 10, close_timeout = 5;
+  double handshake_timeout = 10, close_timeout = 5, heartbeat = 0;
   if (!args.seconds("--handshake-timeout", &handshake_timeout, &error) ||
-      !args.seconds("--close-timeout", &close_timeout, &error)) {
+      !args.seconds("--close-timeout", &close_timeout, &error) ||
+      !args.seconds("--heartbeat", &heartbeat, &error, /*zero_means_off=*/true)) {
     std::fprintf(stderr, "wsp echo-server: %s\n", error.c_str());
     return 2;
   }
@@ -121,6 +124,7 @@ int run_echo_server(int argc, char** argv) {
   settings.deflate = deflate;
   settings.handshake_timeout = handshake_timeout;
   settings.close_timeout = close_timeout;
+  settings.heartbeat_interval = heartbeat;
   settings.busy_poll_us = busy_poll_us;
   settings.tls = tls;
   settings.quiet = quiet;

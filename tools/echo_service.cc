@@ -34,6 +34,7 @@ std::unique_ptr<WebSocketPeer> accept_client(std::shared_ptr<StreamPeerTCP> tcp,
   peer->set_deflate_options(settings.deflate);
   peer->set_handshake_timeout(settings.handshake_timeout);
   peer->set_close_timeout(settings.close_timeout);
+  peer->set_heartbeat_interval(settings.heartbeat_interval);
   peer->set_keep_request_headers(false);  // only the path is logged, and it is kept anyway
   if (peer->accept_stream(stream) != OK) return nullptr;
   return peer;

@@ -22,6 +22,7 @@ struct EchoSettings {
   DeflateOptions deflate;
   double handshake_timeout = 10;
   double close_timeout = 5;
+  double heartbeat_interval = 0;  ///< 0: off
   long long busy_poll_us = 0;
   PeerPoller::Limits limits;  ///< for this listener's thread
   std::shared_ptr<const TLSOptions> tls;

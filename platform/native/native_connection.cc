@@ -40,8 +40,9 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
         protocol_.send_ping(nullptr, 0);
         break;
       case Heartbeat::Action::kPeerDead:
-        set_last_error("No pong within the heartbeat interval (" +
-                       describe_seconds(get_heartbeat_interval()) + "): the peer is unresponsive.");
+        set_last_error("No pong and nothing else from the peer for a whole heartbeat interval (" +
+                       describe_seconds(get_heartbeat_interval()) +
+                       ") after a ping: the peer is unresponsive.");
         transport_closed_ = true;
         finish();
         return;
@@ -157,6 +158,9 @@ void NativeWebSocketPeer::read_frames(Clock::time_point now) {
       protocol_.receive(buffer, static_cast<size_t>(received));
       // The poll's clock: one reading per poll is precise enough for idleness.
       last_activity_ = now;
+      heartbeat_.input_arrived();
+    } else if (stream_->take_undelivered_arrival()) {
+      heartbeat_.input_arrived();  // part of a TLS record: the peer is sending
     }
     // A short read means the socket is drained, unless the OS reported a hang-up: the end of
     // stream (or a reset) that came with the last bytes is only seen by reading once more, and

@@ -179,6 +179,7 @@ bool StreamPeerTLS::transport_read(uint8_t* buffer, size_t size, size_t* receive
     return false;
   }
   base_may_have_more_ = got == want;
+  if (got > 0) ciphertext_arrived_ = true;
   *received = static_cast<size_t>(got);
   return true;
 }
@@ -320,6 +321,7 @@ Error StreamPeerTLS::get_partial_data(uint8_t* buffer, int size, int* received) 
   const int result = SSL_read(ssl_, buffer, size);
   if (result > 0) {
     *received = result;
+    ciphertext_arrived_ = false;  // the caller sees bytes: whatever arrived is accounted for
     return OK;
   }
   if (transport_failed()) return ERR_CONNECTION_ERROR;
@@ -336,6 +338,12 @@ Error StreamPeerTLS::get_partial_data(uint8_t* buffer, int size, int* received) 
   }
   fail("TLS read failed: " + native::openssl_error_text() + ".");
   return ERR_CONNECTION_ERROR;
+}
+
+bool StreamPeerTLS::take_undelivered_arrival() {
+  const bool arrived = ciphertext_arrived_;
+  ciphertext_arrived_ = false;
+  return arrived;
 }
 
 StreamPeer::Status StreamPeerTLS::get_status() const {

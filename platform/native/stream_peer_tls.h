@@ -59,6 +59,7 @@ class StreamPeerTLS : public StreamPeer {
   bool has_pending_output() const override;
   bool has_pending_input() const override;
   Hangup check_hangup() const override;
+  bool take_undelivered_arrival() override;
   std::string get_last_error() const override { return last_error_; }
 
  private:
@@ -84,6 +85,8 @@ class StreamPeerTLS : public StreamPeer {
   /// The last read from the base stream filled its buffer, so the base may hold more: a short
   /// read of plaintext (one record) does not mean the transport is drained.
   bool base_may_have_more_ = false;
+  /// Ciphertext arrived since plaintext was last returned or take_undelivered_arrival() asked.
+  bool ciphertext_arrived_ = false;
   std::string verify_name_;
   std::string last_error_;
 };

@@ -43,6 +43,50 @@ TEST(Heartbeat, APongKeepsThePeerAlive) {
   }
 }
 
+// A pong queued behind a large message arrives late; the message's bytes prove the peer alive.
+TEST(Heartbeat, APeerWhoseBytesKeepArrivingIsAliveThoughItsPongIsLate) {
+  Heartbeat heartbeat;
+  const Clock::time_point start{};
+  heartbeat.start(100, start);
+  EXPECT_EQ(heartbeat.tick(100, start + milliseconds(100), false), Action::kSendPing);
+  for (int round = 2; round <= 6; ++round) {
+    heartbeat.input_arrived();
+    EXPECT_EQ(heartbeat.tick(100, start + milliseconds(100 * round), false), Action::kNone)
+        << "round " << round;
+  }
+  heartbeat.pong_received();
+  EXPECT_EQ(heartbeat.tick(100, start + milliseconds(700), false), Action::kSendPing)
+      << "pinging again once the pong came";
+}
+
+TEST(Heartbeat, APeerSilentForAWholeIntervalAfterAnUnansweredPingIsDead) {
+  Heartbeat heartbeat;
+  const Clock::time_point start{};
+  heartbeat.start(100, start);
+  EXPECT_EQ(heartbeat.tick(100, start + milliseconds(100), false), Action::kSendPing);
+  heartbeat.input_arrived();
+  EXPECT_EQ(heartbeat.tick(100, start + milliseconds(200), false), Action::kNone);
+  EXPECT_EQ(heartbeat.tick(100, start + milliseconds(300), false), Action::kPeerDead)
+      << "nothing arrived between 200 and 300 ms";
+}
+
+TEST(Heartbeat, InputBeforeAPingDoesNotExcuseSilenceAfterIt) {
+  Heartbeat heartbeat;
+  const Clock::time_point start{};
+  heartbeat.start(100, start);
+  heartbeat.input_arrived();
+  heartbeat.pong_received();
+  EXPECT_EQ(heartbeat.tick(100, start + milliseconds(100), false), Action::kSendPing);
+  EXPECT_EQ(heartbeat.tick(100, start + milliseconds(200), false), Action::kPeerDead);
+}
+
+TEST(Heartbeat, InputAndPongsLeaveAStoppedHeartbeatOff) {
+  Heartbeat heartbeat;
+  heartbeat.input_arrived();
+  heartbeat.pong_received();
+  EXPECT_FALSE(heartbeat.enabled());
+}
+
 TEST(Heartbeat, APausedReaderIsNotDeclaredDeadItsPongMayBeUnread) {
   Heartbeat heartbeat;
   const Clock::time_point start{};

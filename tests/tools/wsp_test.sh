@@ -195,6 +195,84 @@ hints_for_the_wrong_scheme() {
   grep -q "if it speaks TLS, try wss://" err.txt || { cat err.txt; return 1; }
 }
 
+# A peer that completes the handshake (either role) and then never sends a byte: --heartbeat must
+# drop it. `mute_peer server` prints its port; `mute_peer client PORT` connects to PORT.
+mute_peer() {
+  /usr/bin/python3 - "$@" <<'PY'
+import base64, hashlib, socket, sys, time
+def accept_key(key):
+    return base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+if sys.argv[1] == "server":
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    print(listener.getsockname()[1], flush=True)
+    conn, _ = listener.accept()
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += conn.recv(4096)
+    key = [l.split(b":", 1)[1].strip().decode() for l in head.split(b"\r\n") if l.lower().startswith(b"sec-websocket-key:")][0]
+    conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Accept: %s\r\n\r\n" % accept_key(key)).encode())
+else:
+    conn = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+    conn.sendall(b"GET /mute HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+time.sleep(8)  # reads nothing, answers nothing
+PY
+}
+
+heartbeat_drops_a_mute_server() {
+  local port status=0
+  coproc MUTE { mute_peer server; }
+  read -r port <&"${MUTE[0]}"
+  local start=$SECONDS
+  timeout 10 "$WSP" connect --heartbeat 0.2 "ws://127.0.0.1:$port/" < <(sleep 6) >/dev/null 2>err.txt || status=$?
+  kill "$MUTE_PID" 2>/dev/null
+  [ "$status" = 1 ] || { echo "exit status $status"; cat err.txt; return 1; }
+  grep -q "heartbeat" err.txt || { cat err.txt; return 1; }
+  [ $((SECONDS - start)) -lt 4 ] || { echo "took $((SECONDS - start)) s"; return 1; }
+  coproc MUTE { mute_peer server; }
+  read -r port <&"${MUTE[0]}"
+  status=0
+  timeout 10 "$WSP" echo-client --heartbeat 0.2 "ws://127.0.0.1:$port/" >/dev/null 2>err.txt || status=$?
+  kill "$MUTE_PID" 2>/dev/null
+  [ "$status" = 1 ] && grep -q "heartbeat" err.txt || { echo "echo-client: $status"; cat err.txt; return 1; }
+}
+
+heartbeat_keeps_healthy_peers() {
+  # Python websockets answers pings: a second of quiet with pings every 0.1 s changes nothing.
+  /usr/bin/python3 - "$WSP" <<'PY'
+import asyncio, sys, websockets
+async def handler(ws, path):
+    await asyncio.sleep(1.0)
+    await ws.send("still here")
+    assert await ws.recv() == "still here"
+    await ws.close(1000, "done")
+async def main():
+    async with websockets.serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        proc = await asyncio.create_subprocess_exec(sys.argv[1], "echo-client", "--heartbeat", "0.1", f"ws://127.0.0.1:{port}/")
+        sys.exit(await asyncio.wait_for(proc.wait(), 10))
+asyncio.run(main())
+PY
+}
+
+heartbeat_server_drops_a_mute_client() {
+  start_server --host 127.0.0.1 --heartbeat 0.2 || return 1
+  mute_peer client "$PORT" &
+  local mute=$!
+  local log
+  for _ in $(seq 1 40); do
+    log=$(cat "$WORK"/server.*.out.err 2>/dev/null)
+    grep -q "closed: code -1, .*heartbeat" <<<"$log" && break
+    sleep 0.1
+  done
+  kill "$mute" "$SERVER_PID" 2>/dev/null
+  grep -q "closed: code -1, .*heartbeat" <<<"$log" || { echo "server log: $log"; return 1; }
+  ! "$WSP" echo-server --heartbeat -1 2>/dev/null || { echo "accepted --heartbeat -1"; return 1; }
+}
+
 start_server --host '*' --protocol chat --max-message 12 || exit 1
 PLAIN_PORT=$PORT
 check "--version prints the version of core/version.h" version
@@ -223,5 +301,8 @@ check "Ctrl-C closes clients with 1001" interrupt_closes_clients_with_1001
 check "--busy-poll serves like the default" busy_poll_server_echoes
 check "--threads 3 echoes every client and Ctrl-C stops every thread" threads_serve_and_stop
 check "--help for every command" help_texts
+check "--heartbeat in connect and echo-client drops a server that went mute" heartbeat_drops_a_mute_server
+check "--heartbeat keeps a peer that answers pings" heartbeat_keeps_healthy_peers
+check "--heartbeat in echo-server drops a client that went mute" heartbeat_server_drops_a_mute_client
 check "Ctrl-C in wsp connect closes with 1000 and waits for the answer" interrupted_connect_closes_with_1000
 junit_finish wsp_e2e
