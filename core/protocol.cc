@@ -44,13 +44,24 @@ void Protocol::receive(const uint8_t* data, size_t size) {
   if (used < size && !input_finished_) parked_.append(data + used, size - used);
 }
 
-void Protocol::resume(bool ignore_limits) {
+void Protocol::resume() {
   if (parked_.empty()) return;
-  if (!input_finished_) parked_.consume(process(parked_.data(), parked_.size(), ignore_limits));
+  if (!input_finished_) parked_.consume(process(parked_.data(), parked_.size()));
   if (parked_.empty() || input_finished_) {
     parked_.clear();
     parked_.release_if_empty();
   }
+}
+
+size_t Protocol::drain_parked(size_t allowance) {
+  if (!input_finished_ && !parked_.empty()) {
+    const size_t stop_at = inbound_->queued_bytes() + std::min(allowance, kQueueLimits / 2);
+    parked_.consume(process(parked_.data(), parked_.size(), stop_at));
+  }
+  const size_t left = input_finished_ ? 0 : parked_.size();
+  parked_.clear();
+  parked_.release_if_empty();
+  return left;
 }
 
 size_t Protocol::bytes_to_frame_end() const {
@@ -65,7 +76,7 @@ bool Protocol::wants_input() const {
          outbound_.automatic_bytes() < kMaxAutomaticBacklog;
 }
 
-size_t Protocol::process(const uint8_t* data, size_t size, bool ignore_limits) {
+size_t Protocol::process(const uint8_t* data, size_t size, size_t stop_at) {
   size_t pos = 0;
   while (pos < size && !input_finished_) {
     if (phase_ == Phase::kPayload) {
@@ -77,8 +88,9 @@ size_t Protocol::process(const uint8_t* data, size_t size, bool ignore_limits) {
       continue;
     }
 
-    // A new frame starts here: stop at this boundary while the application has a full queue.
-    if (inbound_->full() && !ignore_limits) break;
+    // A new frame starts here: stop at this boundary while the application has a full queue (as
+    // the connection ends: once the allowance is used).
+    if (stop_at == kQueueLimits ? inbound_->full() : inbound_->queued_bytes() >= stop_at) break;
     FrameHeader header;
     FrameError error;
     FrameParse result;

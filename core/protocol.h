@@ -57,10 +57,14 @@ class Protocol {
   // Takes all `size` bytes. When the inbound queue is full they are parked (bounded by what the
   // caller read) and processed by resume() once the application made room.
   void receive(const uint8_t* data, size_t size);
-  /// Processes parked bytes after the application drained messages. With `ignore_limits` (used
-  /// when the connection ends) every complete message still parked is queued regardless of the
-  /// queue limits, so that nothing already received is lost.
-  void resume(bool ignore_limits = false);
+  /// Processes parked bytes after the application drained messages, as far as the queue limits
+  /// allow.
+  void resume();
+  /// The connection ends: parked messages are queued whatever the queue's limits, so that
+  /// nothing already received is lost, but only until `allowance` more bytes are queued (checked
+  /// at frame boundaries): compressed input inflates up to 1000:1, and decoding all of it would
+  /// grow without bound. Returns how many parked bytes were left undecoded (then dropped).
+  size_t drain_parked(size_t allowance);
   /// False while the caller should not read more: the inbound queue is full, bytes are parked,
   /// a ping flood left too many unsent pongs, or input is over (close received, failure).
   bool wants_input() const;
@@ -107,7 +111,10 @@ class Protocol {
  private:
   enum class Phase : uint8_t { kHeader, kPayload };
 
-  size_t process(const uint8_t* data, size_t size, bool ignore_limits = false);
+  /// Stops at a frame boundary when the queue is full, or (as a connection ends) once it holds
+  /// `stop_at` bytes.
+  static constexpr size_t kQueueLimits = SIZE_MAX;
+  size_t process(const uint8_t* data, size_t size, size_t stop_at = kQueueLimits);
   bool begin_frame(const FrameHeader& header);
   void payload_chunk(const uint8_t* data, size_t size);
   /// Unmasks (through a per-thread block) and decompresses payload of a compressed message.

@@ -114,7 +114,8 @@ bool NativeWebSocketPeer::gated() const {
 }
 
 size_t NativeWebSocketPeer::buffered_bytes() const {
-  if (!protocol_.active()) return 0;
+  // Messages left after the connection ended count until the application takes them.
+  if (!protocol_.active()) return inbound_.queued_bytes();
   return inbound_.queued_bytes() + inbound_.partial_size() + protocol_.parked_size() +
          protocol_.outbound().size();
 }
@@ -239,9 +240,20 @@ void NativeWebSocketPeer::transport_lost(const std::string& why) {
   }
 }
 
+void NativeWebSocketPeer::queue_parked_input() {
+  // The input the connection holds now (parked bytes and the message being received) was within
+  // its budgets: the messages decoded from it may take as much (one message may cross it), so
+  // the peer's and the server's budgets hold after a drop too.
+  const size_t dropped = protocol_.drain_parked(protocol_.parked_size() + inbound_.partial_size());
+  if (dropped == 0) return;
+  const std::string& before = get_last_error();
+  set_last_error(before + (before.empty() ? "" : " ") + std::to_string(dropped) +
+                 " received bytes were dropped unread: the application had not taken the "
+                 "messages before them (the inbound queue was full).");
+}
+
 void NativeWebSocketPeer::finish() {
-  // Every message already received is queued before the connection is released.
-  protocol_.resume(/*ignore_limits=*/true);
+  queue_parked_input();
   protocol_.take_events();
   int code = kCloseUnclean;
   std::string reason;

@@ -183,7 +183,7 @@ void NativeWebSocketPeer::begin_close(int code, std::string_view reason) {
 
 void NativeWebSocketPeer::abort_connection() {
   if (protocol_.active()) {
-    protocol_.resume(/*ignore_limits=*/true);
+    queue_parked_input();
     protocol_ = Protocol();
   }
   release_transport();

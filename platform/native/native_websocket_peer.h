@@ -61,8 +61,8 @@ class NativeWebSocketPeer : public WebSocketPeer {
 
   // ---- For server-wide limits (see PeerPoller::set_limits) ----
   bool is_server_peer() const { return is_server_; }
-  /// Bytes this peer holds: received messages not taken yet, the one being received, input
-  /// parked by back-pressure and output not yet written.
+  /// Bytes this peer holds: received messages not taken yet (after the connection ended too), the
+  /// one being received, input parked by back-pressure and output not yet written.
   size_t buffered_bytes() const;
   /// Shared by the peers of one server: they read no more than `available` bytes together (each
   /// read is taken off it). At 0 none of them reads, except `finisher`, which may complete the
@@ -124,6 +124,10 @@ class NativeWebSocketPeer : public WebSocketPeer {
   bool reading_paused() const;
   void watch_paused_transport(Clock::time_point now);
   void drain_input();
+  /// The connection ends: messages in parked input are queued (nothing received is lost) as far
+  /// as the bytes the connection held allow; compressed input beyond that is dropped (and said
+  /// in get_last_error()) instead of inflating without bound.
+  void queue_parked_input();
   void finish();
 
   void fail_handshake(std::string message);

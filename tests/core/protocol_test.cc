@@ -463,6 +463,29 @@ TEST(Protocol, FullQueueParksInputAndResumesWithoutLosingAnything) {
   EXPECT_TRUE(e.protocol().wants_input());
 }
 
+// As a connection ends, parked messages are queued whatever the count limit (nothing received
+// is lost), but only until the byte allowance is used: compressed input could inflate without
+// bound.
+TEST(Protocol, DrainingParkedInputIgnoresTheCountLimitButStopsAtTheAllowance) {
+  Endpoint e(Role::kClient, 1000, 2);
+  Bytes wire;
+  for (int i = 0; i < 8; ++i) {
+    Bytes f = encode(frame(OPCODE_BINARY, Bytes(40, static_cast<uint8_t>('0' + i))));
+    wire.insert(wire.end(), f.begin(), f.end());
+  }
+  e.feed(wire);
+  ASSERT_EQ(e.inbound().count(), 2u);
+  ASSERT_TRUE(e.protocol().has_parked_input());
+  EXPECT_EQ(e.protocol().drain_parked(100), 3u * 42) << "three 42-byte frames left undecoded";
+  EXPECT_EQ(e.inbound().count(), 5u) << "80 + 40 + 40 + 40 crosses 80 + 100 at the fifth";
+  EXPECT_FALSE(e.protocol().has_parked_input()) << "the rest is dropped";
+
+  Endpoint all(Role::kClient, 1000, 2);
+  all.feed(wire);
+  EXPECT_EQ(all.protocol().drain_parked(6 * 40), 0u);
+  EXPECT_EQ(all.drain().size(), 8u);
+}
+
 TEST(Protocol, QueuedBytesAtTheLimitStopInput) {
   Endpoint e(Role::kClient, 100, 4096);
   e.feed(encode(frame(OPCODE_BINARY, Bytes(100, 'a'))));
