@@ -7,10 +7,11 @@ const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const net = require('net');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launchChromium, launchFirefox } = require(path.join(__dirname, '..', 'tests', 'js', 'browsers.js'));
 
 const [serverBinary, botBinary] = process.argv.slice(2);
 const artifacts = process.env.TEST_UNDECLARED_OUTPUTS_DIR || fs.mkdtempSync('/tmp/demo-e2e-');
+const work = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || '/tmp', 'demo-e2e-work-'));
 const cases = [];
 const children = [];
 process.on('exit', () => children.forEach((c) => { try { c.kill('SIGKILL'); } catch (e) {} }));
@@ -76,14 +77,9 @@ async function main() {
     /listening on port (\d+)/);
   const port = Number(match[1]);
   const base = `http://127.0.0.1:${port}`;
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    // Without LocalNetworkAccessChecks off, Chromium itself stops the cross-site page below from
-    // reaching 127.0.0.1, and the test would not reach the server's own Origin check.
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-           '--disable-features=LocalNetworkAccessChecks'],
-  });
+  // Without LocalNetworkAccessChecks off, Chromium itself stops the cross-site page below from
+  // reaching 127.0.0.1, and the test would not reach the server's own Origin check.
+  const browser = await launchChromium(work, ['--disable-features=LocalNetworkAccessChecks']);
   const ann = await browser.newPage({ viewport: { width: 1100, height: 720 } });
   const bob = await browser.newPage({ viewport: { width: 1100, height: 720 } });
   let bot;
@@ -210,11 +206,7 @@ async function main() {
   let firefox;
   let fox;
   await step('a page in Firefox (a second browser engine) joins the same room', async () => {
-    const puppeteer = require('puppeteer-core');
-    firefox = await puppeteer.launch({
-      browser: 'firefox', executablePath: '/usr/bin/firefox-esr', headless: true, timeout: 120000,
-      userDataDir: fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || '/tmp', 'demo-firefox-')),
-    });
+    firefox = await launchFirefox(work);
     fox = await firefox.newPage();
     await fox.goto(`${base}/?name=Fox`);
     const joined = await waitFor(fox, (s) => s.state === 'OPEN' && s.participants.some((p) => p.name === 'Ann'),
@@ -253,11 +245,7 @@ async function main() {
       'openssl dgst -sha256 -binary | base64'], { cwd: dir }).toString().trim();
     const { match: tlsMatch } = await start(serverBinary, ['--port', '0', '--tls-cert', path.join(dir, 'cert.pem'),
       '--tls-key', path.join(dir, 'key.pem')], /listening on port (\d+)/);
-    const secureBrowser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-             '--no-first-run', `--ignore-certificate-errors-spki-list=${spki}`],
-    });
+    const secureBrowser = await launchChromium(work, [`--ignore-certificate-errors-spki-list=${spki}`]);
     try {
       const page = await secureBrowser.newPage();
       await page.goto(`https://localhost:${tlsMatch[1]}/?name=Secure`);

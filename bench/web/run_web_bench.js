@@ -8,7 +8,8 @@ const { spawn } = require('child_process');
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const os = require('os');
+const { launchChromium } = require(path.join(__dirname, '..', '..', 'tests', 'js', 'browsers.js'));
 
 const [wsp, wasmDir, html, seconds = '3'] = process.argv.slice(2);
 
@@ -28,11 +29,7 @@ async function main() {
     fs.createReadStream(file).pipe(response);
   }).listen(0, '127.0.0.1');
   await new Promise((resolve) => files.on('listening', resolve));
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-           '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const browser = await launchChromium(fs.mkdtempSync(path.join(os.tmpdir(), 'wspeer-web-bench-')));
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
   const result = new Promise((resolve, reject) => {

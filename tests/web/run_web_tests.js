@@ -12,6 +12,7 @@ const http = require('http');
 const net = require('net');
 const os = require('os');
 const path = require('path');
+const { launchChromium, launchFirefox } = require(path.join(__dirname, '..', 'js', 'browsers.js'));
 
 const options = Object.fromEntries(process.argv.slice(2).map((a) => {
   const eq = a.indexOf('=');
@@ -92,6 +93,7 @@ function finish(results, harnessError) {
     fs.writeFileSync(process.env.XML_OUTPUT_FILE,
       `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites><testsuite name="web_api_${mode}" tests="${cases.length}" failures="${failed}">${xml}</testsuite></testsuites>\n`);
   }
+  if (harnessError) console.log(`web_api_${mode}: harness error: ${harnessError}`);
   console.log(`web_api_${mode}: ${cases.length - (failed - (harnessError || cases.length === 0 ? 1 : 0))} passed, ${failed} failed`);
   cleanup();
   process.exit(failed ? 1 : 0);
@@ -160,14 +162,8 @@ async function collect(tab, url) {
 }
 
 async function runChromium(testArgs, certs) {
-  const { chromium } = require('playwright-core');
   const { server, url } = await servePage(testArgs);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-           `--ignore-certificate-errors-spki-list=${certs.spki}`],
-  });
+  const browser = await launchChromium(work, [`--ignore-certificate-errors-spki-list=${certs.spki}`]);
   try {
     return await collect(await browser.newPage(), url);
   } finally {
@@ -178,18 +174,9 @@ async function runChromium(testArgs, certs) {
 
 // A second browser engine: Debian's Firefox ESR, driven over WebDriver BiDi by puppeteer-core.
 async function runFirefox(testArgs) {
-  const puppeteer = require('puppeteer-core');
   const { server, url } = await servePage(testArgs);
-  const profile = fs.mkdtempSync(path.join(work, 'firefox-'));
-  const browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: '/usr/bin/firefox-esr',
-    headless: true,
-    timeout: 120000,  // the first start of a profile can take a while
-    userDataDir: profile,
-    acceptInsecureCerts: true,  // the test CA's certificate (Chromium gets its SPKI hash instead)
-    extraPrefsFirefox: { 'network.proxy.type': 0, 'app.update.enabled': false },
-  });
+  // The test CA's certificate is accepted (Chromium gets its SPKI hash instead).
+  const browser = await launchFirefox(work, { acceptInsecureCerts: true });
   try {
     return await collect(await browser.newPage(), url);
   } finally {
