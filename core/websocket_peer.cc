@@ -108,6 +108,7 @@ Error WebSocketPeer::get_packet(const uint8_t** buffer, int* size) {
   }
   *size = static_cast<int>(length);
   last_packet_was_text_ = is_text;
+  packet_taken_ = true;
   return OK;
 }
 

@@ -300,6 +300,7 @@ class WebSocketPeer : public PacketPeer {
   bool received_head_is_request_ : 1 = false;
   RequestScheme request_scheme_ : 2 = RequestScheme::kNone;
   bool keep_request_headers_ : 1 = true;
+  bool packet_taken_ : 1 = false;  ///< get_packet() succeeded since the backend last looked
   int inbound_buffer_size_ = DEFAULT_BUFFER_SIZE;
   int outbound_buffer_size_ = DEFAULT_BUFFER_SIZE;
   int max_queued_packets_ = DEFAULT_MAX_QUEUED_PACKETS;

@@ -21,6 +21,8 @@ using namespace native_peer;  // NOLINT: the constants and helpers the three par
 // OPEN and CLOSING
 
 void NativeWebSocketPeer::service_open(Clock::time_point now) {
+  const bool packet_taken = packet_taken_;
+  packet_taken_ = false;
   if (sent_since_poll_) {
     sent_since_poll_ = false;
     last_activity_ = now;
@@ -59,11 +61,16 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
   }
   if (protocol_.close_reply_pending()) {
     // Messages that arrived before the peer's close (or before a violation) can still be
-    // answered: the close takes effect at the next poll, after the replies, as RFC 6455 §5.5.1
-    // allows. A peer that sent nothing first is answered at once.
+    // answered, as RFC 6455 §5.5.1 allows: the close reply waits one poll, and longer while the
+    // application keeps taking them or its replies are still being written (one that takes
+    // messages only while few replies wait needs several polls), for close_timeout at most. A
+    // peer that sent nothing first is answered at once.
+    const bool replies_leaving = !protocol_.outbound().empty() || stream_->has_pending_output();
     if (inbound_.count() > 0 && !close_deferred_) {
       close_deferred_ = true;
-    } else {
+      close_deadline_ = after_ms(now, close_timeout_ms_);
+    } else if (!(inbound_.count() > 0 && (packet_taken || replies_leaving) &&
+                 now < close_deadline_)) {
       close_deferred_ = false;
       protocol_.send_close_reply();
     }

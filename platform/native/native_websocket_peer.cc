@@ -274,11 +274,12 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
   interest.want_read = ((protocol_.wants_input() && !gated()) || lingering_) && !transport_closed_;
   interest.want_write = !protocol_.outbound().empty() || stream_->has_pending_output();
   interest.poll_now = (stopped_by_gate_ && !gated()) || flush_pending_ || transport_closed_ ||
-                      input_maybe_pending_ || close_deferred_ ||
+                      input_maybe_pending_ || (close_deferred_ && !interest.want_write) ||
                       (interest.want_read && stream_->has_pending_input()) ||
                       (protocol_.has_parked_input() && !inbound_.full());
   if (state_ == STATE_CLOSING) interest.deadline = close_deadline_;
   if (state_ == STATE_OPEN && heartbeat_.enabled()) interest.deadline = heartbeat_.next_due();
+  if (close_deferred_) interest.deadline = std::min(interest.deadline, close_deadline_);
   if (!transport_closed_ && reading_paused()) {
     if (paused_hangup_deadline_ == Clock::time_point::max()) {
       interest.want_hangup = true;  // not seen yet: ask to be told (once)

@@ -165,7 +165,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
   bool is_server_ : 1 = false;
   bool no_delay_ : 1 = true;
   bool transport_closed_ : 1 = false;  ///< EOF or error seen; finish once parked input is handled
-  bool close_deferred_ : 1 = false;    ///< the close reply waits one poll for earlier answers
+  bool close_deferred_ : 1 = false;    ///< the close reply waits for earlier messages' answers
   bool lingering_ : 1 = false;  ///< close exchange done, write side shut; waiting for the FIN
   bool input_maybe_pending_ : 1 = false;  ///< the last poll stopped before the socket was empty
   bool hangup_reported_ : 1 = false;      ///< see notify_hangup()

@@ -4,7 +4,6 @@
 // leaves, the server decodes no more than its budgets allow: each peer's, and a PeerPoller's
 // shared one. The server's memory is measured (exactly, under AddressSanitizer).
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 #include <zlib.h>
 
 #include <chrono>
@@ -84,9 +83,7 @@ CompressingClient connect_and_send(test::LoopbackServer& listener, double close_
   size_t sent = 0;
   const auto start = std::chrono::steady_clock::now();
   while (sent < wire.size() && std::chrono::steady_clock::now() - start < std::chrono::seconds(2)) {
-    const ssize_t n = ::send(client.socket.fd(), wire.data() + sent, wire.size() - sent,
-                             MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) sent += static_cast<size_t>(n);
+    EXPECT_TRUE(client.socket.send_available(wire, &sent));
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   EXPECT_EQ(sent, wire.size()) << "the socket buffers did not take the messages";

@@ -154,6 +154,92 @@ TEST(RegressionGuards, AReplyToAMessageThatCameWithTheCloseGoesBeforeTheCloseRep
   EXPECT_EQ(pair.server->get_close_code(), 1000);
 }
 
+// Autobahn case 7.1.6: a 256 KiB message, a short one and a close in one write. An echo that
+// takes messages only while less than 256 KiB of replies wait (wsp echo-server's back-pressure)
+// takes the second one a poll later, and the close reply must wait for it: it once went out at
+// that poll and the second echo failed with "Cannot send: the connection is in STATE_CLOSING".
+TEST(RegressionGuards, TheCloseReplyWaitsForMessagesTakenOverSeveralPolls) {
+  auto pair = test::connect_raw_client([](WebSocketPeer& peer) {
+    peer.set_inbound_buffer_size(2 << 20);
+    peer.set_outbound_buffer_size(0);
+  });
+  // 1 MiB, and a client that reads nothing for a while: the echo of the first message waits in
+  // the server, so the second is taken some polls later.
+  const std::string big(1 << 20, '*');
+  const auto start = std::chrono::steady_clock::now();
+  pair.client.send_all(test::client_frame(1, big) + test::client_frame(1, "Hello World!") +
+                       test::client_frame(8, test::close_frame_payload(1000)));
+  std::vector<std::string> send_errors;
+  std::vector<test::DecodedFrame> frames;
+  std::string wire;
+  poll_until({pair.server.get()}, [&] {
+    WebSocketPeer& server = *pair.server;
+    while (server.get_available_packet_count() > 0 &&
+           server.get_current_outbound_buffered_amount() < 256 * 1024) {
+      const std::vector<uint8_t> message = server.get_packet();
+      if (server.send(message, WebSocketPeer::WRITE_MODE_TEXT) != OK) {
+        send_errors.push_back(server.get_last_error());
+      }
+    }
+    if (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(300)) return false;
+    wire += pair.client.read_n(1 << 20, 0.005);
+    frames = test::decode_frames(wire);
+    return !frames.empty() && frames.back().opcode == 8;
+  });
+  EXPECT_TRUE(send_errors.empty()) << send_errors.front();
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].payload.size(), big.size());
+  EXPECT_EQ(frames[1].payload, "Hello World!");
+  EXPECT_EQ(frames[2].opcode, 8);
+}
+
+// The close reply waits for the application, but not for ever: replies that never leave (the
+// client reads nothing) hold it for the close timeout at most, and an application that takes
+// nothing does not hold it at all (the messages stay readable).
+TEST(RegressionGuards, TheCloseReplyWaitsNoLongerThanTheCloseTimeout) {
+  auto pair = test::connect_raw_client([](WebSocketPeer& peer) {
+    peer.set_inbound_buffer_size(16 << 20);
+    peer.set_outbound_buffer_size(0);
+    peer.set_close_timeout(0.3);
+  });
+  // 8 MiB: more than loopback's socket buffers take while the client reads nothing. Written
+  // as the socket takes it, while the server reads.
+  const std::string wire = test::client_frame(1, std::string(8 << 20, '*')) +
+                           test::client_frame(1, "second") +
+                           test::client_frame(8, test::close_frame_payload(1000));
+  size_t sent = 0;
+  WebSocketPeer& server = *pair.server;
+  ASSERT_TRUE(poll_until({&server}, [&] {
+    EXPECT_TRUE(pair.client.send_available(wire, &sent));
+    return sent == wire.size();
+  }));
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(poll_until({&server}, [&] {
+    while (server.get_available_packet_count() > 0 &&
+           server.get_current_outbound_buffered_amount() < 256 * 1024) {
+      EXPECT_EQ(server.send(server.get_packet(), WebSocketPeer::WRITE_MODE_TEXT), OK);
+    }
+    return server.get_ready_state() != WebSocketPeer::STATE_OPEN;
+  }));
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(waited, 0.25) << "the reply did not wait for the echo";
+  EXPECT_LT(waited, 2.0);
+  EXPECT_EQ(test::drain_text(server), std::vector<std::string>{"second"});
+
+  auto idle = test::connect_raw_client([](WebSocketPeer& peer) { peer.set_close_timeout(5); });
+  idle.client.send_all(test::client_frame(1, "unread") +
+                       test::client_frame(8, test::close_frame_payload(1000)));
+  const auto idle_start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(poll_until({idle.server.get()}, [&] {
+    return idle.server->get_ready_state() != WebSocketPeer::STATE_OPEN;
+  }));
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - idle_start).count(),
+            1.0)
+      << "an application that takes nothing held the close reply";
+  EXPECT_EQ(test::drain_text(*idle.server), std::vector<std::string>{"unread"});
+}
+
 TEST(RegressionGuards, ASurrogateInsideLongTextClosesWith1007) {
   // Long non-ASCII text goes through the vector UTF-8 validator; a surrogate (ED A0 80) hidden
   // at different places in it must be found there too.

@@ -132,6 +132,18 @@ bool RawSocket::send_all(const std::string& bytes) {
   return true;
 }
 
+bool RawSocket::send_available(const std::string& bytes, size_t* sent) {
+  if (*sent >= bytes.size()) return true;
+  native::set_nonblocking(fd_, true);
+  const ConstBuffer part{reinterpret_cast<const uint8_t*>(bytes.data()) + *sent,
+                         bytes.size() - *sent};
+  int error = 0;
+  const long n = native::send_some(fd_, &part, 1, &error);
+  native::set_nonblocking(fd_, false);
+  if (n > 0) *sent += static_cast<size_t>(n);
+  return n >= 0 || error == 0;  // -1 with no error: the socket is full
+}
+
 bool RawSocket::send_all(const std::vector<uint8_t>& bytes) {
   return send_all(std::string(bytes.begin(), bytes.end()));
 }

@@ -58,6 +58,9 @@ class RawSocket {
   RawSocket& operator=(RawSocket&& other) noexcept;
   bool send_all(const std::string& bytes);
   bool send_all(const std::vector<uint8_t>& bytes);
+  // Sends what the socket takes now of `bytes` from `*sent` on, without waiting; advances
+  // `*sent`. False once the connection failed.
+  bool send_available(const std::string& bytes, size_t* sent);
   // Reads until `n` bytes arrived, EOF, or the timeout; returns what arrived.
   std::string read_n(size_t n, double seconds = 5.0);
   // Reads until the peer closes or the timeout passes.

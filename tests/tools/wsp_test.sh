@@ -273,6 +273,44 @@ heartbeat_server_drops_a_mute_client() {
   ! "$WSP" echo-server --heartbeat -1 2>/dev/null || { echo "accepted --heartbeat -1"; return 1; }
 }
 
+# Autobahn case 7.1.6: a 256 KiB message, a short one and a close in one write; both are echoed
+# before the close reply (the second once failed with "Cannot send: ... STATE_CLOSING").
+large_small_and_close_in_one_write() {
+  start_server --host 127.0.0.1 || return 1
+  local out
+  out=$(/usr/bin/python3 - "$PORT" <<'PY'
+import socket, struct, sys
+def frame(op, payload, key=b"\x01\x02\x03\x04"):
+    n = len(payload)
+    head = bytes([0x80 | op])
+    head += bytes([0x80 | n]) if n < 126 else (bytes([0xFE]) + struct.pack(">H", n) if n < 65536 else bytes([0xFF]) + struct.pack(">Q", n))
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+head = b""
+while b"\r\n\r\n" not in head: head += s.recv(1)
+s.sendall(frame(1, b"*" * 262144) + frame(1, b"Hello World!") + frame(8, struct.pack(">H", 1000)))
+s.settimeout(5)
+data = b""
+while True:
+    chunk = s.recv(1 << 16)
+    if not chunk: break
+    data += chunk
+frames, i = [], len(head) - len(head)
+while i + 2 <= len(data):
+    op, n, j = data[i] & 15, data[i + 1] & 127, i + 2
+    if n == 126: n, j = struct.unpack(">H", data[j:j + 2])[0], j + 2
+    elif n == 127: n, j = struct.unpack(">Q", data[j:j + 8])[0], j + 8
+    frames.append("%d:%d" % (op, n))
+    i = j + n
+print(" ".join(frames))
+PY
+)
+  kill "$SERVER_PID" 2>/dev/null
+  [ "$out" = "1:262144 1:12 8:2" ] || { echo "frames: $out"; cat "$WORK"/server.*.out.err | tail -n 3; return 1; }
+}
+
 start_server --host '*' --protocol chat --max-message 12 || exit 1
 PLAIN_PORT=$PORT
 check "--version prints the version of core/version.h" version
@@ -304,5 +342,6 @@ check "--help for every command" help_texts
 check "--heartbeat in connect and echo-client drops a server that went mute" heartbeat_drops_a_mute_server
 check "--heartbeat keeps a peer that answers pings" heartbeat_keeps_healthy_peers
 check "--heartbeat in echo-server drops a client that went mute" heartbeat_server_drops_a_mute_client
+check "a large message, a short one and a close in one write: both echoed, then the close" large_small_and_close_in_one_write
 check "Ctrl-C in wsp connect closes with 1000 and waits for the answer" interrupted_connect_closes_with_1000
 junit_finish wsp_e2e
