@@ -84,7 +84,9 @@ class WebSocketPeer : public PacketPeer {
   /// 1000-1003, 1007-1014, 3000-4999; in Web builds 1000 and 3000-4999); `reason` is a human
   /// readable reason of at most 123 UTF-8 bytes. Invalid arguments return ERR_INVALID_PARAMETER
   /// and change nothing. If `code` is negative, the connection is closed immediately without
-  /// notifying the remote peer. Data queued before close() is sent before the close frame.
+  /// notifying the remote peer (in Web builds the peer is CLOSED at once too, but the browser
+  /// cannot drop a socket: it still sends a close frame without a status, so the remote sees
+  /// 1005, not a dropped connection). Data queued before close() is sent before the close frame.
   /// To achieve a clean close, keep polling until STATE_CLOSED is reached.
   Error close(int code = 1000, std::string_view reason = "");
 
