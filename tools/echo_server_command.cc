@@ -1,5 +1,6 @@
 // wsp echo-server: echoes every message back with its type, to any number of clients.
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -42,7 +43,16 @@ constexpr const char* kHelp =
     "                      and never reads holds about 4 x N of server memory at most\n"
     "  --max-connections N clients served at once (default 10000); beyond it newcomers get\n"
     "                      HTTP 503 with Retry-After (0: no limit)\n"
-    "  --max-per-ip N      clients served at once from one address (default 0: no limit)\n"
+    "  --max-per-ip N      clients served at once from one address, IPv6 clients counted by\n"
+    "                      network (default 0: no limit)\n"
+    "  --ipv6-prefix N     the IPv6 network --max-per-ip counts by: the first N bits\n"
+    "                      (default 64; 128 counts each address alone)\n"
+    "  --max-waiting N     connections whose request has not arrived yet (default 16384); they\n"
+    "                      hold no place among the served, and when full the oldest silent\n"
+    "                      one makes room for a newcomer (0: no limit)\n"
+    "  --first-byte-timeout SECONDS   drop a connection that sends nothing for this long\n"
+    "                      (default 3; 0: only --handshake-timeout); on Linux such\n"
+    "                      connections also wait that long in the kernel, unaccepted\n"
     "  --max-buffered-total N   bytes all clients together may hold in the server (messages\n"
     "                      not echoed yet, replies not sent); above it no client starts a\n"
     "                      new message until memory is freed (default 0: no limit)\n"
@@ -79,7 +89,8 @@ int run_echo_server(int argc, char** argv) {
           argc, argv, 2,
           with_flags({"--host", "--port", "--tls-cert", "--tls-key", "--max-message", "--protocol",
                       "--handshake-timeout", "--close-timeout", "--heartbeat", "--busy-poll",
-                      "--max-connections", "--max-per-ip", "--max-buffered-total", "--threads"},
+                      "--max-connections", "--max-per-ip", "--max-buffered-total", "--threads",
+                      "--max-waiting", "--first-byte-timeout", "--ipv6-prefix"},
                      kDeflateValueFlags),
           with_flags({"--quiet", "--help"}, kDeflateSwitchFlags), &error)) {
     usage_error("echo-server", error);
@@ -92,7 +103,8 @@ int run_echo_server(int argc, char** argv) {
     return 0;
   }
   long long port = 0, max_message = 1 << 20, busy_poll_us = 0, max_connections = 10000,
-            max_per_ip = 0, max_buffered_total = 0, threads = 1;
+            max_per_ip = 0, max_buffered_total = 0, threads = 1, max_waiting = 16384,
+            ipv6_prefix = 64;
   std::shared_ptr<const TLSOptions> tls;
   DeflateOptions deflate;
   if (!args.integer("--port", 0, 65535, &port, &error) ||
@@ -102,13 +114,17 @@ int run_echo_server(int argc, char** argv) {
       !args.integer("--max-per-ip", 0, 100000000, &max_per_ip, &error) ||
       !args.integer("--max-buffered-total", 0, INT64_MAX, &max_buffered_total, &error) ||
       !args.integer("--threads", 1, 64, &threads, &error) ||
+      !args.integer("--max-waiting", 0, 100000000, &max_waiting, &error) ||
+      !args.integer("--ipv6-prefix", 0, 128, &ipv6_prefix, &error) ||
       !server_tls_from_flags(args, &tls, &error) ||
       !deflate_from_flags(args, /*is_server=*/true, &deflate, &error)) {
     std::fprintf(stderr, "wsp echo-server: %s\n", error.c_str());
     return 2;
   }
-  double handshake_timeout = 10, close_timeout = 5, heartbeat = 0;
+  double handshake_timeout = 10, close_timeout = 5, heartbeat = 0, first_byte_timeout = 3;
   if (!args.seconds("--handshake-timeout", &handshake_timeout, &error) ||
+      !args.seconds("--first-byte-timeout", &first_byte_timeout, &error,
+                    /*zero_means_off=*/true) ||
       !args.seconds("--close-timeout", &close_timeout, &error) ||
       !args.seconds("--heartbeat", &heartbeat, &error, /*zero_means_off=*/true)) {
     std::fprintf(stderr, "wsp echo-server: %s\n", error.c_str());
@@ -134,6 +150,10 @@ int run_echo_server(int argc, char** argv) {
   settings.limits.max_peers_per_address = static_cast<size_t>(max_per_ip);
   settings.limits.max_buffered_bytes =
       static_cast<size_t>((max_buffered_total + threads - 1) / threads);
+  settings.limits.max_waiting = static_cast<size_t>((max_waiting + threads - 1) / threads);
+  settings.limits.first_byte_timeout =
+      std::chrono::milliseconds(static_cast<long long>(first_byte_timeout * 1000 + 0.5));
+  settings.limits.ipv6_prefix_length = static_cast<int>(ipv6_prefix);
 
   // One listener per thread on the same port: the first may pick it, the others follow.
   std::string listen_error;

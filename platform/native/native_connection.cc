@@ -116,8 +116,8 @@ bool NativeWebSocketPeer::holds_idle_buffers() const {
 }
 
 bool NativeWebSocketPeer::gated() const {
-  return read_gate_ && read_gate_->available == 0 &&
-         (read_gate_->finisher != this || inbound_.partial_size() == 0);
+  return share_ && share_->available == 0 &&
+         (share_->finisher != this || inbound_.partial_size() == 0);
 }
 
 size_t NativeWebSocketPeer::buffered_bytes() const {
@@ -142,10 +142,10 @@ void NativeWebSocketPeer::read_frames(Clock::time_point now) {
                           std::min(inbound_.max_message_size(), inbound_.queued_bytes());
     size_t want = std::clamp(budget + kMaxFrameHeaderSize, kMinRead, kMaxRead);
     // A server-wide budget (PeerPoller::Limits) bounds what all its peers read together.
-    if (read_gate_) {
+    if (share_) {
       // At the budget only the finisher reads, and only the rest of its frame.
-      want = std::min(
-          want, read_gate_->available > 0 ? read_gate_->available : protocol_.bytes_to_frame_end());
+      want = std::min(want,
+                      share_->available > 0 ? share_->available : protocol_.bytes_to_frame_end());
     }
     // Every read goes to the shared buffer and is unmasked from there into its message (one
     // copy, by vector loads and stores). Reading large payloads straight into the message was
@@ -162,7 +162,7 @@ void NativeWebSocketPeer::read_frames(Clock::time_point now) {
       return;
     }
     if (received > 0) {
-      if (read_gate_) read_gate_->available -= std::min<size_t>(read_gate_->available, received);
+      if (share_) share_->available -= std::min<size_t>(share_->available, received);
       protocol_.receive(buffer, static_cast<size_t>(received));
       // The poll's clock: one reading per poll is precise enough for idleness.
       last_activity_ = now;

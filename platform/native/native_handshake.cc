@@ -45,6 +45,7 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
   }
   if (phase_ == Phase::kTlsHandshake) {
     stream_->poll();
+    if (stream_->take_undelivered_arrival()) handshake_->heard = true;
     const StreamPeer::Status status = stream_->get_status();
     if (status == StreamPeer::STATUS_CONNECTING) return;
     if (status != StreamPeer::STATUS_CONNECTED) {
@@ -66,7 +67,7 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
     return;
   }
   if (phase_ == Phase::kReadRequest) {
-    if (!read_handshake_head()) return;
+    if (!read_handshake_head() || !admitted()) return;
     finish_server_handshake();
   }
   if (phase_ == Phase::kAwaitDecision) {
@@ -164,6 +165,7 @@ bool NativeWebSocketPeer::read_handshake_head() {
       return false;
     }
     if (received == 0) return false;
+    handshake_->heard = true;
     const size_t used = handshake_->head_reader.feed(buffer, static_cast<size_t>(received));
     handshake_->early_bytes.append(buffer + used, static_cast<size_t>(received) - used);
   }
@@ -193,6 +195,28 @@ void NativeWebSocketPeer::finish_client_handshake() {
   set_text(&Texts::selected_protocol, std::move(result.selected_protocol));
   set_text(&Texts::selected_extensions, std::move(result.selected_extensions));
   handshake_->deflate = result.deflate;
+}
+
+bool NativeWebSocketPeer::admitted() {
+  if (!share_ || !share_->admit_request || share_->admit_request(*this)) return true;
+  fail_handshake(
+      "Dropped: the server is full, and as many refusals as it answers at once are under way.");
+  return false;
+}
+
+bool NativeWebSocketPeer::awaiting_request() const {
+  return is_server_ && state_ == STATE_CONNECTING &&
+         (phase_ == Phase::kTlsHandshake ||
+          (phase_ == Phase::kReadRequest && !handshake_->head_reader.complete() &&
+           !handshake_->head_reader.too_large()));
+}
+
+void NativeWebSocketPeer::set_first_byte_deadline(Clock::time_point deadline) {
+  if (is_server_ && state_ == STATE_CONNECTING) handshake_->first_byte_deadline = deadline;
+}
+
+void NativeWebSocketPeer::drop_handshake(std::string reason) {
+  if (state_ == STATE_CONNECTING) fail_handshake(std::move(reason));
 }
 
 void NativeWebSocketPeer::refuse_request(int status, std::vector<std::string> headers,

@@ -78,6 +78,7 @@ Error NativeWebSocketPeer::accept_stream(std::shared_ptr<StreamPeer> stream,
   handshake_->deadline = after_ms(Clock::now(), handshake_timeout_ms_);
   phase_ = status == StreamPeer::STATUS_CONNECTING ? Phase::kTlsHandshake : Phase::kReadRequest;
   if (!pre_read.empty()) {
+    handshake_->heard = true;
     const auto* bytes = reinterpret_cast<const uint8_t*>(pre_read.data());
     const size_t used = handshake_->head_reader.feed(bytes, pre_read.size());
     handshake_->early_bytes.append(bytes + used, pre_read.size() - used);
@@ -108,6 +109,10 @@ void NativeWebSocketPeer::poll() {
   if (state_ == STATE_CLOSED) return;
   const Clock::time_point now = Clock::now();
   if (state_ == STATE_CONNECTING) {
+    if (!handshake_->heard && now >= handshake_->first_byte_deadline) {
+      fail_handshake("The client sent nothing within the server's first-byte timeout.");
+      return;
+    }
     if (now >= handshake_->deadline) {
       std::string text = handshake_timeout_text();
       if (phase_ == Phase::kAwaitDecision) {
@@ -244,7 +249,9 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
   interest.fd = stream_ ? stream_->get_native_handle() : -1;
   interest.stream = stream_.get();
   if (state_ == STATE_CONNECTING) {
-    interest.deadline = handshake_->deadline;
+    interest.deadline = handshake_->heard
+                            ? handshake_->deadline
+                            : std::min(handshake_->deadline, handshake_->first_byte_deadline);
     switch (phase_) {
       case Phase::kResolving:
         // The resolver thread has no handle to wait on: check back soon.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,15 +65,30 @@ class NativeWebSocketPeer : public WebSocketPeer {
   /// Bytes this peer holds: received messages not taken yet (after the connection ended too), the
   /// one being received, input parked by back-pressure and output not yet written.
   size_t buffered_bytes() const;
-  /// Shared by the peers of one server: they read no more than `available` bytes together (each
-  /// read is taken off it). At 0 none of them reads, except `finisher`, which may complete the
-  /// message it is receiving (so that it can be taken and free memory: the budget can never be
-  /// held forever by messages that cannot complete).
-  struct ReadGate {
+  /// What the peers of one server (a PeerPoller) share.
+  struct ServerShare {
+    /// They read no more than `available` bytes together (each read is taken off it). At 0 none
+    /// of them reads, except `finisher`, which may complete the message it is receiving (so that
+    /// it can be taken and free memory: the budget can never be held forever by messages that
+    /// cannot complete).
     size_t available = SIZE_MAX;
     const NativeWebSocketPeer* finisher = nullptr;
+    /// Asked once a server peer's request has arrived, before anything is answered: true to go
+    /// on (the answer may have been made a refusal with refuse_request()), false to drop the
+    /// connection without a word.
+    std::function<bool(NativeWebSocketPeer&)> admit_request;
   };
-  void set_read_gate(ReadGate* gate) { read_gate_ = gate; }
+  void set_server_share(ServerShare* share) { share_ = share; }
+  /// A server peer still waiting for its client's request (or TLS handshake): it holds no place
+  /// among the served yet (PeerPoller's waiting room).
+  bool awaiting_request() const;
+  /// Whether anything at all (a byte of the request, a TLS hello) came from the client yet.
+  bool heard_from_client() const { return handshake_ && handshake_->heard; }
+  /// A server peer that has heard nothing from its client by `deadline` gives up (a first-byte
+  /// timeout, shorter than the handshake timeout).
+  void set_first_byte_deadline(Clock::time_point deadline);
+  /// Ends a handshake in progress with `reason` as the last error (a PeerPoller making room).
+  void drop_handshake(std::string reason);
   /// Where the PeerPoller watching this peer keeps its entry (kNotPolled: in none), so that it
   /// finds the entry without a table of its own.
   static constexpr uint32_t kNotPolled = UINT32_MAX;
@@ -113,6 +129,8 @@ class NativeWebSocketPeer : public WebSocketPeer {
   bool read_handshake_head();
   void finish_client_handshake();
   void finish_server_handshake();
+  /// The server's say on a request that has arrived; false when the peer was dropped.
+  bool admitted();
   void watch_pending_request();
   void enter_open(Clock::time_point now);
 
@@ -158,6 +176,9 @@ class NativeWebSocketPeer : public WebSocketPeer {
       std::string body;
     };
     std::unique_ptr<Refusal> refusal;  ///< see refuse_request()
+    /// A server's: see set_first_byte_deadline() and heard_from_client().
+    Clock::time_point first_byte_deadline = Clock::time_point::max();
+    bool heard = false;
   };
 
   Phase phase_ = Phase::kIdle;
@@ -180,7 +201,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
   Heartbeat heartbeat_;
   Clock::time_point close_deadline_ = Clock::time_point::max();
   Clock::time_point last_activity_{};  ///< last byte read or message queued
-  ReadGate* read_gate_ = nullptr;      ///< see set_read_gate()
+  ServerShare* share_ = nullptr;       ///< see set_server_share()
   /// The remote ended its side while our reading was paused: the application has until then
   /// (close_timeout) to take messages so that the rest of its input can be read.
   Clock::time_point paused_hangup_deadline_ = Clock::time_point::max();

@@ -49,6 +49,9 @@ void close_socket(int fd);
 /// Non-blocking by default; `false` makes calls wait again (for tests and tools that want it).
 bool set_nonblocking(int fd, bool enabled = true);
 bool set_tcp_nodelay(int fd, bool enabled);
+/// On a listener: connections that have sent nothing stay in the kernel, not accept()ed, for up
+/// to `seconds` (0: off). Linux's TCP_DEFER_ACCEPT; false where the platform has no such thing.
+bool set_defer_accept(int listener, int seconds);
 
 /// Starts connecting; true when the connection completed or is in progress.
 bool start_connect(int fd, const SocketAddress& address, int* error);

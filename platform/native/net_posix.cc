@@ -104,6 +104,16 @@ bool set_tcp_nodelay(int fd, bool enabled) {
   return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, sizeof(value)) == 0;
 }
 
+bool set_defer_accept(int listener, int seconds) {
+#ifdef TCP_DEFER_ACCEPT
+  return setsockopt(listener, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof(seconds)) == 0;
+#else
+  (void)listener;
+  (void)seconds;
+  return false;
+#endif
+}
+
 bool start_connect(int fd, const SocketAddress& address, int* error) {
   const NativeAddress target = to_native(address);
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&target.storage), target.length) == 0) {

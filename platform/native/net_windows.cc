@@ -84,6 +84,8 @@ bool set_tcp_nodelay(int fd, bool enabled) {
                     sizeof(value)) == 0;
 }
 
+bool set_defer_accept(int /*listener*/, int /*seconds*/) { return false; }
+
 bool start_connect(int fd, const SocketAddress& address, int* error) {
   const NativeAddress target = to_native(address);
   if (::connect(as_socket(fd), reinterpret_cast<const sockaddr*>(&target.storage), target.length) ==

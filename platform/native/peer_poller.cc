@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "wspeer/platform/native/net.h"
 
@@ -26,13 +27,15 @@ short stream_interest(bool want_write) {
 
 PeerPoller::PeerPoller(Backend backend)
     : set_(backend == Backend::kPoll ? native::make_poll_readiness_set()
-                                     : native::make_default_readiness_set()) {}
+                                     : native::make_default_readiness_set()) {
+  share_.admit_request = [this](NativeWebSocketPeer& peer) { return admit_request(peer); };
+}
 
 PeerPoller::~PeerPoller() {
   for (uint32_t slot = 0; slot < slots_used_; ++slot) {
     Entry& entry = entry_at(slot);
     if (!entry.peer) continue;
-    entry.peer->set_read_gate(nullptr);
+    entry.peer->set_server_share(nullptr);
     entry.peer->set_poller_slot(NativeWebSocketPeer::kNotPolled);
     if (entry.owned) delete entry.peer;
   }
@@ -72,7 +75,7 @@ PeerPoller::Entry* PeerPoller::insert(WebSocketPeer* peer) {
   entry->peer = native;
   native->set_poller_slot(slot);
   ++count_;
-  admit(entry);
+  enter(entry);
   refresh(entry);
   recheck_.push_back(slot);  // examined again at the next wait()
   return entry;
@@ -87,58 +90,134 @@ std::vector<WebSocketPeer*> PeerPoller::peers() const {
   return all;
 }
 
-void PeerPoller::admit(Entry* entry) {
+void PeerPoller::enter(Entry* entry) {
   NativeWebSocketPeer* peer = entry->peer;
-  peer->set_read_gate(&gate_);
-  if (peer->get_ready_state() != WebSocketPeer::STATE_CONNECTING || !peer->is_server_peer()) {
-    return;
+  peer->set_server_share(&share_);
+  // A peer whose request already arrived (read elsewhere first) asks for its place at once.
+  if (!peer->awaiting_request()) return;
+  if (limits_.max_waiting > 0 && waiting_ >= limits_.max_waiting) make_room();
+  entry->waiting = true;
+  entry->older = newest_waiting_;
+  entry->newer = kNoSlot;
+  const uint32_t slot = peer->poller_slot();
+  if (newest_waiting_ != kNoSlot) entry_at(newest_waiting_).newer = slot;
+  newest_waiting_ = slot;
+  if (oldest_waiting_ == kNoSlot) oldest_waiting_ = slot;
+  ++waiting_;
+  ++counts_of(entry).waiting;
+  if (limits_.first_byte_timeout.count() > 0) {
+    peer->set_first_byte_deadline(Clock::now() + limits_.first_byte_timeout);
   }
-  const std::string address = peer->get_connected_host();
+}
+
+PeerPoller::AddressCounts& PeerPoller::counts_of(Entry* entry) {
+  if (!entry->address) {
+    const std::string host = entry->peer->get_connected_host();
+    const std::optional<SocketAddress> address = SocketAddress::from_ip(host, 0);
+    entry->address =
+        &*per_address_.try_emplace(address ? address->network(limits_.ipv6_prefix_length) : host)
+              .first;
+  }
+  return entry->address->second;
+}
+
+void PeerPoller::drop_address(Entry* entry) {
+  auto* address = entry->address;
+  if (!address) return;
+  entry->address = nullptr;
+  if (address->second.served == 0 && address->second.waiting == 0) {
+    per_address_.erase(address->first);
+  }
+}
+
+void PeerPoller::leave_waiting_room(Entry* entry) {
+  if (!entry->waiting) return;
+  entry->waiting = false;
+  --entry->address->second.waiting;
+  (entry->older != kNoSlot ? entry_at(entry->older).newer : oldest_waiting_) = entry->newer;
+  (entry->newer != kNoSlot ? entry_at(entry->newer).older : newest_waiting_) = entry->older;
+  entry->older = entry->newer = kNoSlot;
+  --waiting_;
+}
+
+void PeerPoller::make_room() {
+  // Among the oldest few: a connection that has sent nothing (not even bytes still unread in its
+  // socket) before one that is sending, then the one whose address holds the most of the room
+  // (an attacker's many sockets before a visitor's one), then the oldest.
+  constexpr int kCandidates = 16;
+  uint32_t victim = kNoSlot;
+  bool victim_silent = false;
+  size_t victim_crowd = 0;
+  int looked = 0;
+  for (uint32_t slot = oldest_waiting_; slot != kNoSlot && looked < kCandidates;
+       slot = entry_at(slot).newer, ++looked) {
+    const Entry& candidate = entry_at(slot);
+    const bool silent =
+        !candidate.peer->heard_from_client() &&
+        !(candidate.fd >= 0 &&
+          (native::wait_for(candidate.fd, native::kReadable, 0) & native::kReadable));
+    const size_t crowd = candidate.address->second.waiting;
+    if (victim == kNoSlot || (silent && !victim_silent) ||
+        (silent == victim_silent && crowd > victim_crowd)) {
+      victim = slot;
+      victim_silent = silent;
+      victim_crowd = crowd;
+    }
+  }
+  Entry* evicted = &entry_at(victim);
+  leave_waiting_room(evicted);
+  drop_address(evicted);
+  evicted->peer->drop_handshake(
+      "Dropped from the server's full waiting room: no request had arrived, and a newer "
+      "connection needed the place.");
+  recheck_.push_back(victim);  // reported CLOSED by the next wait(), for the application
+}
+
+bool PeerPoller::admit_request(NativeWebSocketPeer& peer) {
+  Entry* entry = find(&peer);
+  if (!entry || entry->served || entry->refusing) return true;
+  leave_waiting_room(entry);
+  AddressCounts& counts = counts_of(entry);
   const bool full = limits_.max_peers > 0 && served_ >= limits_.max_peers;
-  const bool crowded = limits_.max_peers_per_address > 0 &&
-                       served_per_address_[address] >= limits_.max_peers_per_address;
+  const bool crowded =
+      limits_.max_peers_per_address > 0 && counts.served >= limits_.max_peers_per_address;
   if (!full && !crowded) {
     entry->served = true;
     ++served_;
-    auto [count, added] = served_per_address_.try_emplace(address, 0);
-    ++count->second;
-    entry->address_count = &*count;
-    return;
+    ++counts.served;
+    return true;
   }
-  // Refusals are answered quickly and are bounded too: past that, a newcomer is cut off at once
-  // (and reported by the next wait(), so that the application removes it).
+  drop_address(entry);
+  // Refusals are answered quickly and are bounded too: past that, a newcomer is cut off at once.
   const size_t max_refusing = std::max<size_t>(64, limits_.max_peers / 4);
-  if (refusing_ >= max_refusing) {
-    peer->close(-1);
-    return;
-  }
+  if (refusing_ >= max_refusing) return false;
   ++refusing_;
   entry->refusing = true;
   const std::string seconds = std::to_string(limits_.retry_after_seconds);
-  peer->refuse_request(
+  peer.refuse_request(
       503, {"Retry-After: " + seconds},
       full ? "The server is full; try again in " + seconds + " s.\n"
            : "Too many connections from your address; try again in " + seconds + " s.\n",
       2.0);
+  return true;
 }
 
 void PeerPoller::release(Entry* entry) {
-  entry->peer->set_read_gate(nullptr);
-  if (gate_.finisher == entry->peer) gate_.finisher = nullptr;
+  leave_waiting_room(entry);
+  entry->peer->set_server_share(nullptr);
+  if (share_.finisher == entry->peer) share_.finisher = nullptr;
   if (largest_partial_ == entry) largest_partial_ = nullptr;
   buffered_ -= entry->charged;
   entry->charged = 0;
   if (entry->served) {
     --served_;
-    if (--entry->address_count->second == 0) {
-      served_per_address_.erase(entry->address_count->first);
-    }
-    entry->address_count = nullptr;
+    --entry->address->second.served;
     entry->served = false;
   } else if (entry->refusing) {
     --refusing_;
     entry->refusing = false;
   }
+  drop_address(entry);
 }
 
 void PeerPoller::remove(WebSocketPeer* peer) {
@@ -168,8 +247,20 @@ void PeerPoller::update(WebSocketPeer* peer) {
   if (!entry->watched) recheck_.push_back(entry->peer->poller_slot());
 }
 
+void PeerPoller::set_limits(const Limits& limits) {
+  limits_ = limits;
+  for (TCPServer* server : servers_) defer_silent_connections(server);
+}
+
+void PeerPoller::defer_silent_connections(TCPServer* server) {
+  // Only the client speaks first in WebSocket: one that sends nothing need never be accepted.
+  const double seconds = std::chrono::duration<double>(limits_.first_byte_timeout).count();
+  if (seconds > 0) server->set_defer_accept(seconds);
+}
+
 void PeerPoller::add_server(TCPServer* server) {
   if (!server->is_listening()) return;
+  defer_silent_connections(server);
   set_->watch(tag(server, kServerTag), server->get_native_handle(), native::kReadable, false);
   servers_.push_back(server);
 }
@@ -298,6 +389,10 @@ void PeerPoller::refresh(Entry* entry) {
       largest_partial_bytes_ = partial;
     }
   }
+  if (entry->waiting && !entry->peer->awaiting_request()) {  // gone before its request came
+    leave_waiting_room(entry);
+    drop_address(entry);
+  }
   const PollInterest interest = entry->peer->get_poll_interest();
   if (interest.fd != entry->fd || interest.stream != entry->stream) {
     // A new transport (next address; TLS over TCP keeps the fd): register the socket afresh.
@@ -373,18 +468,18 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
   // What the peers may read is set once per round, from their counts just taken again; each read
   // until the next round is taken off it by the peer itself.
   if (limits_.max_buffered_bytes > 0) {
-    gate_.available =
+    share_.available =
         buffered_ < limits_.max_buffered_bytes ? limits_.max_buffered_bytes - buffered_ : 0;
   }
-  const bool closed = gate_.available == 0;
-  if (gate_.finisher) {
+  const bool closed = share_.available == 0;
+  if (share_.finisher) {
     // A message only grows until it completes: a smaller (or no) partial means it is done.
-    const size_t partial = gate_.finisher->partial_message_bytes();
-    if (!closed || partial == 0 || partial < finisher_partial_bytes_) gate_.finisher = nullptr;
+    const size_t partial = share_.finisher->partial_message_bytes();
+    if (!closed || partial == 0 || partial < finisher_partial_bytes_) share_.finisher = nullptr;
     finisher_partial_bytes_ = partial;
   }
-  if (closed && !gate_.finisher && largest_partial_) {
-    gate_.finisher = largest_partial_->peer;
+  if (closed && !share_.finisher && largest_partial_) {
+    share_.finisher = largest_partial_->peer;
     finisher_partial_bytes_ = largest_partial_bytes_;
     make_ready(largest_partial_);  // it may read again now
   }

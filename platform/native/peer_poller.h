@@ -66,24 +66,51 @@ class PeerPoller {
   /// passes (-1: no limit). The returned list is valid until the next wait().
   const std::vector<WebSocketPeer*>& wait(int timeout_ms);
 
-  /// Limits a public server needs, applied as server peers are added (0: no limit).
+  /// Limits a public server needs, applied to the server peers added (0: no limit).
+  ///
+  /// A connection whose request has not arrived yet waits in a waiting room and holds no place:
+  /// silent or trickling sockets cannot lock established users or newcomers out. It takes a
+  /// place when its request arrives, or is refused then.
   struct Limits {
-    /// Peers being served (connecting or open). Beyond it a new client is answered 503 with
-    /// Retry-After as soon as its request arrives, then closed.
+    /// Peers being served (their request arrived and was accepted, or they are open). Beyond it
+    /// a new client is answered 503 with Retry-After as soon as its request arrives, then closed.
     size_t max_peers = 0;
-    /// Peers from one remote address; beyond it, the same 503.
+    /// Peers from one remote address (IPv6: one network, see ipv6_prefix_length); beyond it,
+    /// the same 503.
     size_t max_peers_per_address = 0;
     int retry_after_seconds = 5;
+    /// Connections whose request has not arrived yet. When the room is full a newcomer still
+    /// gets in: the oldest connection that has sent nothing goes (after a check that nothing
+    /// waits unread in its socket), or, when every one has sent something, the oldest of all.
+    /// A visitor's request follows its connection within a round trip, so the ones that go are
+    /// the stalling ones.
+    /// A waiting connection costs about 1 KB (and a descriptor); a room smaller than the silent
+    /// sockets an attacker keeps open turns each of their reconnections into an eviction.
+    size_t max_waiting = 16384;
+    /// A connection that sends nothing at all for this long goes (0: only the peer's
+    /// handshake_timeout bounds it). A client's request or TLS hello follows its connection
+    /// within a round trip; keep it shorter than the handshake timeout. On Linux the watched
+    /// servers also keep such connections in the kernel, unaccepted, for as long
+    /// (TCPServer::set_defer_accept()): most silent sockets never cost the server anything.
+    std::chrono::milliseconds first_byte_timeout{3000};
+    /// max_peers_per_address counts IPv6 clients by their first this many bits (one host or
+    /// network usually holds a whole /64, and could use a new address for every connection);
+    /// 128 counts each address alone. IPv4 addresses always count alone.
+    int ipv6_prefix_length = 64;
     /// Bytes held by all peers together (buffered_bytes(): messages not taken, input parked by
     /// back-pressure, output not written). While above it no peer reads, except one: the one
     /// receiving the largest message may complete it, so that it can be taken and free memory.
     /// The total then stays below the budget plus one message and one read per peer.
     size_t max_buffered_bytes = 0;
   };
-  void set_limits(const Limits& limits) { limits_ = limits; }
+  /// Also makes the watched servers keep silent connections in the kernel for the first-byte
+  /// timeout (TCPServer::set_defer_accept(), Linux).
+  void set_limits(const Limits& limits);
   const Limits& get_limits() const { return limits_; }
-  /// What the limits count: served peers, and bytes held by peers (as of their last poll()).
+  /// What the limits count: served peers, connections in the waiting room, and bytes held by
+  /// peers (as of their last poll()).
   size_t served_peers() const { return served_; }
+  size_t waiting_peers() const { return waiting_; }
   size_t buffered_bytes() const { return buffered_; }
 
   /// Busy polling (off by default): before wait() sleeps, it keeps checking without sleeping for
@@ -98,18 +125,29 @@ class PeerPoller {
   size_t size() const { return count_; }
 
  private:
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  /// Per remote address (IPv6: per network): its served peers, and its connections in the
+  /// waiting room (the address with the most is the first to give one up).
+  struct AddressCounts {
+    size_t served = 0;
+    size_t waiting = 0;
+  };
   struct Entry {
     static constexpr uint32_t kNoTimer = UINT32_MAX;
-    // Ordered and packed into 56 bytes, kept in blocks: no allocation or table node per peer.
+    // Ordered and packed into 64 bytes, kept in blocks: no allocation or table node per peer.
     NativeWebSocketPeer* peer = nullptr;  ///< null: a free slot
     const void* stream = nullptr;
-    /// The count of its remote address in served_per_address_ (elements never move).
-    std::pair<const std::string, size_t>* address_count = nullptr;
+    /// Its remote address's counts in per_address_ while it waits or is served, else null
+    /// (elements never move).
+    std::pair<const std::string, AddressCounts>* address = nullptr;
     size_t charged = 0;            ///< its buffered bytes, as counted in buffered_
     Clock::time_point deadline{};  ///< when its timer fires, while it has one
     int fd = -1;
     uint32_t timer_slot = kNoTimer;  ///< its place in timers_
-    short watched_interest = -1;     ///< what a level-triggered set watches for it now
+    /// Its neighbours in the waiting room (arrival order), while `waiting`.
+    uint32_t older = kNoSlot;
+    uint32_t newer = kNoSlot;
+    short watched_interest = -1;  ///< what a level-triggered set watches for it now
     bool want_read : 1 = false;
     bool queued : 1 = false;   ///< already in ready_ this round
     bool watched : 1 = false;  ///< re-examined at every wait() while it waits for the application
@@ -118,6 +156,7 @@ class PeerPoller {
     bool served : 1 = false;           ///< counted in served_ (and per address)
     bool refusing : 1 = false;         ///< added over the limits: answers 503, counted in refusing_
     bool owned : 1 = false;            ///< destroyed by remove() and by the poller's destructor
+    bool waiting : 1 = false;          ///< in the waiting room (its request has not arrived)
   };
 
   /// Adds a native peer not added yet; its entry, or nullptr.
@@ -129,8 +168,19 @@ class PeerPoller {
   }
   Entry* find(WebSocketPeer* peer);
   void refresh(Entry* entry);
-  /// Counts a new server peer against the limits, or makes it refuse its client.
-  void admit(Entry* entry);
+  /// A new server peer waits for its request in the waiting room.
+  void enter(Entry* entry);
+  /// Its request arrived: it takes a place, or refuses its client; false to drop it.
+  bool admit_request(NativeWebSocketPeer& peer);
+  /// The waiting room is full: the oldest silent connection goes (else the oldest).
+  void make_room();
+  void defer_silent_connections(TCPServer* server);
+  void leave_waiting_room(Entry* entry);
+  /// The counts of the entry's remote address (network), which it points at while it is
+  /// counted there (waiting or served).
+  AddressCounts& counts_of(Entry* entry);
+  /// The entry is counted under its address no more; an address with nothing counted goes.
+  void drop_address(Entry* entry);
   void release(Entry* entry);
   /// Sets or moves an entry's timer, or clears it; timers_ is a binary min-heap on deadline.
   void set_timer(Entry* entry, Clock::time_point deadline);
@@ -167,10 +217,14 @@ class PeerPoller {
   Limits limits_;
   size_t served_ = 0;
   size_t refusing_ = 0;  ///< peers added over the limits, answering 503
-  std::unordered_map<std::string, size_t> served_per_address_;
+  std::unordered_map<std::string, AddressCounts> per_address_;
+  size_t waiting_ = 0;  ///< entries in the waiting room
+  uint32_t oldest_waiting_ = kNoSlot;
+  uint32_t newest_waiting_ = kNoSlot;
   size_t buffered_ = 0;
-  NativeWebSocketPeer::ReadGate gate_;  ///< closed while buffered_ is above the budget
-  Entry* largest_partial_ = nullptr;    ///< this round's peer with the largest partial message
+  /// The read budget (closed while buffered_ is above it) and the admission of requests.
+  NativeWebSocketPeer::ServerShare share_;
+  Entry* largest_partial_ = nullptr;  ///< this round's peer with the largest partial message
   size_t largest_partial_bytes_ = 0;
   size_t finisher_partial_bytes_ = 0;  ///< how far the finisher's message had come
 };

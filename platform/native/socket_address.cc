@@ -97,6 +97,20 @@ std::string SocketAddress::text() const {
                                                      : numeric_host + ":" + port_text;
 }
 
+std::string SocketAddress::network(int ipv6_prefix_length) const {
+  const native::NativeAddress address = native::to_native(*this);
+  if (address.storage.ss_family != AF_INET6) return host();
+  sockaddr_in6 v6 = reinterpret_cast<const sockaddr_in6&>(address.storage);
+  const int prefix = ipv6_prefix_length < 0 ? 0 : ipv6_prefix_length;
+  if (IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr) || prefix >= 128) return host();
+  for (int bit = prefix; bit < 128; ++bit) {
+    v6.sin6_addr.s6_addr[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof(text));
+  return std::string(text) + "/" + std::to_string(prefix);
+}
+
 namespace native {
 
 NativeAddress to_native(const SocketAddress& address) {

@@ -26,6 +26,11 @@ class SocketAddress {
   int port() const;
   /// "127.0.0.1:80" or "[::1]:80".
   std::string text() const;
+  /// The network a per-address limit counts this address in: an IPv4 address (IPv4-mapped too)
+  /// alone, an IPv6 address by its first `ipv6_prefix_length` bits ("2001:db8:0:1::/64"; 128:
+  /// the address alone), since one IPv6 host or network usually holds a whole /64 and could
+  /// otherwise use a new address for every connection.
+  std::string network(int ipv6_prefix_length) const;
 
   /// The platform's own form (a sockaddr_in or sockaddr_in6), for the platform seam only.
   static constexpr size_t kNativeCapacity = 28;

@@ -1,5 +1,7 @@
 #include "wspeer/platform/native/tcp_server.h"
 
+#include <cmath>
+
 #include "wspeer/platform/native/net.h"
 
 namespace wsp {
@@ -48,7 +50,13 @@ Error TCPServer::listen(int port, const std::string& bind_address) {
   }
   port_ = native::local_port(fd);
   fd_ = fd;
+  if (defer_accept_seconds_ > 0) native::set_defer_accept(fd_, defer_accept_seconds_);
   return OK;
+}
+
+bool TCPServer::set_defer_accept(double seconds) {
+  defer_accept_seconds_ = seconds > 0 ? static_cast<int>(std::ceil(seconds)) : 0;
+  return fd_ < 0 || native::set_defer_accept(fd_, defer_accept_seconds_);
 }
 
 std::vector<std::unique_ptr<TCPServer>> TCPServer::listen_shared(int count, int port,

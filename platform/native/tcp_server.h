@@ -31,6 +31,13 @@ class TCPServer {
   static std::vector<std::unique_ptr<TCPServer>> listen_shared(int count, int port,
                                                                const std::string& bind_address,
                                                                std::string* error);
+  /// Keeps connections that have sent nothing out of take_connection() for up to `seconds`
+  /// (0: off, the default): they wait in the kernel, costing the application no accept, no
+  /// peer and no place, and most silent sockets never reach it. For protocols where the client
+  /// speaks first, as WebSocket does (a PeerPoller with a first-byte timeout sets it on the
+  /// servers it watches). Linux (TCP_DEFER_ACCEPT); elsewhere it has no effect and returns
+  /// false. May be set before or after listen().
+  bool set_defer_accept(double seconds);
   /// Returns true if a connection is available for taking.
   bool is_connection_available() const;
   /// If a connection is available, returns a StreamPeerTCP with the connection; else nullptr.
@@ -48,6 +55,7 @@ class TCPServer {
   int fd_ = -1;
   int port_ = 0;
   bool share_port_ = false;
+  int defer_accept_seconds_ = 0;
   std::string last_error_;
 };
 

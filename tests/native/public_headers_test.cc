@@ -44,6 +44,21 @@ TEST(SocketAddressTest, ReportsIpv4MappedClientAsIpv4) {
   EXPECT_EQ(address->text(), "10.1.2.3:5");
 }
 
+TEST(SocketAddressTest, NetworkGroupsIpv6ByPrefixAndKeepsIpv4Whole) {
+  auto network = [](const std::string& ip, int prefix) {
+    return SocketAddress::from_ip(ip, 1)->network(prefix);
+  };
+  EXPECT_EQ(network("203.0.113.7", 64), "203.0.113.7");
+  EXPECT_EQ(network("::ffff:203.0.113.7", 64), "203.0.113.7") << "IPv4-mapped counts as IPv4";
+  EXPECT_EQ(network("2001:db8:1:2:3:4:5:6", 64), "2001:db8:1:2::/64");
+  EXPECT_EQ(network("2001:db8:1:2:ffff::1", 64), "2001:db8:1:2::/64") << "the same /64";
+  EXPECT_NE(network("2001:db8:1:3::1", 64), network("2001:db8:1:2::1", 64));
+  EXPECT_EQ(network("2001:db8:1:2:3:4:5:6", 56), "2001:db8:1::/56");
+  EXPECT_EQ(network("2001:db8:1:2ff::1", 60), "2001:db8:1:2f0::/60") << "a prefix inside a group";
+  EXPECT_EQ(network("2001:db8::1", 128), "2001:db8::1") << "128: each address alone";
+  EXPECT_EQ(network("::1", 64), "::/64");
+}
+
 TEST(SocketAddressTest, RefusesHostNamesBracketsAndBadPorts) {
   EXPECT_FALSE(SocketAddress::from_ip("localhost", 80).has_value());
   EXPECT_FALSE(SocketAddress::from_ip("[::1]", 80).has_value());
