@@ -179,6 +179,13 @@ async function main() {
     const native = await rawUpgrade(port, {});
     assert(native.status === 101, `a request without Origin (a native client) got ${native.status}`);
   });
+  await step('a request shaped like DNS rebinding (Host and Origin both another name) is refused', async () => {
+    const rebound = await rawUpgrade(port, { Host: `evil.example:${port}`, Origin: `http://evil.example:${port}` });
+    assert(rebound.status === 403, `Host and Origin evil.example got ${rebound.status}`);
+    assert(rebound.text.includes('--allow-host evil.example'), `refusal explained: ${rebound.text}`);
+    const local = await rawUpgrade(port, { Host: `localhost:${port}`, Origin: `http://localhost:${port}` });
+    assert(local.status === 101, `localhost got ${local.status}`);
+  });
   await step('a page on another site cannot join the room from a visitor\'s browser', async () => {
     const evilPage = await browser.newPage();
     const logs = [];
@@ -256,13 +263,25 @@ async function main() {
       await secureBrowser.close();
     }
   });
-  await step('--allow-origin admits pages of another origin', async () => {
+  await step('--allow-origin admits pages of another origin, and Host must still be ours', async () => {
     const { child, match: allowMatch } = await start(serverBinary,
       ['--port', '0', '--allow-origin', 'https://game.example'], /listening on port (\d+)/);
     const allowed = await rawUpgrade(Number(allowMatch[1]), { Origin: 'https://game.example' });
     assert(allowed.status === 101, `allowed origin got ${allowed.status}`);
     const other = await rawUpgrade(Number(allowMatch[1]), { Origin: 'https://other.example' });
     assert(other.status === 403, `another origin got ${other.status}`);
+    const rebound = await rawUpgrade(Number(allowMatch[1]),
+      { Host: 'game.example', Origin: 'https://game.example' });
+    assert(rebound.status === 403, `an allowed origin with a foreign Host got ${rebound.status}`);
+    child.kill('SIGINT');
+  });
+  await step('--allow-host adds a name the server answers to', async () => {
+    const { child, match: hostMatch } = await start(serverBinary,
+      ['--port', '0', '--allow-host', 'game.example'], /listening on port (\d+)/);
+    const named = await rawUpgrade(Number(hostMatch[1]), { Host: 'game.example', Origin: 'http://game.example' });
+    assert(named.status === 101, `its own name got ${named.status}`);
+    const other = await rawUpgrade(Number(hostMatch[1]), { Host: 'evil.example', Origin: 'http://evil.example' });
+    assert(other.status === 403, `another name got ${other.status}`);
     child.kill('SIGINT');
   });
   finish();
@@ -273,8 +292,9 @@ function rawUpgrade(port, headers) {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let text = '';
-    const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-    socket.on('connect', () => socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+    const { Host: host = `127.0.0.1:${port}`, ...others } = headers;
+    const lines = Object.entries(others).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    socket.on('connect', () => socket.write(`GET /ws HTTP/1.1\r\nHost: ${host}\r\n` +
       'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
       `Sec-WebSocket-Version: 13\r\n${lines}\r\n`));
     const done = () => {

@@ -17,6 +17,7 @@
 #include "web_demo/room.h"
 #include "web_demo/room_hub.h"
 #include "web_demo/room_protocol.h"
+#include "web_demo/server_names.h"
 #include "wspeer/core/handshake.h"
 #include "wspeer/core/http.h"
 #include "wspeer/core/websocket_peer.h"
@@ -40,6 +41,10 @@ constexpr const char* kUsage =
     "  --allow-origin ORIGIN   also accept WebSocket requests from pages of ORIGIN\n"
     "                (e.g. https://game.example; repeatable). Pages served by this server are\n"
     "                always allowed, requests without Origin (native clients) too.\n"
+    "  --allow-host NAME   a name this server answers to (e.g. game.example; repeatable): a\n"
+    "                browser's request must name the server in Host, which stops DNS\n"
+    "                rebinding. localhost, the loopback addresses and the bound address are\n"
+    "                always known (with --host *, this machine's addresses and host name)\n"
     "  --max-waiting N  connections whose first request is incomplete (default 2048); when\n"
     "                full, the oldest is dropped to let a newcomer in\n"
     "  --deflate     accept permessage-deflate (browsers offer it): less bandwidth, about\n"
@@ -218,7 +223,12 @@ int main(int argc, char** argv) {
   demo::FrontDoor::Limits door_limits;
   door_limits.max_waiting = static_cast<size_t>(
       std::max(1, std::atoi(flag(argc, argv, "--max-waiting", "2048").c_str())));
-  const demo::OriginPolicy origins(tls != nullptr, repeated_flag(argc, argv, "--allow-origin"));
+  std::vector<std::string> names = demo::local_server_names(host);
+  for (const std::string& name : repeated_flag(argc, argv, "--allow-host")) {
+    names.push_back(demo::host_name_of(name));
+  }
+  const demo::OriginPolicy origins(tls != nullptr, repeated_flag(argc, argv, "--allow-origin"),
+                                   std::move(names));
   const ServerConfig config{
       files,
       tls,
