@@ -143,7 +143,8 @@ void PeerPoller::leave_waiting_room(Entry* entry) {
 void PeerPoller::make_room() {
   // Among the oldest few: a connection that has sent nothing (not even bytes still unread in its
   // socket) before one that is sending, then the one whose address holds the most of the room
-  // (an attacker's many sockets before a visitor's one), then the oldest.
+  // (an attacker's many sockets before a visitor's one), then the oldest. Whether bytes wait
+  // unread costs a system call: asked only of a candidate that would be chosen.
   constexpr int kCandidates = 16;
   uint32_t victim = kNoSlot;
   bool victim_silent = false;
@@ -152,17 +153,21 @@ void PeerPoller::make_room() {
   for (uint32_t slot = oldest_waiting_; slot != kNoSlot && looked < kCandidates;
        slot = entry_at(slot).newer, ++looked) {
     const Entry& candidate = entry_at(slot);
-    const bool silent =
-        !candidate.peer->heard_from_client() &&
-        !(candidate.fd >= 0 &&
-          (native::wait_for(candidate.fd, native::kReadable, 0) & native::kReadable));
+    bool silent = !candidate.peer->heard_from_client();
     const size_t crowd = candidate.address->second.waiting;
-    if (victim == kNoSlot || (silent && !victim_silent) ||
-        (silent == victim_silent && crowd > victim_crowd)) {
-      victim = slot;
-      victim_silent = silent;
-      victim_crowd = crowd;
+    const auto better = [&] {
+      return victim == kNoSlot || (silent && !victim_silent) ||
+             (silent == victim_silent && crowd > victim_crowd);
+    };
+    if (!better()) continue;
+    if (silent && candidate.fd >= 0 &&
+        (native::wait_for(candidate.fd, native::kReadable, 0) & native::kReadable)) {
+      silent = false;  // its request arrived and was not read yet: a visitor
+      if (!better()) continue;
     }
+    victim = slot;
+    victim_silent = silent;
+    victim_crowd = crowd;
   }
   Entry* evicted = &entry_at(victim);
   leave_waiting_room(evicted);
