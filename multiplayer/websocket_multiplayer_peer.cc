@@ -1,0 +1,259 @@
+// WebSocketMultiplayerPeer's common part and its client, the same in native and Web builds.
+#include "wspeer/multiplayer/websocket_multiplayer_peer.h"
+
+#include <cctype>
+
+#include "wspeer/multiplayer/session_packet.h"
+
+namespace wsp {
+
+// ---------------------------------------------------------------------------------------------
+// Properties
+
+Error WebSocketMultiplayerPeer::set_handshake_headers(std::vector<std::string> headers) {
+  // The peers check each line when they are made: check here, where the caller hears of it.
+  const auto probe = WebSocketPeer::create();
+  if (const Error error = probe->set_handshake_headers(headers); error != OK) return error;
+  handshake_headers_ = std::move(headers);
+  return OK;
+}
+
+Error WebSocketMultiplayerPeer::set_handshake_timeout(double seconds) {
+  if (!(seconds > 0)) return ERR_INVALID_PARAMETER;  // Godot: "must be > 0"
+  handshake_timeout_ = seconds;
+  return OK;
+}
+
+Error WebSocketMultiplayerPeer::set_inbound_buffer_size(int size) {
+  if (size <= 0) return ERR_INVALID_PARAMETER;
+  inbound_buffer_size_ = size;
+  return OK;
+}
+
+Error WebSocketMultiplayerPeer::set_outbound_buffer_size(int size) {
+  if (size < 0) return ERR_INVALID_PARAMETER;  // 0: no limit, as on a WebSocketPeer
+  outbound_buffer_size_ = size;
+  return OK;
+}
+
+Error WebSocketMultiplayerPeer::set_max_queued_packets(int count) {
+  if (count <= 0) return ERR_INVALID_PARAMETER;
+  max_queued_packets_ = count;
+  return OK;
+}
+
+Error WebSocketMultiplayerPeer::set_supported_protocols(std::vector<std::string> protocols) {
+  const auto probe = WebSocketPeer::create();
+  if (const Error error = probe->set_supported_protocols(protocols); error != OK) return error;
+  supported_protocols_ = std::move(protocols);
+  return OK;
+}
+
+Error WebSocketMultiplayerPeer::set_heartbeat_interval(double seconds) {
+  if (!(seconds >= 0)) return ERR_INVALID_PARAMETER;
+  heartbeat_interval_ = seconds;
+  return OK;
+}
+
+std::unique_ptr<WebSocketPeer> WebSocketMultiplayerPeer::make_peer() const {
+  std::unique_ptr<WebSocketPeer> peer = WebSocketPeer::create();
+  peer->set_supported_protocols(supported_protocols_);
+  peer->set_handshake_headers(handshake_headers_);
+  peer->set_inbound_buffer_size(inbound_buffer_size_);
+  peer->set_outbound_buffer_size(outbound_buffer_size_);
+  peer->set_max_queued_packets(max_queued_packets_);
+  peer->set_handshake_timeout(handshake_timeout_);
+  peer->set_heartbeat_interval(heartbeat_interval_);
+  return peer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Starting and ending
+
+Error WebSocketMultiplayerPeer::create_client(
+    const std::string& url, std::shared_ptr<const TLSOptions> tls_client_options) {
+  if (status_ != CONNECTION_DISCONNECTED) return ERR_ALREADY_IN_USE;
+  if (tls_client_options && tls_client_options->is_server()) return ERR_INVALID_PARAMETER;
+  clear();
+  std::unique_ptr<WebSocketPeer> peer = make_peer();
+  if (const Error error = peer->connect_to_url(url, std::move(tls_client_options)); error != OK) {
+    return error;
+  }
+  client_ = std::move(peer);
+  client_deadline_ = std::chrono::steady_clock::now() +
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(handshake_timeout_));
+  status_ = CONNECTION_CONNECTING;
+  return OK;
+}
+
+Error WebSocketMultiplayerPeer::create_server(
+    int port, const std::string& bind_address,
+    std::shared_ptr<const TLSOptions> tls_server_options) {
+  if (status_ != CONNECTION_DISCONNECTED) return ERR_ALREADY_IN_USE;
+  if (tls_server_options && !tls_server_options->is_server()) return ERR_INVALID_PARAMETER;
+  clear();
+  if (const Error error = start_server(port, bind_address, std::move(tls_server_options));
+      error != OK) {
+    return error;
+  }
+  unique_id_ = 1;
+  status_ = CONNECTION_CONNECTED;
+  return OK;
+}
+
+void WebSocketMultiplayerPeer::close() {
+  if (client_ && client_->get_ready_state() != WebSocketPeer::STATE_CLOSED) client_->close(1000);
+  clear();
+}
+
+bool WebSocketMultiplayerPeer::is_server() const { return server_ != nullptr; }
+
+void WebSocketMultiplayerPeer::poll() {
+  if (status_ == CONNECTION_DISCONNECTED) return;
+  if (is_server()) {
+    poll_server();
+  } else {
+    poll_client();
+  }
+}
+
+int WebSocketMultiplayerPeer::get_local_port() const {
+  return is_server() ? server_local_port() : 0;
+}
+
+void WebSocketMultiplayerPeer::wait(int timeout_ms) {
+  if (is_server()) server_wait(timeout_ms);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client
+
+void WebSocketMultiplayerPeer::poll_client() {
+  WebSocketPeer& peer = *client_;
+  peer.poll();
+  if (status_ == CONNECTION_CONNECTING) {
+    if (peer.get_ready_state() == WebSocketPeer::STATE_OPEN && peer.get_available_packet_count()) {
+      // The server's first message: our id, 4 bytes, little-endian; nothing else will do.
+      const uint8_t* data = nullptr;
+      int size = 0;
+      const int32_t id =
+          peer.get_packet(&data, &size) == OK && size == 4 ? session::read_int32(data) : 0;
+      if (id < 2) {
+        peer.close(-1);
+        clear();
+        return;
+      }
+      unique_id_ = id;
+      status_ = CONNECTION_CONNECTED;
+      emit(PeerEvent::PEER_CONNECTED, TARGET_PEER_SERVER);
+    } else if (peer.get_ready_state() == WebSocketPeer::STATE_CLOSED ||
+               std::chrono::steady_clock::now() >= client_deadline_) {
+      peer.close(-1);
+      clear();  // connection failed
+      return;
+    }
+  }
+  if (status_ == CONNECTION_CONNECTED && peer.get_ready_state() == WebSocketPeer::STATE_CLOSED &&
+      peer.get_available_packet_count() == 0) {
+    emit(PeerEvent::PEER_DISCONNECTED, TARGET_PEER_SERVER);
+    clear();
+  }
+}
+
+int WebSocketMultiplayerPeer::get_available_packet_count() const {
+  if (is_server()) return server_packet_count();
+  if (status_ != CONNECTION_CONNECTED || !client_) return 0;
+  return client_->get_available_packet_count();
+}
+
+Error WebSocketMultiplayerPeer::get_packet(const uint8_t** buffer, int* size) {
+  *buffer = nullptr;
+  *size = 0;
+  if (status_ != CONNECTION_CONNECTED) return ERR_UNCONFIGURED;
+  if (is_server()) return server_get_packet(buffer, size);
+  return client_->get_packet(buffer, size);
+}
+
+int WebSocketMultiplayerPeer::get_packet_peer() const {
+  if (is_server()) return server_next_packet_source();
+  return TARGET_PEER_SERVER;  // a client hears only from its server
+}
+
+Error WebSocketMultiplayerPeer::put_packet(const uint8_t* buffer, int size) {
+  if (status_ != CONNECTION_CONNECTED) return ERR_UNCONFIGURED;
+  if (is_server()) return server_put(get_target_peer(), buffer, size);
+  return client_->put_packet(buffer, size);
+}
+
+Error WebSocketMultiplayerPeer::put_packet_to_peers(std::span<const int> peers,
+                                                    const uint8_t* buffer, int size) {
+  if (status_ != CONNECTION_CONNECTED) return ERR_UNCONFIGURED;
+  if (!is_server()) return MultiplayerPeer::put_packet_to_peers(peers, buffer, size);
+  Error result = OK;
+  for (int peer : peers) {
+    if (const Error error = server_put(peer, buffer, size); error != OK) result = error;
+  }
+  return result;
+}
+
+void WebSocketMultiplayerPeer::disconnect_peer(int peer, bool force) {
+  if (is_server()) {
+    server_disconnect(peer, force);
+  } else if (peer == TARGET_PEER_SERVER && client_) {
+    client_->close(1000);
+    if (!force && status_ == CONNECTION_CONNECTED) emit(PeerEvent::PEER_DISCONNECTED, peer);
+    clear();
+  }
+}
+
+WebSocketPeer* WebSocketMultiplayerPeer::get_peer(int peer_id) const {
+  if (is_server()) return server_peer(peer_id);
+  return peer_id == TARGET_PEER_SERVER ? client_.get() : nullptr;
+}
+
+std::string WebSocketMultiplayerPeer::get_peer_address(int id) const {
+  const WebSocketPeer* peer = get_peer(id);
+  return peer ? peer->get_connected_host() : "";
+}
+
+int WebSocketMultiplayerPeer::get_peer_port(int id) const {
+  const WebSocketPeer* peer = get_peer(id);
+  return peer ? peer->get_connected_port() : 0;
+}
+
+std::string WebSocketMultiplayerPeer::get_peer_room(int id) const {
+  return is_server() ? server_peer_room(id) : "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rooms
+
+std::optional<std::string> WebSocketMultiplayerPeer::room_from_path(std::string_view path) {
+  constexpr std::string_view kPrefix = "/rooms/";
+  path = path.substr(0, path.find_first_of("?#"));
+  if (path.substr(0, kPrefix.size()) != kPrefix) return std::string();
+  const std::string_view name = path.substr(kPrefix.size());
+  if (name.empty() || name.size() > 64) return std::nullopt;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return std::nullopt;
+    }
+  }
+  return std::string(name);
+}
+
+WebSocketMultiplayerPeer::JoinDecision WebSocketMultiplayerPeer::default_join_decision(
+    const WebSocketPeer& request) {
+  JoinDecision decision;
+  if (const std::optional<std::string> room = room_from_path(request.get_request_path())) {
+    decision.room = *room;
+  } else {
+    decision.accept = false;
+    decision.status = 400;
+    decision.reason = "A room name is 1 to 64 letters, digits, '.', '_' or '-': /rooms/NAME.";
+  }
+  return decision;
+}
+
+}  // namespace wsp

@@ -1,0 +1,166 @@
+// WebSocketMultiplayerPeer: Godot 4's base class for WebSocket server and client, allowing them to
+// be used as multiplayer peer for the multiplayer session (MultiplayerSession). Wire-compatible
+// with Godot 4: the server sends each new client its id as its first binary message (4 bytes,
+// little-endian), then every message is one packet; a client's packets all go to the server.
+//
+// The client works in native and Web builds; the server is native only (create_server() returns
+// ERR_UNAVAILABLE in a browser). Beyond Godot, a server puts each client in a room, decided with
+// its request before the 101 (set_join_policy()).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wspeer/core/tls_options.h"
+#include "wspeer/core/websocket_peer.h"
+#include "wspeer/multiplayer/multiplayer_peer.h"
+
+namespace wsp {
+
+class WebSocketMultiplayerPeer : public MultiplayerPeer {
+ public:
+  WebSocketMultiplayerPeer();
+  ~WebSocketMultiplayerPeer() override;
+  WebSocketMultiplayerPeer(const WebSocketMultiplayerPeer&) = delete;
+  WebSocketMultiplayerPeer& operator=(const WebSocketMultiplayerPeer&) = delete;
+
+  /// Starts a new multiplayer client connecting to the given `url`. TLS certificates will be
+  /// verified against the hostname when connecting using the wss:// protocol. You can pass the
+  /// optional `tls_client_options` parameter to customize the trusted certification
+  /// authorities, or disable the common name verification. See TLSOptions::client() and
+  /// TLSOptions::client_unsafe().
+  Error create_client(const std::string& url,
+                      std::shared_ptr<const TLSOptions> tls_client_options = nullptr);
+  /// Starts a new multiplayer server listening on the given `port`. You can optionally specify
+  /// a `bind_address`, and provide valid `tls_server_options` to use TLS. See
+  /// TLSOptions::server(). Not available in Web builds (ERR_UNAVAILABLE).
+  Error create_server(int port, const std::string& bind_address = "*",
+                      std::shared_ptr<const TLSOptions> tls_server_options = nullptr);
+
+  /// Beyond Godot: the port a server listens on (the one picked for port 0); 0 for a client.
+  int get_local_port() const;
+  /// Returns the WebSocketPeer associated to the given `peer_id` (nullptr if there is none).
+  WebSocketPeer* get_peer(int peer_id) const;
+  /// Returns the IP address of the given peer.
+  std::string get_peer_address(int id) const;
+  /// Returns the remote port of the given peer.
+  int get_peer_port(int id) const;
+
+  // ---- Properties (Godot's defaults) ----
+  /// The extra headers to use during handshake. See WebSocketPeer::get_handshake_headers().
+  const std::vector<std::string>& get_handshake_headers() const { return handshake_headers_; }
+  Error set_handshake_headers(std::vector<std::string> headers);
+  /// The maximum time each peer can stay in a connecting state before being dropped. Default 3.
+  double get_handshake_timeout() const { return handshake_timeout_; }
+  Error set_handshake_timeout(double seconds);
+  /// The inbound buffer size for connected peers. See WebSocketPeer::get_inbound_buffer_size().
+  int get_inbound_buffer_size() const { return inbound_buffer_size_; }
+  Error set_inbound_buffer_size(int size);
+  /// The outbound buffer size for connected peers. See WebSocketPeer::get_outbound_buffer_size().
+  int get_outbound_buffer_size() const { return outbound_buffer_size_; }
+  Error set_outbound_buffer_size(int size);
+  /// The maximum number of queued packets for connected peers. See
+  /// WebSocketPeer::get_max_queued_packets().
+  int get_max_queued_packets() const { return max_queued_packets_; }
+  Error set_max_queued_packets(int count);
+  /// The supported WebSocket sub-protocols. See WebSocketPeer::get_supported_protocols().
+  const std::vector<std::string>& get_supported_protocols() const { return supported_protocols_; }
+  Error set_supported_protocols(std::vector<std::string> protocols);
+  /// Beyond Godot (which does not pass it on): the heartbeat_interval of every peer, so that a
+  /// dead connection is noticed. Default 0 (off).
+  double get_heartbeat_interval() const { return heartbeat_interval_; }
+  Error set_heartbeat_interval(double seconds);
+
+  // ---- PacketPeer ----
+  int get_available_packet_count() const override;
+  /// The view stays valid until the next get_packet() or poll().
+  Error get_packet(const uint8_t** buffer, int* size) override;
+  /// Sends to the target peer (see set_target_peer()); a client's packets all go to the server.
+  Error put_packet(const uint8_t* buffer, int size) override;
+  int get_max_packet_size() const override { return outbound_buffer_size_; }
+
+  // ---- MultiplayerPeer ----
+  int get_packet_peer() const override;
+  void disconnect_peer(int peer, bool force = false) override;
+  bool is_server() const override;
+  void poll() override;
+  void close() override;
+  int get_unique_id() const override { return unique_id_; }
+  ConnectionStatus get_connection_status() const override { return status_; }
+  bool is_server_relay_supported() const override { return true; }
+  std::string get_peer_room(int id) const override;
+  Error put_packet_to_peers(std::span<const int> peers, const uint8_t* buffer, int size) override;
+
+  // ---- Rooms and admission (a server's, beyond Godot) ----
+  /// A server's answer to a client's request, made before anything is sent back.
+  struct JoinDecision {
+    bool accept = true;
+    std::string room;                  ///< the room the client joins
+    int status = 403;                  ///< when refused: the HTTP status (300-599)...
+    std::string reason;                ///< ...and a one-line body
+    std::vector<std::string> headers;  ///< extra response headers either way ("Set-Cookie: ...")
+  };
+  /// Decides on every client's request (its path, headers such as Origin, address: see
+  /// WebSocketPeer::get_request_path() and get_request_headers()). Without one, every client is
+  /// accepted into the room its path names (default_join_decision()).
+  using JoinPolicy = std::function<JoinDecision(const WebSocketPeer& request)>;
+  void set_join_policy(JoinPolicy policy) { join_policy_ = std::move(policy); }
+  /// The room named by a request path: "/rooms/NAME" (NAME: 1 to 64 letters, digits, '.', '_'
+  /// or '-'), also with a query after it; "" (the default room) for any other path.
+  static JoinDecision default_join_decision(const WebSocketPeer& request);
+  static std::optional<std::string> room_from_path(std::string_view path);
+
+  /// A server loop can wait here instead of spinning: until something needs poll(), or
+  /// `timeout_ms` passes (-1: no limit). Natively only; a client returns at once.
+  void wait(int timeout_ms);
+
+ private:
+  struct Server;  ///< the native server's state (websocket_multiplayer_server_native.cc)
+  struct Received {
+    int source;
+  };
+
+  std::unique_ptr<WebSocketPeer> make_peer() const;
+  void poll_client();
+  void clear();
+  // The server's half, in the native (or the unavailable web) server file.
+  Error start_server(int port, const std::string& bind_address,
+                     std::shared_ptr<const TLSOptions> tls);
+  void poll_server();
+  WebSocketPeer* server_peer(int id) const;
+  Error server_put(int target, const uint8_t* buffer, int size);
+  void server_disconnect(int id, bool force);
+  int server_next_packet_source() const;
+  Error server_get_packet(const uint8_t** buffer, int* size);
+  int server_packet_count() const;
+  std::string server_peer_room(int id) const;
+  void server_wait(int timeout_ms);
+  int server_local_port() const;
+
+  ConnectionStatus status_ = CONNECTION_DISCONNECTED;
+  int unique_id_ = 0;
+  std::unique_ptr<Server> server_;
+  // A client's connection to its server (peer 1).
+  std::unique_ptr<WebSocketPeer> client_;
+  /// handshake_timeout counts until the id arrives, not only until the 101.
+  std::chrono::steady_clock::time_point client_deadline_{};
+
+  std::vector<std::string> handshake_headers_;
+  std::vector<std::string> supported_protocols_;
+  double handshake_timeout_ = 3.0;
+  double heartbeat_interval_ = 0;
+  int inbound_buffer_size_ = 65535;
+  int outbound_buffer_size_ = 65535;
+  int max_queued_packets_ = 4096;
+  JoinPolicy join_policy_;
+};
+
+}  // namespace wsp

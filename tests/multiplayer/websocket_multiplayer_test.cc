@@ -1,0 +1,290 @@
+// WebSocketMultiplayerPeer and MultiplayerSession over real sockets on loopback: ids, rooms from
+// the request path, the join policy, refusing new connections, leaving and being disconnected,
+// and many clients in many rooms with every packet delivered exactly once to exactly the right
+// peers, in order per sender.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/native/raw_peer.h"
+#include "tests/native/test_util.h"
+#include "wspeer/core/http.h"
+#include "wspeer/multiplayer/multiplayer_session.h"
+#include "wspeer/multiplayer/session_packet.h"
+#include "wspeer/multiplayer/websocket_multiplayer_peer.h"
+
+namespace wsp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Event = MultiplayerSession::Event;
+
+std::vector<uint8_t> bytes(const std::string& text) {
+  return std::vector<uint8_t>(text.begin(), text.end());
+}
+
+// A session over a WebSocketMultiplayerPeer, with what it saw.
+struct Endpoint {
+  std::shared_ptr<WebSocketMultiplayerPeer> transport =
+      std::make_shared<WebSocketMultiplayerPeer>();
+  MultiplayerSession session;
+  std::vector<Event> events;
+
+  Endpoint() { transport->set_handshake_timeout(10); }
+  void poll() {
+    session.poll();
+    Event event;
+    while (session.take_event(&event)) events.push_back(std::move(event));
+  }
+  std::vector<int> peers_of(Event::Type type) const {
+    std::vector<int> ids;
+    for (const Event& event : events) {
+      if (event.type == type) ids.push_back(event.peer);
+    }
+    return ids;
+  }
+  std::vector<std::pair<int, std::string>> packets() const {
+    std::vector<std::pair<int, std::string>> out;
+    for (const Event& event : events) {
+      if (event.type == Event::PEER_PACKET) {
+        out.push_back({event.peer, std::string(event.data.begin(), event.data.end())});
+      }
+    }
+    return out;
+  }
+};
+
+class Party {
+ public:
+  Party() {
+    EXPECT_EQ(server.transport->create_server(0, "127.0.0.1"), OK);
+    server.session.set_multiplayer_peer(server.transport);
+    port_ = server.transport->get_local_port();
+  }
+  Endpoint server;
+  std::vector<std::unique_ptr<Endpoint>> clients;
+
+  Endpoint& join(const std::string& path = "/") {
+    clients.push_back(std::make_unique<Endpoint>());
+    Endpoint& client = *clients.back();
+    EXPECT_EQ(client.transport->create_client(url(path)), OK);
+    client.session.set_multiplayer_peer(client.transport);
+    return client;
+  }
+  std::string url(const std::string& path) const {
+    return "ws://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  void poll_all() {
+    server.poll();
+    for (auto& client : clients) client->poll();
+  }
+  bool run_until(const std::function<bool()>& done, double seconds = 10) {
+    const auto until = Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+    while (Clock::now() < until) {
+      poll_all();
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return done();
+  }
+  void run_for(double seconds) {
+    run_until([] { return false; }, seconds);
+  }
+  int port() const { return port_; }
+
+ private:
+  int port_ = 0;
+};
+
+TEST(WebSocketMultiplayer, ClientsGetUniqueIdsAndMeetThroughTheServer) {
+  Party party;
+  Endpoint& a = party.join();
+  Endpoint& b = party.join();
+  ASSERT_TRUE(party.run_until([&] {
+    return a.peers_of(Event::PEER_CONNECTED).size() == 2 &&
+           b.peers_of(Event::PEER_CONNECTED).size() == 2;
+  })) << a.transport->get_connection_status();
+  const int ida = a.session.get_unique_id(), idb = b.session.get_unique_id();
+  EXPECT_GE(ida, 2);
+  EXPECT_GE(idb, 2);
+  EXPECT_NE(ida, idb);
+  EXPECT_EQ(party.server.peers_of(Event::PEER_CONNECTED).size(), 2u);
+  EXPECT_EQ(a.peers_of(Event::CONNECTED_TO_SERVER), (std::vector<int>{1}));
+  EXPECT_EQ(party.server.transport->get_peer_address(ida), "127.0.0.1");
+  EXPECT_GT(party.server.transport->get_peer_port(ida), 0);
+
+  ASSERT_EQ(a.session.send_bytes(bytes("hello all")), OK);
+  ASSERT_EQ(b.session.send_bytes(bytes("to a"), ida), OK);
+  ASSERT_EQ(party.server.session.send_bytes(bytes("from server"), idb), OK);
+  ASSERT_TRUE(party.run_until([&] {
+    return b.packets().size() == 2 && a.packets().size() == 1 && party.server.packets().size() == 1;
+  }));
+  EXPECT_EQ(a.packets(), (std::vector<std::pair<int, std::string>>{{idb, "to a"}}));
+  EXPECT_EQ(party.server.packets(), (std::vector<std::pair<int, std::string>>{{ida, "hello all"}}));
+  // Order holds per sender: the server's packet may overtake the one it relays.
+  const auto b_got = b.packets();
+  EXPECT_EQ(b_got.size(), 2u);
+  EXPECT_NE(std::find(b_got.begin(), b_got.end(), std::make_pair(ida, std::string("hello all"))),
+            b_got.end());
+  EXPECT_NE(std::find(b_got.begin(), b_got.end(), std::make_pair(1, std::string("from server"))),
+            b_got.end());
+
+  a.transport->close();
+  ASSERT_TRUE(party.run_until([&] {
+    return party.server.peers_of(Event::PEER_DISCONNECTED).size() == 1 &&
+           b.peers_of(Event::PEER_DISCONNECTED).size() == 1;
+  }));
+  EXPECT_EQ(b.peers_of(Event::PEER_DISCONNECTED), (std::vector<int>{ida}));
+}
+
+// The id is the server's first message: 4 bytes, little-endian; packets then travel as they are.
+TEST(WebSocketMultiplayer, TheIdIsTheFirstMessageAndPacketsAreBinaryMessages) {
+  Party party;
+  test::RawSocket raw;
+  ASSERT_TRUE(raw.connect("127.0.0.1", party.port()));
+  ASSERT_TRUE(raw.send_all(test::upgrade_request("/")));
+  std::string head;
+  ASSERT_TRUE(party.run_until([&] {
+    head += raw.read_n(1, 0.001);
+    return head.find("\r\n\r\n") != std::string::npos;
+  }));
+  EXPECT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+  std::string wire;
+  std::vector<test::DecodedFrame> frames;
+  ASSERT_TRUE(party.run_until([&] {
+    wire += raw.read_n(64, 0.001);
+    frames = test::decode_frames(wire);
+    return !frames.empty();
+  }));
+  EXPECT_EQ(frames[0].opcode, 2) << "binary";
+  ASSERT_EQ(frames[0].payload.size(), 4u);
+  const int id = session::read_int32(reinterpret_cast<const uint8_t*>(frames[0].payload.data()));
+  EXPECT_GE(id, 2);
+  ASSERT_TRUE(party.run_until(
+      [&] { return party.server.peers_of(Event::PEER_CONNECTED) == std::vector<int>{id}; }));
+  // A RAW packet from the raw client reaches the server's session as that client's.
+  ASSERT_TRUE(raw.send_all(test::client_frame(2, std::string("\x03raw bytes"))));
+  ASSERT_TRUE(party.run_until([&] { return !party.server.packets().empty(); }));
+  EXPECT_EQ(party.server.packets(), (std::vector<std::pair<int, std::string>>{{id, "raw bytes"}}));
+}
+
+TEST(WebSocketMultiplayer, AClientRefusesAServerThatSendsNoValidId) {
+  for (const std::string& first : {std::string("\x01\x00\x00\x00"), std::string("abc")}) {
+    test::LoopbackServer listener;
+    Endpoint client;
+    ASSERT_EQ(client.transport->create_client(listener.url()), OK);
+    client.session.set_multiplayer_peer(client.transport);
+    test::RawSocket server = test::accept_raw(listener.server(), nullptr);
+    for (int i = 0; i < 20; ++i) client.poll();
+    ASSERT_TRUE(test::answer_upgrade(server));
+    ASSERT_TRUE(server.send_all(test::server_frame(2, first)));
+    const auto until = Clock::now() + std::chrono::seconds(5);
+    while (Clock::now() < until &&
+           client.transport->get_connection_status() != MultiplayerPeer::CONNECTION_DISCONNECTED) {
+      client.poll();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(client.transport->get_connection_status(), MultiplayerPeer::CONNECTION_DISCONNECTED);
+    EXPECT_EQ(client.peers_of(Event::CONNECTION_FAILED), (std::vector<int>{1}));
+  }
+}
+
+TEST(WebSocketMultiplayer, RoomsComeFromThePathAndStaySeparate) {
+  Party party;
+  Endpoint& red1 = party.join("/rooms/red");
+  Endpoint& red2 = party.join("/rooms/red?token=x");
+  Endpoint& blue = party.join("/rooms/blue");
+  Endpoint& bad = party.join("/rooms/no*stars");  // refused with 400
+  ASSERT_TRUE(party.run_until([&] {
+    return party.server.peers_of(Event::PEER_CONNECTED).size() == 3 &&
+           bad.transport->get_connection_status() == MultiplayerPeer::CONNECTION_DISCONNECTED;
+  }));
+  EXPECT_EQ(bad.transport->get_peer(1), nullptr);
+  EXPECT_EQ(party.server.session.get_rooms(), (std::vector<std::string>{"blue", "red"}));
+  const int id1 = red1.session.get_unique_id();
+  EXPECT_EQ(party.server.transport->get_peer_room(id1), "red");
+  ASSERT_TRUE(party.run_until([&] { return red1.peers_of(Event::PEER_CONNECTED).size() == 2; }));
+  party.run_for(0.1);
+  EXPECT_EQ(blue.peers_of(Event::PEER_CONNECTED), (std::vector<int>{1})) << "alone in blue";
+  ASSERT_EQ(red1.session.send_bytes(bytes("red only")), OK);
+  ASSERT_TRUE(party.run_until([&] { return red2.packets().size() == 1; }));
+  party.run_for(0.1);
+  EXPECT_TRUE(blue.packets().empty());
+}
+
+TEST(WebSocketMultiplayer, TheJoinPolicyDecidesBeforeThe101) {
+  Party party;
+  party.server.transport->set_join_policy([](const WebSocketPeer& request) {
+    WebSocketMultiplayerPeer::JoinDecision decision;
+    const auto token = find_header(request.get_request_headers(), "X-Token");
+    decision.accept = token && *token == "let-me-in";
+    decision.room = "vip";
+    decision.status = 401;
+    decision.reason = "A token is needed.";
+    return decision;
+  });
+  Endpoint& refused = party.join("/");
+  party.clients.push_back(std::make_unique<Endpoint>());
+  Endpoint& admitted = *party.clients.back();
+  ASSERT_EQ(admitted.transport->set_handshake_headers({"X-Token: let-me-in"}), OK);
+  ASSERT_EQ(admitted.transport->create_client(party.url("/")), OK);
+  admitted.session.set_multiplayer_peer(admitted.transport);
+  ASSERT_TRUE(party.run_until([&] {
+    return admitted.session.get_unique_id() > 1 &&
+           refused.transport->get_connection_status() == MultiplayerPeer::CONNECTION_DISCONNECTED;
+  }));
+  EXPECT_EQ(party.server.session.get_room_peers("vip"),
+            (std::vector<int>{admitted.session.get_unique_id()}));
+
+  party.server.transport->set_refuse_new_connections(true);
+  Endpoint& late = party.join("/");
+  ASSERT_TRUE(party.run_until([&] {
+    return late.transport->get_connection_status() == MultiplayerPeer::CONNECTION_DISCONNECTED;
+  }));
+  EXPECT_EQ(party.server.peers_of(Event::PEER_CONNECTED).size(), 1u);
+}
+
+TEST(WebSocketMultiplayer, ADisconnectedPeerLeavesEverywhere) {
+  Party party;
+  Endpoint& a = party.join();
+  Endpoint& b = party.join();
+  ASSERT_TRUE(party.run_until([&] { return b.peers_of(Event::PEER_CONNECTED).size() == 2; }));
+  const int ida = a.session.get_unique_id();
+  party.server.session.disconnect_peer(ida);
+  ASSERT_TRUE(party.run_until([&] {
+    return a.peers_of(Event::SERVER_DISCONNECTED).size() == 1 &&
+           b.peers_of(Event::PEER_DISCONNECTED).size() == 1;
+  }));
+  EXPECT_TRUE(party.server.peers_of(Event::PEER_DISCONNECTED).empty());
+  EXPECT_EQ(party.server.session.get_peer_ids(), (std::vector<int>{b.session.get_unique_id()}));
+}
+
+// A client's connection breaks in the middle of a packet: it leaves, the others hear of it,
+// nothing half-received is delivered.
+TEST(WebSocketMultiplayer, AClientThatDropsMidPacketLeaves) {
+  Party party;
+  Endpoint& watcher = party.join();
+  test::RawSocket raw;
+  ASSERT_TRUE(raw.connect("127.0.0.1", party.port()));
+  ASSERT_TRUE(raw.send_all(test::upgrade_request("/")));
+  ASSERT_TRUE(party.run_until([&] { return watcher.peers_of(Event::PEER_CONNECTED).size() == 2; }));
+  const std::string frame = test::client_frame(2, "\x03" + std::string(1000, 'x'));
+  ASSERT_TRUE(raw.send_all(frame.substr(0, 500)));
+  party.run_for(0.05);
+  raw.reset();
+  ASSERT_TRUE(
+      party.run_until([&] { return watcher.peers_of(Event::PEER_DISCONNECTED).size() == 1; }));
+  EXPECT_TRUE(party.server.packets().empty());
+  EXPECT_TRUE(watcher.packets().empty());
+}
+
+}  // namespace
+}  // namespace wsp
