@@ -286,5 +286,103 @@ TEST(WebSocketMultiplayer, AClientThatDropsMidPacketLeaves) {
   EXPECT_TRUE(watcher.packets().empty());
 }
 
+// 200 clients in 10 rooms, each sending with every kind of target, and the server too: every
+// packet reaches exactly the peers it should, once, and in the order its sender sent it.
+TEST(WebSocketMultiplayer, TwoHundredClientsInTenRoomsGetExactlyTheirPackets) {
+  constexpr int kRooms = 10, kPerRoom = 20;
+  Party party;
+  std::vector<std::string> room_of;
+  for (int room = 0; room < kRooms; ++room) {
+    for (int i = 0; i < kPerRoom; ++i) {
+      party.join("/rooms/r" + std::to_string(room));
+      room_of.push_back("r" + std::to_string(room));
+    }
+  }
+  ASSERT_TRUE(party.run_until(
+      [&] {
+        for (auto& client : party.clients) {
+          if (client->peers_of(Event::PEER_CONNECTED).size() != kPerRoom) return false;
+        }
+        return true;
+      },
+      60))
+      << "every client sees the server and its 19 room mates";
+  std::map<int, int> index_of;  // id -> client index
+  for (size_t i = 0; i < party.clients.size(); ++i) {
+    index_of[party.clients[i]->session.get_unique_id()] = static_cast<int>(i);
+  }
+  ASSERT_EQ(index_of.size(), party.clients.size()) << "ids are unique";
+  const auto members = [&](const std::string& room) {
+    std::vector<int> ids;
+    for (const auto& [id, index] : index_of) {
+      if (room_of[index] == room) ids.push_back(id);
+    }
+    return ids;
+  };
+
+  // Who must receive what: receiver -> the payloads, in the order each sender sent them.
+  std::map<int, std::vector<std::string>> expected;
+  const auto send = [&](int from, int target, int seq) {
+    const std::string payload =
+        std::to_string(from) + ":" + std::to_string(seq) + ":" + std::to_string(target);
+    MultiplayerSession& session =
+        from == 1 ? party.server.session : party.clients[index_of.at(from)]->session;
+    ASSERT_EQ(session.send_bytes(bytes(payload), target), OK) << payload;
+    std::vector<int> receivers;
+    if (from == 1) {
+      for (const auto& [id, index] : index_of) {
+        if (target == 0 || (target < 0 && id != -target) || id == target) receivers.push_back(id);
+      }
+    } else if (target == 1) {
+      receivers = {1};
+    } else {
+      for (int id : members(room_of[index_of.at(from)])) {
+        if (id == from) continue;
+        if (target == 0 || id == target || (target < 0 && id != -target)) receivers.push_back(id);
+      }
+      if (target == 0 || (target < 0 && target != -1)) receivers.push_back(1);
+    }
+    for (int receiver : receivers) expected[receiver].push_back(payload);
+  };
+  for (size_t i = 0; i < party.clients.size(); ++i) {
+    const int me = party.clients[i]->session.get_unique_id();
+    const std::vector<int> mates = members(room_of[i]);
+    const int mate =
+        mates[(std::find(mates.begin(), mates.end(), me) - mates.begin() + 1) % mates.size()];
+    const int targets[] = {0, mate, -mate, -1, 1};
+    for (int seq = 0; seq < 5; ++seq) send(me, targets[seq], seq);
+  }
+  const int some = party.clients[3]->session.get_unique_id();
+  send(1, 0, 0);
+  send(1, -some, 1);
+  send(1, some, 2);
+
+  size_t total = 0;
+  for (const auto& [receiver, payloads] : expected) total += payloads.size();
+  const auto received = [&] {
+    size_t count = party.server.packets().size();
+    for (auto& client : party.clients) count += client->packets().size();
+    return count;
+  };
+  ASSERT_TRUE(party.run_until([&] { return received() >= total; }, 60))
+      << received() << " of " << total;
+  party.run_for(0.2);  // nothing more may come
+  EXPECT_EQ(received(), total);
+  const auto check = [&](int receiver, const Endpoint& endpoint) {
+    std::map<int, std::vector<std::string>> got_by_sender, want_by_sender;
+    for (const auto& [from, payload] : endpoint.packets()) {
+      EXPECT_EQ(payload.substr(0, payload.find(':')), std::to_string(from))
+          << "the source is the sender";
+      got_by_sender[from].push_back(payload);
+    }
+    for (const std::string& payload : expected[receiver]) {
+      want_by_sender[std::stoi(payload.substr(0, payload.find(':')))].push_back(payload);
+    }
+    EXPECT_EQ(got_by_sender, want_by_sender) << "receiver " << receiver;
+  };
+  check(1, party.server);
+  for (const auto& [id, index] : index_of) check(id, *party.clients[index]);
+}
+
 }  // namespace
 }  // namespace wsp
