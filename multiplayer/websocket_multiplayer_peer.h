@@ -118,6 +118,22 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   static JoinDecision default_join_decision(const WebSocketPeer& request);
   static std::optional<std::string> room_from_path(std::string_view path);
 
+  /// What a server does with a peer that reads too slowly: a packet for it does not fit in its
+  /// outbound_buffer_size (or max_queued_packets) any more. It never stalls the others, and
+  /// never makes the server hold more than those limits for it.
+  enum SlowPeerPolicy {
+    /// Close its connection (1008, "Too slow: ..."): every packet is reliable and ordered, so a
+    /// gap it would not notice is worse than a drop it can come back from. The default.
+    SLOW_PEER_DISCONNECT,
+    /// Drop the packet for it (counted in get_dropped_packets()), as Godot does silently.
+    SLOW_PEER_DROP,
+  };
+  void set_slow_peer_policy(SlowPeerPolicy policy) { slow_peer_policy_ = policy; }
+  SlowPeerPolicy get_slow_peer_policy() const { return slow_peer_policy_; }
+  /// Packets not sent to a slow peer (SLOW_PEER_DROP), and slow peers disconnected.
+  uint64_t get_dropped_packets() const { return dropped_packets_; }
+  uint64_t get_slow_peers_disconnected() const { return slow_peers_disconnected_; }
+
   /// A server loop can wait here instead of spinning: until something needs poll(), or
   /// `timeout_ms` passes (-1: no limit). Natively only; a client returns at once.
   void wait(int timeout_ms);
@@ -161,6 +177,9 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   int outbound_buffer_size_ = 65535;
   int max_queued_packets_ = 4096;
   JoinPolicy join_policy_;
+  SlowPeerPolicy slow_peer_policy_ = SLOW_PEER_DISCONNECT;
+  uint64_t dropped_packets_ = 0;
+  uint64_t slow_peers_disconnected_ = 0;
 };
 
 }  // namespace wsp

@@ -217,9 +217,18 @@ std::string WebSocketMultiplayerPeer::server_peer_room(int id) const {
 Error WebSocketMultiplayerPeer::server_put(int target, const uint8_t* buffer, int size) {
   Server& server = *server_;
   const auto send = [&](Server::Connected& connected) {
-    const Error error =
-        connected.peer->put_packet(std::span<const uint8_t>(buffer, static_cast<size_t>(size)));
-    server.poller.update(connected.peer.get());  // written now, or when the socket has room
+    WebSocketPeer& peer = *connected.peer;
+    Error error = peer.put_packet(std::span<const uint8_t>(buffer, static_cast<size_t>(size)));
+    if (error == ERR_OUT_OF_MEMORY && peer.get_ready_state() == WebSocketPeer::STATE_OPEN) {
+      // Its outbound limits are full: it reads too slowly for what is sent to it.
+      if (slow_peer_policy_ == SLOW_PEER_DROP) {
+        ++dropped_packets_;
+      } else {
+        ++slow_peers_disconnected_;
+        peer.close(1008, "Too slow: the packets for you exceeded the server's buffer for you.");
+      }
+    }
+    server.poller.update(&peer);  // written now, or when the socket has room
     return error;
   };
   if (target > 0) {

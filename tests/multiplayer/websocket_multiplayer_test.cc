@@ -51,6 +51,10 @@ struct Endpoint {
     }
     return ids;
   }
+  size_t packet_count() const {
+    return std::count_if(events.begin(), events.end(),
+                         [](const Event& event) { return event.type == Event::PEER_PACKET; });
+  }
   std::vector<std::pair<int, std::string>> packets() const {
     std::vector<std::pair<int, std::string>> out;
     for (const Event& event : events) {
@@ -360,8 +364,8 @@ TEST(WebSocketMultiplayer, TwoHundredClientsInTenRoomsGetExactlyTheirPackets) {
   size_t total = 0;
   for (const auto& [receiver, payloads] : expected) total += payloads.size();
   const auto received = [&] {
-    size_t count = party.server.packets().size();
-    for (auto& client : party.clients) count += client->packets().size();
+    size_t count = party.server.packet_count();
+    for (auto& client : party.clients) count += client->packet_count();
     return count;
   };
   ASSERT_TRUE(party.run_until([&] { return received() >= total; }, 60))
@@ -383,6 +387,71 @@ TEST(WebSocketMultiplayer, TwoHundredClientsInTenRoomsGetExactlyTheirPackets) {
   check(1, party.server);
   for (const auto& [id, index] : index_of) check(id, *party.clients[index]);
 }
+
+// A member that reads nothing while another floods the room: the others get everything, the
+// server holds no more than the slow one's outbound limit for it, and then lets it go (or drops
+// its packets, if told to).
+class SlowMember : public testing::TestWithParam<WebSocketMultiplayerPeer::SlowPeerPolicy> {};
+
+TEST_P(SlowMember, NeverStallsOrGrowsMemoryForTheOthers) {
+  Party party;
+  party.server.transport->set_slow_peer_policy(GetParam());
+  Endpoint& flooder = party.join("/rooms/busy");
+  Endpoint& reader = party.join("/rooms/busy");
+  test::RawSocket slow;  // joins, then never reads a byte
+  ASSERT_TRUE(slow.connect("127.0.0.1", party.port()));
+  ASSERT_TRUE(slow.send_all(test::upgrade_request("/rooms/busy")));
+  ASSERT_TRUE(party.run_until([&] { return reader.peers_of(Event::PEER_CONNECTED).size() == 3; }));
+  int slow_id = 0;
+  for (int id : party.server.session.get_room_peers("busy")) {
+    if (id != flooder.session.get_unique_id() && id != reader.session.get_unique_id()) slow_id = id;
+  }
+  ASSERT_NE(slow_id, 0);
+  constexpr int kPackets = 3000;
+  const std::string filler(8 * 1024, 'f');  // 24 MB: more than the kernel buffers hold
+  int sent = 0;
+  const auto reader_count = [&] { return static_cast<int>(reader.packet_count()); };
+  ASSERT_TRUE(party.run_until(
+      [&] {
+        // As fast as the flooder's own limits let it (its sends fail while its queue is full).
+        while (sent < kPackets &&
+               flooder.session.send_bytes(bytes(std::to_string(sent) + filler)) == OK) {
+          ++sent;
+        }
+        const WebSocketPeer* held = party.server.transport->get_peer(slow_id);
+        if (held) {
+          EXPECT_LE(held->get_current_outbound_buffered_amount(),
+                    party.server.transport->get_outbound_buffer_size() + 2048)
+              << "the server holds no more than the limit for the slow peer";
+        }
+        return sent == kPackets && reader_count() == kPackets;
+      },
+      60))
+      << sent << " sent, " << reader_count() << " read";
+  if (GetParam() == WebSocketMultiplayerPeer::SLOW_PEER_DISCONNECT) {
+    ASSERT_TRUE(
+        party.run_until([&] { return reader.peers_of(Event::PEER_DISCONNECTED).size() == 1; }));
+    EXPECT_EQ(reader.peers_of(Event::PEER_DISCONNECTED), (std::vector<int>{slow_id}));
+    EXPECT_EQ(party.server.transport->get_slow_peers_disconnected(), 1u);
+  } else {
+    EXPECT_GT(party.server.transport->get_dropped_packets(), 0u);
+    EXPECT_EQ(party.server.session.get_room_peers("busy").size(), 3u) << "still a member";
+  }
+  // Everything the reader got is in order.
+  const auto got = reader.packets();
+  for (int i = 0; i < kPackets; ++i) {
+    ASSERT_EQ(got[i].second.substr(0, std::to_string(i).size()), std::to_string(i));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, SlowMember,
+                         testing::Values(WebSocketMultiplayerPeer::SLOW_PEER_DISCONNECT,
+                                         WebSocketMultiplayerPeer::SLOW_PEER_DROP),
+                         [](const auto& info) {
+                           return info.param == WebSocketMultiplayerPeer::SLOW_PEER_DROP
+                                      ? "Drop"
+                                      : "Disconnect";
+                         });
 
 }  // namespace
 }  // namespace wsp
