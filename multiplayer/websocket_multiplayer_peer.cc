@@ -118,6 +118,10 @@ void WebSocketMultiplayerPeer::poll() {
   }
 }
 
+PeerPoller* WebSocketMultiplayerPeer::get_server_poller() const {
+  return is_server() ? server_poller() : nullptr;
+}
+
 int WebSocketMultiplayerPeer::get_local_port() const {
   return is_server() ? server_local_port() : 0;
 }

@@ -25,6 +25,8 @@
 
 namespace wsp {
 
+class PeerPoller;
+
 class WebSocketMultiplayerPeer : public MultiplayerPeer {
  public:
   WebSocketMultiplayerPeer();
@@ -134,6 +136,11 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   uint64_t get_dropped_packets() const { return dropped_packets_; }
   uint64_t get_slow_peers_disconnected() const { return slow_peers_disconnected_; }
 
+  /// Natively, a server's PeerPoller, for its limits (PeerPoller::set_limits(): connections in
+  /// all and per address, the waiting room, a budget for what all peers hold); nullptr for a
+  /// client or before create_server().
+  PeerPoller* get_server_poller() const;
+
   /// A server loop can wait here instead of spinning: until something needs poll(), or
   /// `timeout_ms` passes (-1: no limit). Natively only; a client returns at once.
   void wait(int timeout_ms);
@@ -160,6 +167,7 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   std::string server_peer_room(int id) const;
   void server_wait(int timeout_ms);
   int server_local_port() const;
+  PeerPoller* server_poller() const;
 
   ConnectionStatus status_ = CONNECTION_DISCONNECTED;
   int unique_id_ = 0;

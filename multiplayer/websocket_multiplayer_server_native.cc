@@ -86,6 +86,8 @@ void WebSocketMultiplayerPeer::server_wait(int timeout_ms) {
   if (!server_->round_taken) server_->take_round(timeout_ms);
 }
 
+PeerPoller* WebSocketMultiplayerPeer::server_poller() const { return &server_->poller; }
+
 int WebSocketMultiplayerPeer::server_local_port() const {
   return server_->listener.get_local_port();
 }

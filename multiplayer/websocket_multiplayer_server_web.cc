@@ -26,6 +26,7 @@ void WebSocketMultiplayerPeer::clear() {
 void WebSocketMultiplayerPeer::poll_server() {}
 void WebSocketMultiplayerPeer::server_wait(int) {}
 int WebSocketMultiplayerPeer::server_local_port() const { return 0; }
+PeerPoller* WebSocketMultiplayerPeer::server_poller() const { return nullptr; }
 int WebSocketMultiplayerPeer::server_packet_count() const { return 0; }
 int WebSocketMultiplayerPeer::server_next_packet_source() const { return TARGET_PEER_SERVER; }
 Error WebSocketMultiplayerPeer::server_get_packet(const uint8_t**, int*) { return ERR_UNAVAILABLE; }

@@ -18,5 +18,7 @@ void usage_error(const char* command, const std::string& message);
 int run_connect(int argc, char** argv);
 int run_echo_server(int argc, char** argv);
 int run_echo_client(int argc, char** argv);
+int run_relay_server(int argc, char** argv);
+int run_relay_client(int argc, char** argv);
 
 }  // namespace wsp::tool

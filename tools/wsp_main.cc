@@ -17,6 +17,8 @@ void print_usage(FILE* out) {
       "  wsp connect URL [options]       interactive client: stdin lines out, messages in\n"
       "  wsp echo-server [options]       echo server for any number of clients\n"
       "  wsp echo-client URL [options]   echoes what a server sends until it closes\n"
+      "  wsp relay-server [options]      multiplayer server: rooms, peer ids, relaying\n"
+      "  wsp relay-client URL [options]  joins a relay server's room from a terminal\n"
       "\n"
       "  wsp --version                   the version of wsp and wspeer\n"
       "\n"
@@ -54,6 +56,8 @@ int main(int argc, char** argv) {
   if (command == "connect") return wsp::tool::run_connect(argc, argv);
   if (command == "echo-server") return wsp::tool::run_echo_server(argc, argv);
   if (command == "echo-client") return wsp::tool::run_echo_client(argc, argv);
+  if (command == "relay-server") return wsp::tool::run_relay_server(argc, argv);
+  if (command == "relay-client") return wsp::tool::run_relay_client(argc, argv);
   std::fprintf(stderr, "wsp: unknown command '%s'\n\n", command.c_str());
   print_usage(stderr);
   return 2;

@@ -140,6 +140,8 @@ help_texts() {
     "$WSP" echo-server --help | grep -q -- "--max-message" &&
     "$WSP" echo-server --help | grep -q -- "--busy-poll" &&
     "$WSP" echo-client --help | grep -q "Example" &&
+    "$WSP" relay-server --help | grep -q -- "--token" &&
+    "$WSP" relay-client --help | grep -q "@ID" &&
     ! "$WSP" connect --bogus 2>/dev/null
 }
 
@@ -311,6 +313,73 @@ PY
   [ "$out" = "1:262144 1:12 8:2" ] || { echo "frames: $out"; cat "$WORK"/server.*.out.err | tail -n 3; return 1; }
 }
 
+# Starts a relay server with the given flags; sets RELAY_PORT and RELAY_PID.
+start_relay() {
+  local out="$WORK/relay.$RANDOM.out"
+  "$WSP" relay-server --port 0 "$@" >"$out" 2>"$out.err" &
+  RELAY_PID=$!
+  PIDS+=("$RELAY_PID")
+  RELAY_LOG="$out.err"
+  RELAY_PORT=$(wait_for_listening_port "$out") && return 0
+  echo "relay server did not start: $(cat "$out.err")"
+  return 1
+}
+
+relay_rooms_and_targets() {
+  start_relay --host 127.0.0.1 || return 1
+  local url="ws://127.0.0.1:$RELAY_PORT/rooms"
+  # A listens in lobby, C in another room; B joins lobby, greets everyone, then A alone.
+  (sleep 4 | timeout 10 "$WSP" relay-client "$url/lobby" >a.out 2>a.err) &
+  local a=$!
+  (sleep 4 | timeout 10 "$WSP" relay-client "$url/other" >c.out 2>c.err) &
+  local c=$!
+  for _ in $(seq 1 50); do grep -q "joined as" a.out 2>/dev/null && grep -q "joined as" c.out 2>/dev/null && break; sleep 0.1; done
+  local a_id
+  a_id=$(sed -n 's/^joined as //p' a.out)
+  (printf 'hello lobby
+@%s just for a
+' "$a_id"; sleep 1) | timeout 10 "$WSP" relay-client "$url/lobby" >b.out 2>b.err || { cat b.err; return 1; }
+  wait "$a" "$c"
+  local b_id
+  b_id=$(sed -n 's/^joined as //p' b.out)
+  grep -qx "+$a_id" b.out || { echo "b did not see a:"; cat b.out; return 1; }
+  grep -qx "+$b_id" a.out && grep -qx "$b_id: hello lobby" a.out && grep -qx "$b_id: just for a" a.out &&
+    grep -qx -- "-$b_id" a.out || { echo "a saw:"; cat a.out; return 1; }
+  ! grep -q "hello lobby\|+$b_id" c.out || { echo "another room heard the lobby:"; cat c.out; return 1; }
+  grep -q "join: $a_id in room \"lobby\"" "$RELAY_LOG" || { cat "$RELAY_LOG"; return 1; }
+  kill -INT "$RELAY_PID"
+  wait "$RELAY_PID" || { echo "relay server exit status $?"; return 1; }
+}
+
+relay_token_and_origin() {
+  start_relay --host 127.0.0.1 --token s3cret --allow-origin https://game.example || return 1
+  local url="ws://127.0.0.1:$RELAY_PORT/rooms/vault"
+  (printf 'in
+'; sleep 0.5) | timeout 10 "$WSP" relay-client --token s3cret "$url" >ok.out 2>ok.err ||
+    { echo "the right token was refused"; cat ok.err; return 1; }
+  grep -q "joined as" ok.out || { cat ok.out ok.err; return 1; }
+  if printf 'x
+' | timeout 10 "$WSP" relay-client --token wrong "$url" >bad.out 2>bad.err; then
+    echo "a wrong token joined"; cat bad.out; return 1
+  fi
+  ! grep -q "joined as" bad.out || { echo "a wrong token joined"; return 1; }
+  grep -q "refused: .* did not authenticate" "$RELAY_LOG" || { cat "$RELAY_LOG"; return 1; }
+  # A page of another origin is refused before the 101; one of the allowed origin is not.
+  local status
+  status=$(/usr/bin/python3 - "$RELAY_PORT" <<'PY'
+import socket, sys
+def status(origin):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(("GET /rooms/vault HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+               "Origin: %s\r\n\r\n" % origin).encode())
+    return s.recv(64).split(b" ")[1].decode()
+print(status("https://evil.example"), status("https://game.example"))
+PY
+)
+  [ "$status" = "403 101" ] || { echo "statuses: $status"; return 1; }
+}
+
 start_server --host '*' --protocol chat --max-message 12 || exit 1
 PLAIN_PORT=$PORT
 check "--version prints the version of core/version.h" version
@@ -343,5 +412,7 @@ check "--heartbeat in connect and echo-client drops a server that went mute" hea
 check "--heartbeat keeps a peer that answers pings" heartbeat_keeps_healthy_peers
 check "--heartbeat in echo-server drops a client that went mute" heartbeat_server_drops_a_mute_client
 check "a large message, a short one and a close in one write: both echoed, then the close" large_small_and_close_in_one_write
+check "relay-server: rooms from the path, broadcasts and one-peer packets, joins and leaves" relay_rooms_and_targets
+check "relay-server --token and --allow-origin: the right token joins, a wrong one and a foreign page do not" relay_token_and_origin
 check "Ctrl-C in wsp connect closes with 1000 and waits for the answer" interrupted_connect_closes_with_1000
 junit_finish wsp_e2e
