@@ -193,6 +193,7 @@ async function main() {
   const tlsPort = await startServer(options.wsp, ['echo-server', '--host', '127.0.0.1', '--port', '0', '--quiet',
     '--tls-cert', certs.cert, '--tls-key', certs.key]);
   const scenarioPort = await startServer(options.scenario, []);
+  const relayPort = await startServer(options.wsp, ['relay-server', '--host', '127.0.0.1', '--port', '0', '--quiet']);
   const testArgs = [
     `--echo=ws://127.0.0.1:${echoPort}`,
     `--tls=wss://localhost:${tlsPort}`,
@@ -200,6 +201,7 @@ async function main() {
     `--closed-port=${await freePort()}`,
     `--ipv6=${v6 ? `ws://[::1]:${echoPort}` : ''}`,
     `--ca=${certs.ca}`,
+    `--relay=ws://127.0.0.1:${relayPort}`,
   ];
   let output;
   if (mode === 'node') {

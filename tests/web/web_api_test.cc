@@ -5,6 +5,7 @@
 // Arguments: --echo=ws://HOST:PORT (wsp echo-server --protocol chat --max-message 16777216)
 //            --tls=wss://localhost:PORT   --scenario=ws://127.0.0.1:PORT
 //            --closed-port=N              --ipv6=ws://[::1]:PORT (optional)
+//            --relay=ws://127.0.0.1:PORT  (wsp relay-server: the multiplayer cases)
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -15,6 +16,7 @@
 
 #include "wspeer/core/websocket_peer.h"
 #include "tests/web/async_test.h"
+#include "tests/web/multiplayer_cases.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
@@ -447,6 +449,7 @@ int main(int argc, char** argv) {
              buffers_stay_readable_until_the_next_connect);
   runner.add("IPv6 literal URL keeps its brackets", ipv6_literal_url);
   runner.add("wss:// with the test CA", secure_websocket);
+  if (!g_args["relay"].empty()) add_multiplayer_cases(runner, g_args["relay"]);
 #ifdef __EMSCRIPTEN__
   emscripten_async_call(tick, nullptr, 0);
   return 0;
