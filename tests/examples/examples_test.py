@@ -9,7 +9,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import junit  # noqa: E402
 
-wsp, client, client_js, server_binary, tls_echo = sys.argv[1:6]
+wsp, client, client_js, server_binary, tls_echo, multiplayer, multiplayer_js = sys.argv[1:8]
 EXPECTED = "text: hello\nbinary: 4 bytes 00 01 fe ff\nclosed: 1000\n"
 
 
@@ -101,6 +101,22 @@ def tls_trusted():
 def tls_untrusted():
     out = run([tls_echo, cert, cert, key])
     assert out.startswith("closed: -1 TLS certificate verification failed"), out
+
+
+@junit.case("multiplayer: a native client and the same client in Node greet each other in a room")
+def multiplayer_room():
+    server, port = start([multiplayer, "server"])
+    try:
+        url = f"ws://127.0.0.1:{port}/rooms/example"
+        native = subprocess.Popen([multiplayer, "client", url, "ann"], stdout=subprocess.PIPE,
+                                  text=True)
+        wasm = run(["node", "--no-experimental-fetch", "--experimental-websocket", multiplayer_js,
+                    "client", url, "bob"])
+        native_out, _ = native.communicate(timeout=30)
+        assert wasm == "hello from ann\n", wasm
+        assert native_out == "hello from bob\n", native_out
+    finally:
+        server.kill()
 
 
 echo_server.kill()
