@@ -20,6 +20,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -239,16 +240,25 @@ def run_client_role(cases, wsp):
     for case in cases:
         started = time.monotonic()
         flags = ["--deflate"] + case.deflate.client_flags if case.deflate else []
+        errors = tempfile.TemporaryFile()
         client = subprocess.Popen([wsp, "echo-client", *flags, "ws://127.0.0.1:%d/case/%s" % (port, case.id)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=subprocess.DEVNULL, stderr=errors)
         obs = Observation()
         listener.settimeout(10 * TIMEOUT_SCALE)
         try:
             sock, _ = listener.accept()
         except socket.timeout:
+            status = client.poll()
             client.kill()
-            results.append(record(case, "client", "FAILED", "the client did not connect", obs, started))
+            client.wait()
+            errors.seek(0)
+            said = errors.read().decode(errors="replace").strip()[-500:]
+            why = "the client did not connect in %d s; %s; its errors: %s" % (
+                10 * TIMEOUT_SCALE, "it was still running" if status is None else "it exited with %s" % status,
+                said or "none")
+            results.append(record(case, "client", "FAILED", why, obs, started))
             continue
+        errors.close()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         head, rest = read_head(sock, time.monotonic() + 5 * TIMEOUT_SCALE)
         key = [line.split(":", 1)[1].strip() for line in head.split("\r\n")

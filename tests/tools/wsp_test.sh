@@ -9,8 +9,13 @@ source "$(dirname "$0")/../listening_port.sh"
 WORK="${TEST_TMPDIR:-$(mktemp -d)}/wsp_e2e"
 mkdir -p "$WORK"
 cd "$WORK"
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done; }
+# Cases run in subshells (check), so servers are recorded in a file, not a shell array: the
+# ones a failing case left behind are stopped on exit.
+SERVER_PIDS="$WORK/server.pids"
+cleanup() {
+  [ -f "$SERVER_PIDS" ] || return 0
+  while read -r pid; do kill -9 "$pid" 2>/dev/null; done <"$SERVER_PIDS"
+}
 trap cleanup EXIT
 
 # Starts an echo server with the given flags; sets PORT and SERVER_PID.
@@ -18,7 +23,7 @@ start_server() {
   local out="$WORK/server.$RANDOM.out"
   "$WSP" echo-server --port 0 "$@" >"$out" 2>"$out.err" &
   SERVER_PID=$!
-  PIDS+=("$SERVER_PID")
+  echo "$SERVER_PID" >>"$SERVER_PIDS"
   PORT=$(wait_for_listening_port "$out") && return 0
   echo "server did not start: $(cat "$out.err")"
   return 1
@@ -318,7 +323,7 @@ start_relay() {
   local out="$WORK/relay.$RANDOM.out"
   "$WSP" relay-server --port 0 "$@" >"$out" 2>"$out.err" &
   RELAY_PID=$!
-  PIDS+=("$RELAY_PID")
+  echo "$RELAY_PID" >>"$SERVER_PIDS"
   RELAY_LOG="$out.err"
   RELAY_PORT=$(wait_for_listening_port "$out") && return 0
   echo "relay server did not start: $(cat "$out.err")"

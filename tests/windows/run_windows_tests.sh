@@ -15,9 +15,15 @@ WORK=$(mktemp -d /tmp/wspeer-windows.XXXXXX)
 export WINEDEBUG=-all
 export WINEPREFIX=${WSPEER_WINEPREFIX:-$HOME/.cache/wspeer/wine}
 export NODE_PATH="$ROOT/tests/js/node_modules"
-PIDS=()
+# Cases run in subshells (check), so servers are recorded in a file, not a shell array.
+SERVER_PIDS="$WORK/server.pids"
+stop_servers() {
+  [ -f "$SERVER_PIDS" ] || return 0
+  while read -r pid; do kill "$pid" 2>/dev/null; done <"$SERVER_PIDS"
+  : >"$SERVER_PIDS"
+}
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  stop_servers
   wineserver -k 2>/dev/null
   rm -rf "$WORK" "$XML_OUTPUT_FILE"
 }
@@ -58,11 +64,19 @@ printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext.cnf
 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 2 \
   -extfile ext.cnf 2>/dev/null
 
+# Runs a case, then stops the servers it started whether it passed or not.
+with_servers() {
+  "$@"
+  local status=$?
+  stop_servers
+  return "$status"
+}
+
 # Starts a server (wsp.exe under Wine, or Linux wsp) with its arguments; sets PORT.
 start() {
   local out="$WORK/server.$RANDOM.out"
   "$@" >"$out" 2>"$out.err" &
-  PIDS+=($!)
+  echo $! >>"$SERVER_PIDS"
   PORT=$(for _ in 1 2 3 4; do wait_for_listening_port "$out" && break; done) && [ -n "$PORT" ] ||
     { echo "server did not start: $(cat "$out.err")"; return 1; }
 }
@@ -185,14 +199,14 @@ conformance() {  # ROLE
   tail -n 1 "$WORK/conformance-$1.log"
 }
 
-check "windows: wsp.exe echo-server serves Python websockets over ws" server_python_ws
-check "windows: wsp.exe echo-server serves Python websockets over wss (its CA trusted)" server_python_wss
-check "windows: wsp.exe echo-server serves Node ws" server_node_ws
-check "windows: wsp.exe connect to a Linux wsp echo-server over ws" client_connect_ws
-check "windows: wsp.exe connect over wss verifies the certificate: refused without its CA, accepted with it" client_wss_with_ca_and_without
-check "windows: wsp.exe echo-client answers a Python websockets server" client_echo_python_server
-check "windows: wsp.exe echo-server --deflate with Python websockets (permessage-deflate)" server_python_deflate
-check "windows: wsp.exe connect offers permessage-deflate to a Linux wsp echo-server --deflate" client_connect_deflate
+check "windows: wsp.exe echo-server serves Python websockets over ws" with_servers server_python_ws
+check "windows: wsp.exe echo-server serves Python websockets over wss (its CA trusted)" with_servers server_python_wss
+check "windows: wsp.exe echo-server serves Node ws" with_servers server_node_ws
+check "windows: wsp.exe connect to a Linux wsp echo-server over ws" with_servers client_connect_ws
+check "windows: wsp.exe connect over wss verifies the certificate: refused without its CA, accepted with it" with_servers client_wss_with_ca_and_without
+check "windows: wsp.exe echo-client answers a Python websockets server" with_servers client_echo_python_server
+check "windows: wsp.exe echo-server --deflate with Python websockets (permessage-deflate)" with_servers server_python_deflate
+check "windows: wsp.exe connect offers permessage-deflate to a Linux wsp echo-server --deflate" with_servers client_connect_deflate
 check "windows: conformance suite, wsp.exe as the server" conformance server
 check "windows: conformance suite, wsp.exe as the client" conformance client
 junit_finish windows_e2e >/dev/null
