@@ -54,7 +54,7 @@ Figures measure(int window_bits, bool context_takeover, int memory_level) {
     client.set_compressor(wsp::make_zlib_compressor(agreement, options, false));
     const std::string message = json_message(i);
     client.send_message(reinterpret_cast<const uint8_t*>(message.data()), message.size(), true);
-    server.protocol->receive(client.outbound().data(), client.outbound().size());
+    server.protocol->receive(client.outbound().front().data(), client.outbound().size());
     client.outbound().consume(client.outbound().size());
     const uint8_t* data;
     size_t size;

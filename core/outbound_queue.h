@@ -5,14 +5,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "wspeer/core/byte_buffer.h"
 #include "wspeer/core/ring_queue.h"
+#include "wspeer/core/stream_peer.h"
 
 namespace wsp {
 
-/// Everything queued for a peer (data and control frames) is one contiguous run of wire bytes, so
-/// a backend hands all of it to the kernel in a single write.
+/// What is queued for a peer (data and control frames) is a contiguous run of wire bytes, so a
+/// backend hands it to the kernel in a single write. A frame shared by many peers (a broadcast
+/// framed once: PreparedMessage) is queued by reference instead, so a thousand slow peers hold
+/// one copy of it; the write then goes piece by piece (front()).
 class OutboundQueue {
  public:
   /// Serializes one frame (masking it with a fresh random key when `mask` is set) after
@@ -25,10 +30,21 @@ class OutboundQueue {
   void append_unsent(const uint8_t* header, size_t header_size, const uint8_t* payload,
                      size_t payload_size, size_t already_sent);
 
-  const uint8_t* data() const { return state_ ? state_->bytes.data() : nullptr; }
-  size_t size() const { return state_ ? state_->bytes.size() : 0; }
+  /// Queues a frame shared with other peers (never modified while referenced) after everything
+  /// already queued, without copying it; its first `already_sent` bytes went out directly.
+  void append_shared(std::shared_ptr<const std::vector<uint8_t>> frame, size_t payload_size,
+                     size_t already_sent);
+
+  /// The bytes to write next: all that is queued, or up to the next shared frame (or the rest
+  /// of one).
+  std::span<const uint8_t> front() const;
+  /// Fills up to `max_parts` pieces with what is queued, in order, for one scattered write;
+  /// returns how many it filled.
+  int gather(ConstBuffer* parts, int max_parts) const;
+  /// Wire bytes queued in all.
+  size_t size() const { return state_ ? state_->appended - state_->written : 0; }
   bool empty() const { return size() == 0; }
-  /// The transport wrote `n` bytes from data().
+  /// The transport wrote the first `n` bytes queued.
   void consume(size_t n);
 
   /// Payload bytes of frames not completely written (frame headers excluded, as in Godot).
@@ -48,11 +64,19 @@ class OutboundQueue {
     uint64_t payload : 48 = 0;         ///< 256 TiB; outbound_buffer_size 0 sets no limit
     uint64_t automatic_wire : 16 = 0;  ///< wire size of an automatic reply (0 for others)
   };
+  /// A run of the stream that lives in a shared frame rather than in `bytes`.
+  struct SharedPiece {
+    uint64_t begin = 0;  ///< stream offset of the piece's first byte...
+    size_t offset = 0;   ///< ...which is this byte of the frame (the rest went out directly)
+    std::shared_ptr<const std::vector<uint8_t>> frame;
+    uint64_t end() const { return begin + (frame->size() - offset); }
+  };
   /// Everything a queue with frames in it needs; an idle connection's queue is one null pointer
   /// (what a backend writes straight to the socket never comes here).
   struct State {
-    ByteBuffer bytes;
+    ByteBuffer bytes;  ///< the stream, less the shared pieces
     RingQueue<FrameRecord> frames;
+    RingQueue<SharedPiece> shared;
     uint64_t appended = 0;  ///< total bytes ever appended
     uint64_t written = 0;   ///< total bytes ever consumed
     size_t buffered_payload = 0;

@@ -29,7 +29,7 @@ struct ProtocolEvents {
 };
 
 /// One connection after the opening handshake. It never touches a socket: the caller feeds bytes
-/// read from the transport to receive() and writes outbound().data() to it. Complete messages
+/// read from the transport to receive() and writes outbound().front() to it. Complete messages
 /// land in the InboundQueue given at construction. The engine implements RFC 6455 §5 and §7:
 /// masking per role, length encodings, fragmentation with interleaved control frames, UTF-8
 /// validation that fails fast across fragments, close payload rules and the whole-message limit.

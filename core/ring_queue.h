@@ -15,6 +15,7 @@ class RingQueue {
   bool holds_memory() const { return capacity_ != 0; }
   T& front() { return slots_[head_]; }
   const T& front() const { return slots_[head_]; }
+  const T& operator[](size_t i) const { return slots_[(head_ + i) & (capacity_ - 1)]; }
   T& back() { return slots_[(head_ + size_ - 1) & (capacity_ - 1)]; }
 
   void push_back(const T& value) {

@@ -25,29 +25,43 @@ const char* state_name(WebSocketPeer::State state) {
   return "STATE_UNKNOWN";
 }
 
-Error WebSocketPeer::send(std::span<const uint8_t> message, WriteMode write_mode) {
+Error WebSocketPeer::check_send(size_t size) {
   if (state_ != STATE_OPEN) {
     return fail_call(FAILED, std::string("Cannot send: the connection is in ") +
                                  state_name(state_) + ", not STATE_OPEN.");
-  }
-  const bool is_text = write_mode == WRITE_MODE_TEXT;
-  if (is_text && !is_valid_utf8(message.data(), message.size())) {
-    return fail_call(ERR_INVALID_DATA, "Cannot send: text messages must be valid UTF-8.");
   }
   if (queued_outbound_messages() >= static_cast<size_t>(max_queued_packets_)) {
     return fail_call(ERR_OUT_OF_MEMORY, "Cannot send: " + std::to_string(max_queued_packets_) +
                                             " messages are already queued (max_queued_packets).");
   }
   if (outbound_buffer_size_ > 0 &&
-      static_cast<uint64_t>(get_current_outbound_buffered_amount()) + message.size() >
+      static_cast<uint64_t>(get_current_outbound_buffered_amount()) + size >
           static_cast<uint64_t>(outbound_buffer_size_)) {
-    return fail_call(ERR_OUT_OF_MEMORY,
-                     "Cannot send " + std::to_string(message.size()) +
-                         " bytes: " + std::to_string(get_current_outbound_buffered_amount()) +
-                         " bytes are buffered and outbound_buffer_size is " +
-                         std::to_string(outbound_buffer_size_) + ".");
+    return fail_call(ERR_OUT_OF_MEMORY, "Cannot send " + std::to_string(size) + " bytes: " +
+                                            std::to_string(get_current_outbound_buffered_amount()) +
+                                            " bytes are buffered and outbound_buffer_size is " +
+                                            std::to_string(outbound_buffer_size_) + ".");
   }
+  return OK;
+}
+
+Error WebSocketPeer::send(std::span<const uint8_t> message, WriteMode write_mode) {
+  const bool is_text = write_mode == WRITE_MODE_TEXT;
+  if (state_ == STATE_OPEN && is_text && !is_valid_utf8(message.data(), message.size())) {
+    return fail_call(ERR_INVALID_DATA, "Cannot send: text messages must be valid UTF-8.");
+  }
+  if (const Error error = check_send(message.size()); error != OK) return error;
   return send_message(message.data(), message.size(), is_text);
+}
+
+Error WebSocketPeer::send_prepared(const PreparedMessage& message) {
+  if (message.empty()) return fail_call(ERR_INVALID_PARAMETER, "send_prepared: nothing prepared.");
+  if (const Error error = check_send(message.payload().size()); error != OK) return error;
+  return send_prepared_message(message);
+}
+
+Error WebSocketPeer::send_prepared_message(const PreparedMessage& message) {
+  return send_message(message.payload().data(), message.payload().size(), message.is_text());
 }
 
 Error WebSocketPeer::send_text(std::string_view message) {

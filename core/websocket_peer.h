@@ -22,6 +22,7 @@
 #include "wspeer/core/http.h"
 #include "wspeer/core/inbound_queue.h"
 #include "wspeer/core/packet_peer.h"
+#include "wspeer/core/prepared_message.h"
 #include "wspeer/core/stream_peer.h"
 #include "wspeer/core/tls_options.h"
 #include "wspeer/core/url.h"
@@ -76,6 +77,11 @@ class WebSocketPeer : public PacketPeer {
   /// Sends the given message using WebSocket text mode. Prefer this over put_packet() when talking
   /// to text-based APIs (e.g. JSON messages).
   Error send_text(std::string_view message);
+  /// Beyond Godot: sends a message framed once for many peers (a broadcast), with send()'s
+  /// checks and errors. A server writes the same bytes to every peer and a peer that cannot take
+  /// them at once keeps a reference, not a copy; a client (which masks) or a peer compressing the
+  /// message frames it itself.
+  Error send_prepared(const PreparedMessage& message);
 
   /// Updates the connection state and receives incoming packets. Call this regularly.
   virtual void poll() = 0;
@@ -232,6 +238,8 @@ class WebSocketPeer : public PacketPeer {
   // ---- backend hooks ----
   // Queue one validated message (state is OPEN, limits checked).
   virtual Error send_message(const uint8_t* data, size_t size, bool is_text) = 0;
+  // Queue one validated prepared message; by default framed again like any other.
+  virtual Error send_prepared_message(const PreparedMessage& message);
   /// Start a clean close from OPEN with a validated code and reason.
   virtual void begin_close(int code, std::string_view reason) = 0;
   /// Drop everything now (close(-1), close() while connecting); state becomes CLOSED.
@@ -242,6 +250,8 @@ class WebSocketPeer : public PacketPeer {
   virtual void answer_request(std::string response, int status) = 0;
   /// Codes close() accepts; the web backend narrows them to what browsers allow.
   virtual bool close_code_allowed(int code) const;
+  // send()'s checks of the state and the outbound limits.
+  Error check_send(size_t size);
 
   // ---- shared helpers for backends ----
   // The checks connect_to_url() makes before anything changes (Godot's order): an empty URL or

@@ -225,14 +225,16 @@ bool NativeWebSocketPeer::flush_output() {
   flush_pending_ = false;
   OutboundQueue& out = protocol_.outbound();
   while (!out.empty()) {
-    int sent = 0;
-    const int size = static_cast<int>(std::min<size_t>(out.size(), INT_MAX));
-    if (stream_->put_partial_data(out.data(), size, &sent) != OK) {
+    // Usually one piece; frames shared with other peers (broadcasts) add one each.
+    ConstBuffer parts[kMaxWritePieces];
+    const int count = out.gather(parts, kMaxWritePieces);
+    size_t sent = 0;
+    if (stream_->put_partial_data_v(parts, count, &sent) != OK) {
       transport_lost(stream_->get_last_error());
       return false;
     }
     if (sent == 0) break;
-    out.consume(static_cast<size_t>(sent));
+    out.consume(sent);
   }
   if (stream_->has_pending_output()) stream_->poll();
   return true;

@@ -16,6 +16,7 @@ constexpr size_t kMinRead = 16 * 1024;
 constexpr size_t kMaxRead = 256 * 1024;
 constexpr int kMaxReadsPerPoll = 4;      // fairness between peers sharing one thread
 constexpr size_t kSmallFrameCopy = 256;  // payloads up to this size are copied behind the header
+constexpr int kMaxWritePieces = 8;       // outbound pieces in one write (what send_some gathers)
 // Bytes a client may send while its request waits for the application (it should send none).
 constexpr size_t kMaxEarlyBytes = 64 * 1024;
 // Buffers of a connection that saw no traffic for this long are given back: busy connections

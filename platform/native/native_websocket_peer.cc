@@ -179,6 +179,39 @@ Error NativeWebSocketPeer::send_message(const uint8_t* data, size_t size, bool i
   return OK;
 }
 
+Error NativeWebSocketPeer::send_prepared_message(const PreparedMessage& message) {
+  const std::span<const uint8_t> payload = message.payload();
+  const MessageCompressor* compressor = protocol_.compressor();
+  // A client masks each frame with its own key, and compression depends on each peer's context:
+  // those frame it themselves.
+  if (!is_server_ || (compressor && compressor->compresses(payload.size()))) {
+    return send_message(payload.data(), payload.size(), message.is_text());
+  }
+  if (!protocol_.can_send())
+    return fail_call(FAILED, "Cannot send: a close frame was already sent.");
+  sent_since_poll_ = true;
+  const std::vector<uint8_t>& frame = *message.frame();
+  OutboundQueue& out = protocol_.outbound();
+  if (inbound_.count() == 0 && out.empty() && !transport_closed_ &&
+      !stream_->has_pending_output()) {
+    const ConstBuffer whole{frame.data(), frame.size()};
+    size_t sent = 0;
+    if (stream_->put_partial_data_v(&whole, 1, &sent) != OK) {
+      transport_lost(stream_->get_last_error());
+      return OK;  // like a queued message on a connection that then failed
+    }
+    if (sent < frame.size()) out.append_shared(message.frame(), payload.size(), sent);
+    return OK;
+  }
+  out.append_shared(message.frame(), payload.size(), 0);
+  if (inbound_.count() == 0 && !transport_closed_) {
+    flush_output();
+  } else {
+    flush_pending_ = true;
+  }
+  return OK;
+}
+
 void NativeWebSocketPeer::begin_close(int code, std::string_view reason) {
   protocol_.send_close(code, reason);
   state_ = STATE_CLOSING;

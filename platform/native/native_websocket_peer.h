@@ -102,6 +102,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
 
  protected:
   Error send_message(const uint8_t* data, size_t size, bool is_text) override;
+  Error send_prepared_message(const PreparedMessage& message) override;
   void begin_close(int code, std::string_view reason) override;
   void abort_connection() override;
   size_t queued_outbound_messages() const override;

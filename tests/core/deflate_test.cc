@@ -275,7 +275,7 @@ TEST(Deflate, SendsCompressedMessagesAboveTheThresholdOnly) {
     size_t pos = 0;
     std::vector<std::pair<bool, Bytes>> frames;  // (RSV1, unmasked payload)
     while (pos < out.size()) {
-      const uint8_t* p = out.data() + pos;
+      const uint8_t* p = out.front().data() + pos;
       FrameHeader header;
       FrameError error;
       ASSERT_EQ(parse_frame_header(p, out.size() - pos, &header, &error, kRsv1), FrameParse::kOk);
@@ -308,7 +308,7 @@ TEST(Deflate, AnEightBitWindowForOurSideSendsUncompressed) {
   const Bytes big = text_of(5000);
   server.send_message(big.data(), big.size(), true);
   EXPECT_EQ(server.outbound().size(), big.size() + 4);  // header of 4 bytes, payload as is
-  EXPECT_EQ(server.outbound().data()[0] & 0x40, 0);
+  EXPECT_EQ(server.outbound().front().data()[0] & 0x40, 0);
 }
 
 TEST(Deflate, ClientAndServerEnginesRoundTripEveryKindOfMessage) {
@@ -336,7 +336,7 @@ TEST(Deflate, ClientAndServerEnginesRoundTripEveryKindOfMessage) {
       OutboundQueue& wire = client.outbound();
       while (!wire.empty()) {
         const size_t piece = std::min<size_t>(wire.size(), 1 + random() % 5000);
-        server.receive(wire.data(), piece);
+        server.receive(wire.front().data(), piece);
         wire.consume(piece);
       }
       const uint8_t* d;
@@ -346,7 +346,7 @@ TEST(Deflate, ClientAndServerEnginesRoundTripEveryKindOfMessage) {
       ASSERT_EQ(Bytes(d, d + n), message) << i;
       EXPECT_EQ(text, i % 2 == 1);
       server.send_message(d, n, text);  // echo
-      client.receive(server.outbound().data(), server.outbound().size());
+      client.receive(server.outbound().front().data(), server.outbound().size());
       server.outbound().consume(server.outbound().size());
       ASSERT_TRUE(client_in.pop(&d, &n, &text)) << i;
       ASSERT_EQ(Bytes(d, d + n), message) << i;

@@ -97,7 +97,7 @@ class Endpoint {
   // Like a backend: the owed close reply goes out when output is written.
   std::vector<OutFrame> sent() {
     protocol_.send_close_reply();
-    auto frames = decode_all(protocol_.outbound().data(), protocol_.outbound().size());
+    auto frames = decode_all(protocol_.outbound().front().data(), protocol_.outbound().size());
     protocol_.outbound().consume(protocol_.outbound().size());
     return frames;
   }

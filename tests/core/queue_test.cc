@@ -6,6 +6,7 @@
 #include "wspeer/core/byte_buffer.h"
 #include "wspeer/core/inbound_queue.h"
 #include "wspeer/core/outbound_queue.h"
+#include "wspeer/core/prepared_message.h"
 #include "wspeer/core/ring_queue.h"
 
 namespace wsp {
@@ -145,8 +146,8 @@ TEST(OutboundQueue, AccountsPayloadAndFramesUntilWritten) {
   EXPECT_FALSE(q.holds_memory());
   q.append_frame(0x1, true, reinterpret_cast<const uint8_t*>("hi"), 2, false);
   EXPECT_EQ(q.size(), 4u);
-  EXPECT_EQ(q.data()[0], 0x81);
-  EXPECT_EQ(q.data()[2], 'h');
+  EXPECT_EQ(q.front().data()[0], 0x81);
+  EXPECT_EQ(q.front().data()[2], 'h');
 }
 
 TEST(OutboundQueue, UnsentRemainderOfADirectWriteIsQueuedInOrder) {
@@ -160,7 +161,8 @@ TEST(OutboundQueue, UnsentRemainderOfADirectWriteIsQueuedInOrder) {
     std::string expected(reinterpret_cast<const char*>(header), 4);
     expected.append(reinterpret_cast<const char*>(payload), 256);
     expected = expected.substr(sent) + "\x81\x04next";
-    EXPECT_EQ(std::string(reinterpret_cast<const char*>(q.data()), q.size()), expected) << sent;
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(q.front().data()), q.size()), expected)
+        << sent;
     EXPECT_EQ(q.buffered_payload(), 260u) << "the partly written message still counts whole";
     EXPECT_EQ(q.queued_frames(), 2u);
     q.consume(260 - sent);
@@ -175,11 +177,90 @@ TEST(OutboundQueue, MaskedFramesUseFreshKeys) {
   q.append_frame(0x2, true, payload, 8, true);
   q.append_frame(0x2, true, payload, 8, true);
   ASSERT_EQ(q.size(), 28u);
-  const uint8_t* a = q.data();
-  const uint8_t* b = q.data() + 14;
+  const uint8_t* a = q.front().data();
+  const uint8_t* b = q.front().data() + 14;
   EXPECT_EQ(a[1], 0x88);
   EXPECT_NE(std::memcmp(a + 2, b + 2, 4), 0) << "two frames with the same mask key";
   for (int i = 0; i < 8; ++i) EXPECT_EQ(a[6 + i] ^ a[2 + i % 4], payload[i]);
+}
+
+// Drains `q` the way a backend does (gather, one scattered write of at most `per_write` bytes).
+std::string drain(OutboundQueue& q, size_t per_write, int max_parts) {
+  std::string wire;
+  while (!q.empty()) {
+    ConstBuffer parts[8];
+    const int count = q.gather(parts, max_parts);
+    size_t taken = 0;
+    for (int i = 0; i < count && taken < per_write; ++i) {
+      const size_t n = std::min(parts[i].size, per_write - taken);
+      wire.append(reinterpret_cast<const char*>(parts[i].data), n);
+      taken += n;
+    }
+    q.consume(taken);
+  }
+  return wire;
+}
+
+TEST(OutboundQueue, SharedFramesInterleaveWithOwnFramesInOrder) {
+  auto shared =
+      std::make_shared<const std::vector<uint8_t>>(std::vector<uint8_t>{0x82, 0x03, 'a', 'b', 'c'});
+  for (size_t per_write : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{1000}}) {
+    for (int max_parts : {1, 2, 8}) {
+      OutboundQueue q;
+      q.append_frame(0x1, true, reinterpret_cast<const uint8_t*>("x"), 1, false);
+      q.append_shared(shared, 3, 0);
+      q.append_shared(shared, 3, 2);  // its first two bytes went out directly
+      q.append_frame(0x9, true, nullptr, 0, false, true);
+      q.append_shared(shared, 3, 0);
+      EXPECT_EQ(q.size(), 3u + 5 + 3 + 2 + 5);
+      EXPECT_EQ(q.buffered_payload(), 1u + 3 + 3 + 0 + 3);
+      EXPECT_EQ(q.queued_frames(), 5u);
+      EXPECT_EQ(shared.use_count(), 4) << "queued by reference, not copied";
+      EXPECT_EQ(drain(q, per_write, max_parts), std::string("\x81\x01x\x82\x03"
+                                                            "abc"
+                                                            "abc\x89\x00\x82\x03"
+                                                            "abc",
+                                                            18))
+          << per_write << " bytes per write, " << max_parts << " parts";
+      EXPECT_EQ(q.queued_frames(), 0u);
+      EXPECT_EQ(q.buffered_payload(), 0u);
+      EXPECT_EQ(shared.use_count(), 1) << "a written frame is let go";
+    }
+  }
+}
+
+TEST(OutboundQueue, ClearLetsSharedFramesGo) {
+  auto shared = std::make_shared<const std::vector<uint8_t>>(std::vector<uint8_t>{0x82, 0x00});
+  OutboundQueue q;
+  q.append_shared(shared, 0, 0);
+  q.append_shared(shared, 0, 1);
+  EXPECT_EQ(shared.use_count(), 3);
+  q.clear();
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(shared.use_count(), 1);
+}
+
+TEST(PreparedMessage, FramesOnceAndReusesItsBufferWhenNoPeerHoldsIt) {
+  PreparedMessage message;
+  const std::vector<uint8_t> big(300, 7);
+  ASSERT_EQ(message.prepare(big), OK);
+  const std::vector<uint8_t>& frame = *message.frame();
+  EXPECT_EQ(frame.size(), 304u);
+  EXPECT_EQ(frame[0], 0x82);
+  EXPECT_EQ(frame[1], 126);
+  EXPECT_EQ(message.payload().size(), 300u);
+  const void* first = message.frame().get();
+  ASSERT_EQ(message.prepare(std::vector<uint8_t>{1, 2}), OK);
+  EXPECT_EQ(message.frame().get(), first) << "nobody held it: the same buffer";
+  std::shared_ptr<const std::vector<uint8_t>> held = message.frame();  // a slow peer's queue
+  ASSERT_EQ(message.prepare(std::vector<uint8_t>{3}), OK);
+  EXPECT_NE(message.frame().get(), first) << "a queued frame must never change";
+  EXPECT_EQ((*held)[2], 1);
+  const std::string bad = "\xff";
+  EXPECT_EQ(message.prepare({reinterpret_cast<const uint8_t*>(bad.data()), 1}, true),
+            ERR_INVALID_DATA);
+  ASSERT_EQ(message.prepare({reinterpret_cast<const uint8_t*>("hi"), 2}, true), OK);
+  EXPECT_EQ((*message.frame())[0], 0x81);
 }
 
 TEST(RingQueue, GrowsAndWraps) {
