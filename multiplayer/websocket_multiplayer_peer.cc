@@ -55,6 +55,12 @@ Error WebSocketMultiplayerPeer::set_heartbeat_interval(double seconds) {
   return OK;
 }
 
+Error WebSocketMultiplayerPeer::set_reconnect_grace(double seconds) {
+  if (!(seconds >= 0)) return ERR_INVALID_PARAMETER;
+  reconnect_grace_ = seconds;
+  return OK;
+}
+
 std::unique_ptr<WebSocketPeer> WebSocketMultiplayerPeer::make_peer() const {
   std::unique_ptr<WebSocketPeer> peer = WebSocketPeer::create();
   peer->set_supported_protocols(supported_protocols_);
@@ -76,9 +82,16 @@ Error WebSocketMultiplayerPeer::create_client(
   if (tls_client_options && tls_client_options->is_server()) return ERR_INVALID_PARAMETER;
   clear();
   std::unique_ptr<WebSocketPeer> peer = make_peer();
-  if (const Error error = peer->connect_to_url(url, std::move(tls_client_options)); error != OK) {
+  if (reconnect_grace_ > 0) {  // asks for a welcome it can come back with
+    std::vector<std::string> protocols = supported_protocols_;
+    protocols.emplace_back(resume::kProtocol);
+    peer->set_supported_protocols(std::move(protocols));
+  }
+  if (const Error error = peer->connect_to_url(url, tls_client_options); error != OK) {
     return error;
   }
+  client_url_ = url;
+  client_tls_ = std::move(tls_client_options);
   client_ = std::move(peer);
   client_deadline_ = std::chrono::steady_clock::now() +
                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -134,21 +147,29 @@ void WebSocketMultiplayerPeer::wait(int timeout_ms) {
 // The client
 
 void WebSocketMultiplayerPeer::poll_client() {
+  if (returning_) {
+    poll_return();
+    return;
+  }
   WebSocketPeer& peer = *client_;
   peer.poll();
   if (status_ == CONNECTION_CONNECTING) {
     if (peer.get_ready_state() == WebSocketPeer::STATE_OPEN && peer.get_available_packet_count()) {
-      // The server's first message: our id, 4 bytes, little-endian; nothing else will do.
+      // The server's first message: our id, 4 bytes, little-endian (and, from a server that
+      // keeps places, a token to come back with); nothing else will do.
       const uint8_t* data = nullptr;
       int size = 0;
-      const int32_t id =
-          peer.get_packet(&data, &size) == OK && size == 4 ? session::read_int32(data) : 0;
-      if (id < 2) {
+      std::optional<resume::Welcome> welcome;
+      if (peer.get_packet(&data, &size) == OK) {
+        welcome = resume::read_welcome({data, static_cast<size_t>(size)});
+      }
+      if (!welcome || (!welcome->token.empty() && reconnect_grace_ <= 0)) {
         peer.close(-1);
         clear();
         return;
       }
-      unique_id_ = id;
+      unique_id_ = welcome->id;
+      resume_token_ = welcome->token;
       status_ = CONNECTION_CONNECTED;
       emit(PeerEvent::PEER_CONNECTED, TARGET_PEER_SERVER);
     } else if (peer.get_ready_state() == WebSocketPeer::STATE_CLOSED ||
@@ -160,14 +181,103 @@ void WebSocketMultiplayerPeer::poll_client() {
   }
   if (status_ == CONNECTION_CONNECTED && peer.get_ready_state() == WebSocketPeer::STATE_CLOSED &&
       peer.get_available_packet_count() == 0) {
-    emit(PeerEvent::PEER_DISCONNECTED, TARGET_PEER_SERVER);
-    clear();
+    const int code = peer.get_close_code();
+    if (!resume_token_.empty() && (code == -1 || code == 1006)) {
+      begin_return();  // dropped, not closed: our place on the server waits for us
+    } else {
+      end_client();
+    }
+  }
+}
+
+void WebSocketMultiplayerPeer::end_client() {
+  clear();
+  emit(PeerEvent::PEER_DISCONNECTED, TARGET_PEER_SERVER);  // after clear(), which drops events
+}
+
+void WebSocketMultiplayerPeer::clear_client() {
+  client_.reset();
+  client_tls_.reset();
+  resume_token_.clear();
+  returning_ = false;
+  outbox_.reset();
+}
+
+void WebSocketMultiplayerPeer::begin_return() {
+  const auto now = std::chrono::steady_clock::now();
+  returning_ = true;
+  return_attempts_ = 0;
+  return_deadline_ = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                               std::chrono::duration<double>(reconnect_grace_));
+  next_attempt_ = now;
+  outbox_ = std::make_unique<resume::HeldPackets>(static_cast<size_t>(outbound_buffer_size_),
+                                                  static_cast<size_t>(max_queued_packets_));
+  client_.reset();
+}
+
+void WebSocketMultiplayerPeer::poll_return() {
+  const auto now = std::chrono::steady_clock::now();
+  if (client_) {
+    WebSocketPeer& peer = *client_;
+    peer.poll();
+    if (peer.get_ready_state() == WebSocketPeer::STATE_OPEN && peer.get_available_packet_count()) {
+      const uint8_t* data = nullptr;
+      int size = 0;
+      std::optional<resume::Welcome> welcome;
+      if (peer.get_packet(&data, &size) == OK) {
+        welcome = resume::read_welcome({data, static_cast<size_t>(size)});
+      }
+      if (!welcome || welcome->id != unique_id_ || welcome->token.empty()) {
+        peer.close(-1);
+        end_client();  // not our place: we are not who we were
+        return;
+      }
+      resume_token_ = welcome->token;
+      returning_ = false;
+      // What the application put meanwhile, in order, now that there is a connection again.
+      while (outbox_ && !outbox_->empty()) {
+        peer.put_packet(outbox_->front().data(), static_cast<int>(outbox_->front().size()));
+        outbox_->pop_front();
+      }
+      outbox_.reset();
+      return;
+    }
+    if (peer.get_ready_state() == WebSocketPeer::STATE_CLOSED) {
+      if (peer.get_close_code() == resume::kPlaceGoneCode) {
+        end_client();  // expired or unknown: trying again will not help
+        return;
+      }
+      client_.reset();
+      next_attempt_ = now + resume::retry_delay(return_attempts_++);
+    } else if (now >= client_deadline_) {
+      client_.reset();  // this attempt takes too long
+      next_attempt_ = now + resume::retry_delay(return_attempts_++);
+    }
+  }
+  if (now >= return_deadline_) {
+    if (client_) client_->close(-1);
+    end_client();
+    return;
+  }
+  if (!client_ && now >= next_attempt_) {
+    std::unique_ptr<WebSocketPeer> peer = make_peer();
+    std::vector<std::string> protocols = supported_protocols_;
+    protocols.emplace_back(resume::kProtocol);
+    protocols.push_back(resume::return_offer(resume_token_));
+    peer->set_supported_protocols(std::move(protocols));
+    if (peer->connect_to_url(client_url_, client_tls_) == OK) {
+      client_ = std::move(peer);
+      client_deadline_ = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::duration<double>(handshake_timeout_));
+    } else {
+      next_attempt_ = now + resume::retry_delay(return_attempts_++);
+    }
   }
 }
 
 int WebSocketMultiplayerPeer::get_available_packet_count() const {
   if (is_server()) return server_packet_count();
-  if (status_ != CONNECTION_CONNECTED || !client_) return 0;
+  if (status_ != CONNECTION_CONNECTED || !client_ || returning_) return 0;
   return client_->get_available_packet_count();
 }
 
@@ -176,6 +286,7 @@ Error WebSocketMultiplayerPeer::get_packet(const uint8_t** buffer, int* size) {
   *size = 0;
   if (status_ != CONNECTION_CONNECTED) return ERR_UNCONFIGURED;
   if (is_server()) return server_get_packet(buffer, size);
+  if (returning_) return ERR_UNAVAILABLE;
   return client_->get_packet(buffer, size);
 }
 
@@ -187,6 +298,10 @@ int WebSocketMultiplayerPeer::get_packet_peer() const {
 Error WebSocketMultiplayerPeer::put_packet(const uint8_t* buffer, int size) {
   if (status_ != CONNECTION_CONNECTED) return ERR_UNCONFIGURED;
   if (is_server()) return server_put(get_target_peer(), buffer, size);
+  if (returning_) {  // held until we are back
+    if (size < 0 || (size > 0 && buffer == nullptr)) return ERR_INVALID_PARAMETER;
+    return outbox_->hold({buffer, static_cast<size_t>(size)}) ? OK : ERR_OUT_OF_MEMORY;
+  }
   return client_->put_packet(buffer, size);
 }
 
@@ -194,20 +309,17 @@ Error WebSocketMultiplayerPeer::put_packet_to_peers(std::span<const int> peers,
                                                     const uint8_t* buffer, int size) {
   if (status_ != CONNECTION_CONNECTED) return ERR_UNCONFIGURED;
   if (!is_server()) return MultiplayerPeer::put_packet_to_peers(peers, buffer, size);
-  Error result = OK;
-  for (int peer : peers) {
-    if (const Error error = server_put(peer, buffer, size); error != OK) result = error;
-  }
-  return result;
+  return server_put_to_peers(peers, buffer, size);
 }
 
 void WebSocketMultiplayerPeer::disconnect_peer(int peer, bool force) {
   if (is_server()) {
     server_disconnect(peer, force);
-  } else if (peer == TARGET_PEER_SERVER && client_) {
-    client_->close(1000);
-    if (!force && status_ == CONNECTION_CONNECTED) emit(PeerEvent::PEER_DISCONNECTED, peer);
+  } else if (peer == TARGET_PEER_SERVER && status_ != CONNECTION_DISCONNECTED) {
+    if (client_) client_->close(1000);
+    const bool tell = !force && status_ == CONNECTION_CONNECTED;
     clear();
+    if (tell) emit(PeerEvent::PEER_DISCONNECTED, peer);
   }
 }
 

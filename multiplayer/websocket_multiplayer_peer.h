@@ -22,6 +22,7 @@
 #include "wspeer/core/tls_options.h"
 #include "wspeer/core/websocket_peer.h"
 #include "wspeer/multiplayer/multiplayer_peer.h"
+#include "wspeer/multiplayer/resume.h"
 
 namespace wsp {
 
@@ -80,6 +81,19 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   /// dead connection is noticed. Default 0 (off).
   double get_heartbeat_interval() const { return heartbeat_interval_; }
   Error set_heartbeat_interval(double seconds);
+
+  /// Beyond Godot: coming back after a dropped connection (docs/multiplayer.md). On a server,
+  /// how long a client whose connection dropped keeps its place: its id, its room, and the
+  /// packets sent to it meanwhile (held within outbound_buffer_size and max_queued_packets, then
+  /// as set_slow_peer_policy() says); the others see neither a leave nor a join. On a client, how
+  /// long it tries to come back, with packets put meanwhile held the same way. Both sides must
+  /// set it; a drop is a connection lost without a close frame, never a close either side asked
+  /// for. Packets in flight when the connection dropped are lost. Default 0: Godot's behaviour.
+  double get_reconnect_grace() const { return reconnect_grace_; }
+  Error set_reconnect_grace(double seconds);
+  /// A client whose connection dropped and that is trying to come back (still
+  /// CONNECTION_CONNECTED meanwhile).
+  bool is_reconnecting() const { return returning_; }
 
   // ---- PacketPeer ----
   int get_available_packet_count() const override;
@@ -146,13 +160,19 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   void wait(int timeout_ms);
 
  private:
-  struct Server;  ///< the native server's state (websocket_multiplayer_server_native.cc)
+  struct Server;     ///< the native server's state (websocket_multiplayer_server_native.cc)
+  struct Member;     ///< a server's connected client
+  struct Admission;  ///< what a server knows of a request before its connection opens
   struct Received {
     int source;
   };
 
   std::unique_ptr<WebSocketPeer> make_peer() const;
   void poll_client();
+  void begin_return();
+  void poll_return();
+  void end_client();  // the connection to the server is over for good
+  void clear_client();
   void clear();
   // The server's half, in the native (or the unavailable web) server file.
   Error start_server(int port, const std::string& bind_address,
@@ -160,6 +180,15 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   void poll_server();
   WebSocketPeer* server_peer(int id) const;
   Error server_put(int target, const uint8_t* buffer, int size);
+  Error server_put_to_peers(std::span<const int> peers, const uint8_t* buffer, int size);
+  Error server_send(Member& member, int id, std::span<const uint8_t> packet,
+                    const PreparedMessage* prepared);
+  void decide_request(WebSocketPeer& peer);
+  void welcome(std::unique_ptr<WebSocketPeer>& pending, const Admission& admission);
+  void welcome_back(std::unique_ptr<WebSocketPeer>& pending, const std::string& token);
+  void expire_places();
+  /// It is gone for good (told to the application unless `tell` is false).
+  void leave(int id, bool tell);
   void server_disconnect(int id, bool force);
   int server_next_packet_source() const;
   Error server_get_packet(const uint8_t** buffer, int* size);
@@ -176,11 +205,21 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   std::unique_ptr<WebSocketPeer> client_;
   /// handshake_timeout counts until the id arrives, not only until the 101.
   std::chrono::steady_clock::time_point client_deadline_{};
+  // Coming back (a client): where to, with what, until when; what is put meanwhile.
+  std::string client_url_;
+  std::shared_ptr<const TLSOptions> client_tls_;
+  std::string resume_token_;
+  bool returning_ = false;
+  int return_attempts_ = 0;
+  std::chrono::steady_clock::time_point return_deadline_{};
+  std::chrono::steady_clock::time_point next_attempt_{};
+  std::unique_ptr<resume::HeldPackets> outbox_;
 
   std::vector<std::string> handshake_headers_;
   std::vector<std::string> supported_protocols_;
   double handshake_timeout_ = 3.0;
   double heartbeat_interval_ = 0;
+  double reconnect_grace_ = 0;
   int inbound_buffer_size_ = 65535;
   int outbound_buffer_size_ = 65535;
   int max_queued_packets_ = 4096;

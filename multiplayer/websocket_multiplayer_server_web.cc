@@ -17,7 +17,7 @@ Error WebSocketMultiplayerPeer::start_server(int, const std::string&,
 
 void WebSocketMultiplayerPeer::clear() {
   server_.reset();
-  client_.reset();
+  clear_client();
   status_ = CONNECTION_DISCONNECTED;
   unique_id_ = 0;
   clear_events();
@@ -33,6 +33,9 @@ Error WebSocketMultiplayerPeer::server_get_packet(const uint8_t**, int*) { retur
 WebSocketPeer* WebSocketMultiplayerPeer::server_peer(int) const { return nullptr; }
 std::string WebSocketMultiplayerPeer::server_peer_room(int) const { return ""; }
 Error WebSocketMultiplayerPeer::server_put(int, const uint8_t*, int) { return ERR_UNAVAILABLE; }
+Error WebSocketMultiplayerPeer::server_put_to_peers(std::span<const int>, const uint8_t*, int) {
+  return ERR_UNAVAILABLE;
+}
 void WebSocketMultiplayerPeer::server_disconnect(int, bool) {}
 
 }  // namespace wsp

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/multiplayer/party.h"
 #include "tests/native/raw_peer.h"
 #include "tests/native/test_util.h"
 #include "wspeer/core/http.h"
@@ -26,87 +27,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using Event = MultiplayerSession::Event;
+using test::Endpoint;
+using test::Party;
 
 std::vector<uint8_t> bytes(const std::string& text) {
   return std::vector<uint8_t>(text.begin(), text.end());
 }
-
-// A session over a WebSocketMultiplayerPeer, with what it saw.
-struct Endpoint {
-  std::shared_ptr<WebSocketMultiplayerPeer> transport =
-      std::make_shared<WebSocketMultiplayerPeer>();
-  MultiplayerSession session;
-  std::vector<Event> events;
-
-  Endpoint() { transport->set_handshake_timeout(10); }
-  void poll() {
-    session.poll();
-    Event event;
-    while (session.take_event(&event)) events.push_back(std::move(event));
-  }
-  std::vector<int> peers_of(Event::Type type) const {
-    std::vector<int> ids;
-    for (const Event& event : events) {
-      if (event.type == type) ids.push_back(event.peer);
-    }
-    return ids;
-  }
-  size_t packet_count() const {
-    return std::count_if(events.begin(), events.end(),
-                         [](const Event& event) { return event.type == Event::PEER_PACKET; });
-  }
-  std::vector<std::pair<int, std::string>> packets() const {
-    std::vector<std::pair<int, std::string>> out;
-    for (const Event& event : events) {
-      if (event.type == Event::PEER_PACKET) {
-        out.push_back({event.peer, std::string(event.data.begin(), event.data.end())});
-      }
-    }
-    return out;
-  }
-};
-
-class Party {
- public:
-  Party() {
-    EXPECT_EQ(server.transport->create_server(0, "127.0.0.1"), OK);
-    server.session.set_multiplayer_peer(server.transport);
-    port_ = server.transport->get_local_port();
-  }
-  Endpoint server;
-  std::vector<std::unique_ptr<Endpoint>> clients;
-
-  Endpoint& join(const std::string& path = "/") {
-    clients.push_back(std::make_unique<Endpoint>());
-    Endpoint& client = *clients.back();
-    EXPECT_EQ(client.transport->create_client(url(path)), OK);
-    client.session.set_multiplayer_peer(client.transport);
-    return client;
-  }
-  std::string url(const std::string& path) const {
-    return "ws://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  void poll_all() {
-    server.poll();
-    for (auto& client : clients) client->poll();
-  }
-  bool run_until(const std::function<bool()>& done, double seconds = 10) {
-    const auto until = Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
-    while (Clock::now() < until) {
-      poll_all();
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return done();
-  }
-  void run_for(double seconds) {
-    run_until([] { return false; }, seconds);
-  }
-  int port() const { return port_; }
-
- private:
-  int port_ = 0;
-};
 
 TEST(WebSocketMultiplayer, ClientsGetUniqueIdsAndMeetThroughTheServer) {
   Party party;
