@@ -122,8 +122,16 @@ void WebSocketMultiplayerPeer::clear() {
 }
 
 void WebSocketMultiplayerPeer::server_wait(int timeout_ms) {
+  Server& server = *server_;
+  // A place that runs out needs poll() then, even if no connection does anything.
+  for (int id : server.away) {
+    const auto left = *server.connected.at(id).away_until - Member::Clock::now();
+    const auto ms =
+        std::max<long long>(0, std::chrono::ceil<std::chrono::milliseconds>(left).count());
+    if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
+  }
   // The round is kept for the next poll(): a peer reported now is not reported again.
-  if (!server_->round_taken) server_->take_round(timeout_ms);
+  if (!server.round_taken) server.take_round(timeout_ms);
 }
 
 PeerPoller* WebSocketMultiplayerPeer::server_poller() const { return &server_->poller; }

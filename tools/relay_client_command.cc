@@ -35,7 +35,9 @@ constexpr const char* kHelp =
     "  --token SECRET      authenticate with SECRET (the server's --token)\n"
     "  --ca FILE           trust the CA certificate(s) in FILE (PEM)\n"
     "  -k, --insecure      do not verify the server's host name (nor, without --ca, its chain)\n"
-    "  --linger SECONDS    after the end of stdin, wait this long for packets (default 0.5)\n";
+    "  --linger SECONDS    after the end of stdin, wait this long for packets (default 0.5)\n"
+    "  --reconnect-grace SECONDS  when the connection drops, come back as the same peer\n"
+    "                      within this time (a server with --reconnect-grace; default: off)\n";
 
 volatile std::sig_atomic_t g_interrupted = 0;
 void on_interrupt(int) { g_interrupted = 1; }
@@ -49,8 +51,8 @@ std::span<const uint8_t> as_bytes(const std::string& text) {
 int run_relay_client(int argc, char** argv) {
   Args args;
   std::string error;
-  if (!args.parse(argc, argv, 2, {"--token", "--ca", "--linger"}, {"--insecure", "--help"},
-                  &error)) {
+  if (!args.parse(argc, argv, 2, {"--token", "--ca", "--linger", "--reconnect-grace"},
+                  {"--insecure", "--help"}, &error)) {
     usage_error("relay-client", error);
     return kExitUsage;
   }
@@ -62,9 +64,10 @@ int run_relay_client(int argc, char** argv) {
     usage_error("relay-client", "expected exactly one URL.");
     return kExitUsage;
   }
-  double linger = 0.5;
+  double linger = 0.5, reconnect_grace = 0;
   std::shared_ptr<const TLSOptions> tls;
   if (!args.seconds("--linger", &linger, &error, /*zero_means_off=*/true) ||
+      !args.seconds("--reconnect-grace", &reconnect_grace, &error, /*zero_means_off=*/true) ||
       !client_tls_from_flags(args, &tls, &error)) {
     std::fprintf(stderr, "wsp relay-client: %s\n", error.c_str());
     return kExitUsage;
@@ -72,6 +75,7 @@ int run_relay_client(int argc, char** argv) {
   const std::optional<std::string> token = args.value("--token");
 
   auto transport = std::make_shared<WebSocketMultiplayerPeer>();
+  transport->set_reconnect_grace(reconnect_grace);
   if (const Error failed = transport->create_client(args.positional()[0], tls); failed != OK) {
     std::fprintf(stderr, "wsp relay-client: cannot connect to %s (%s).\n",
                  args.positional()[0].c_str(), error_name(failed));
@@ -87,7 +91,7 @@ int run_relay_client(int argc, char** argv) {
   StdinLines input;
   input.start();
   std::deque<std::string> lines;
-  bool stdin_open = true, joined = false;
+  bool stdin_open = true, joined = false, away = false;
   auto last_activity = std::chrono::steady_clock::now();
   int status = kExitOk;
   while (!g_interrupted) {
@@ -126,6 +130,11 @@ int run_relay_client(int argc, char** argv) {
           status = kExitFailed;
           break;
       }
+    }
+    if (transport->is_reconnecting() != away) {
+      away = !away;
+      std::fprintf(stderr, "wsp relay-client: %s\n",
+                   away ? "the connection dropped; coming back..." : "back, as the same peer.");
     }
     std::fflush(stdout);
     if (ended) break;

@@ -67,11 +67,11 @@ void on_signal(int) { g_stop.store(true); }
 int run_relay_server(int argc, char** argv) {
   Args args;
   std::string error;
-  if (!args.parse(
-          argc, argv, 2,
-          {"--host", "--port", "--tls-cert", "--tls-key", "--token", "--auth-timeout",
-           "--allow-origin", "--heartbeat", "--max-message", "--max-connections", "--max-per-ip"},
-          {"--quiet", "--help"}, &error)) {
+  if (!args.parse(argc, argv, 2,
+                  {"--host", "--port", "--tls-cert", "--tls-key", "--token", "--auth-timeout",
+                   "--allow-origin", "--heartbeat", "--reconnect-grace", "--max-message",
+                   "--max-connections", "--max-per-ip"},
+                  {"--quiet", "--help"}, &error)) {
     usage_error("relay-server", error);
     return kExitUsage;
   }
@@ -80,7 +80,7 @@ int run_relay_server(int argc, char** argv) {
     return kExitOk;
   }
   long long port = 0, max_message = 65535, max_connections = 10000, max_per_ip = 0;
-  double auth_timeout = 3, heartbeat = 0;
+  double auth_timeout = 3, heartbeat = 0, reconnect_grace = 0;
   std::shared_ptr<const TLSOptions> tls;
   if (!args.integer("--port", 0, 65535, &port, &error) ||
       !args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
@@ -88,6 +88,7 @@ int run_relay_server(int argc, char** argv) {
       !args.integer("--max-per-ip", 0, 100000000, &max_per_ip, &error) ||
       !args.seconds("--auth-timeout", &auth_timeout, &error) ||
       !args.seconds("--heartbeat", &heartbeat, &error, /*zero_means_off=*/true) ||
+      !args.seconds("--reconnect-grace", &reconnect_grace, &error, /*zero_means_off=*/true) ||
       !server_tls_from_flags(args, &tls, &error)) {
     std::fprintf(stderr, "wsp relay-server: %s\n", error.c_str());
     return kExitUsage;
@@ -105,6 +106,7 @@ int run_relay_server(int argc, char** argv) {
   transport->set_inbound_buffer_size(static_cast<int>(max_message));
   transport->set_outbound_buffer_size(static_cast<int>(std::max(max_message, 65535LL)));
   transport->set_heartbeat_interval(heartbeat);
+  transport->set_reconnect_grace(reconnect_grace);
   transport->set_join_policy([&origins](const WebSocketPeer& request) {
     WebSocketMultiplayerPeer::JoinDecision decision =
         WebSocketMultiplayerPeer::default_join_decision(request);

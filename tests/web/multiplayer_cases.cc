@@ -18,6 +18,8 @@ using async_test::Task;
 using Event = MultiplayerSession::Event;
 
 std::string g_relay;
+std::string g_relay_via;
+std::string g_cut;
 
 // A client of the relay server, with what its session saw.
 struct Member {
@@ -82,6 +84,55 @@ Task two_clients_meet_in_a_room(Context& ctx) {
   b.transport->close();
 }
 
+// The connection of a client that asked to come back drops (cut by the forwarder it goes
+// through): it comes back as the same peer, gets what was sent to it meanwhile, and the other
+// client sees neither a leave nor a join.
+Task a_dropped_client_comes_back(Context& ctx) {
+  Member a, b;
+  ASYNC_REQUIRE(ctx, a.transport->set_reconnect_grace(10) == OK);
+  ASYNC_REQUIRE(ctx, a.transport->create_client(g_relay_via + "/rooms/web-return") == OK);
+  a.session.set_multiplayer_peer(a.transport);
+  ASYNC_REQUIRE(ctx, b.transport->create_client(g_relay + "/rooms/web-return") == OK);
+  b.session.set_multiplayer_peer(b.transport);
+  co_await ctx.until(
+      [&] {
+        a.poll();
+        b.poll();
+        return a.session.get_unique_id() > 1 && b.session.get_unique_id() > 1 &&
+               b.saw(Event::PEER_CONNECTED, a.session.get_unique_id());
+      },
+      "the clients to meet");
+  if (ctx.failed()) co_return;
+  const int id_a = a.session.get_unique_id(), id_b = b.session.get_unique_id();
+  std::unique_ptr<WebSocketPeer> cutter = WebSocketPeer::create();
+  ASYNC_REQUIRE(ctx, cutter->connect_to_url(g_cut) == OK);
+  co_await ctx.until(
+      [&] {
+        cutter->poll();
+        a.poll();
+        b.poll();
+        return a.transport->is_reconnecting();
+      },
+      "the first client to notice the drop");
+  if (ctx.failed()) co_return;
+  ASYNC_REQUIRE(ctx, b.session.send_bytes(bytes_of("while you were away"), id_a) == OK);
+  co_await ctx.until(
+      [&] {
+        cutter->poll();
+        a.poll();
+        b.poll();
+        return !a.transport->is_reconnecting() &&
+               a.saw(Event::PEER_PACKET, id_b, "while you were away");
+      },
+      "the first client to come back and get the packet");
+  if (ctx.failed()) co_return;
+  ASYNC_CHECK(ctx, a.session.get_unique_id() == id_a);
+  ASYNC_CHECK(ctx, !b.saw(Event::PEER_DISCONNECTED, id_a));
+  ASYNC_CHECK(ctx, !a.saw(Event::SERVER_DISCONNECTED, 1));
+  a.transport->close();
+  b.transport->close();
+}
+
 #ifdef __EMSCRIPTEN__
 Task a_browser_cannot_be_a_server(Context& ctx) {
   WebSocketMultiplayerPeer peer;
@@ -93,8 +144,15 @@ Task a_browser_cannot_be_a_server(Context& ctx) {
 
 }  // namespace
 
-void add_multiplayer_cases(async_test::Runner& runner, const std::string& relay_url) {
+void add_multiplayer_cases(async_test::Runner& runner, const std::string& relay_url,
+                           const std::string& relay_via, const std::string& cut) {
   g_relay = relay_url;
+  g_relay_via = relay_via;
+  g_cut = cut;
+  if (!relay_via.empty() && !cut.empty()) {
+    runner.add("multiplayer: a client whose connection drops comes back as the same peer",
+               a_dropped_client_comes_back);
+  }
   runner.add("multiplayer: two clients meet in a room and reach each other through the server",
              two_clients_meet_in_a_room);
 #ifdef __EMSCRIPTEN__

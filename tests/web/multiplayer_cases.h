@@ -7,6 +7,9 @@
 
 namespace wsp {
 
-void add_multiplayer_cases(async_test::Runner& runner, const std::string& relay_url);
+// `relay_via` reaches the same server through a forwarder whose control port `cut` drops every
+// connection through it (either may be empty: the case that needs them is left out).
+void add_multiplayer_cases(async_test::Runner& runner, const std::string& relay_url,
+                           const std::string& relay_via, const std::string& cut);
 
 }  // namespace wsp

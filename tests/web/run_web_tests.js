@@ -48,6 +48,37 @@ function freePort() {
   });
 }
 
+// A TCP forwarder to a server that can cut every connection through it, as a network would:
+// neither end gets a close frame (a browser sees its WebSocket close with 1006). Any connection
+// to the control port cuts them all; new connections are forwarded as before.
+function startCutter(targetPort) {
+  const links = new Set();
+  const forward = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    links.add(client);
+    links.add(upstream);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      links.delete(client);
+      links.delete(upstream);
+    };
+    for (const socket of [client, upstream]) {
+      socket.on('error', end);
+      socket.on('close', end);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  const control = net.createServer((socket) => {
+    for (const link of links) link.destroy();
+    links.clear();
+    socket.destroy();
+  });
+  const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+  return Promise.all([listen(forward), listen(control)]).then(([forwardPort, controlPort]) => ({ forwardPort, controlPort }));
+}
+
 function ipv6Available() {
   return new Promise((resolve) => {
     const server = net.createServer().on('error', () => resolve(false)).listen(0, '::1', () => server.close(() => resolve(true)));
@@ -193,7 +224,9 @@ async function main() {
   const tlsPort = await startServer(options.wsp, ['echo-server', '--host', '127.0.0.1', '--port', '0', '--quiet',
     '--tls-cert', certs.cert, '--tls-key', certs.key]);
   const scenarioPort = await startServer(options.scenario, []);
-  const relayPort = await startServer(options.wsp, ['relay-server', '--host', '127.0.0.1', '--port', '0', '--quiet']);
+  const relayPort = await startServer(options.wsp, ['relay-server', '--host', '127.0.0.1', '--port', '0', '--quiet',
+    '--reconnect-grace', '10']);
+  const cutter = await startCutter(relayPort);
   const testArgs = [
     `--echo=ws://127.0.0.1:${echoPort}`,
     `--tls=wss://localhost:${tlsPort}`,
@@ -202,6 +235,8 @@ async function main() {
     `--ipv6=${v6 ? `ws://[::1]:${echoPort}` : ''}`,
     `--ca=${certs.ca}`,
     `--relay=ws://127.0.0.1:${relayPort}`,
+    `--relay-via=ws://127.0.0.1:${cutter.forwardPort}`,
+    `--cut=ws://127.0.0.1:${cutter.controlPort}`,
   ];
   let output;
   if (mode === 'node') {

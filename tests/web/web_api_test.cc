@@ -6,6 +6,8 @@
 //            --tls=wss://localhost:PORT   --scenario=ws://127.0.0.1:PORT
 //            --closed-port=N              --ipv6=ws://[::1]:PORT (optional)
 //            --relay=ws://127.0.0.1:PORT  (wsp relay-server: the multiplayer cases)
+//            --relay-via=ws://127.0.0.1:PORT --cut=ws://127.0.0.1:PORT  (the same server through
+//              a forwarder, and its control port that cuts every connection through it)
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -14,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "wspeer/core/websocket_peer.h"
 #include "tests/web/async_test.h"
 #include "tests/web/multiplayer_cases.h"
+#include "wspeer/core/websocket_peer.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
@@ -449,7 +451,9 @@ int main(int argc, char** argv) {
              buffers_stay_readable_until_the_next_connect);
   runner.add("IPv6 literal URL keeps its brackets", ipv6_literal_url);
   runner.add("wss:// with the test CA", secure_websocket);
-  if (!g_args["relay"].empty()) add_multiplayer_cases(runner, g_args["relay"]);
+  if (!g_args["relay"].empty()) {
+    add_multiplayer_cases(runner, g_args["relay"], g_args["relay-via"], g_args["cut"]);
+  }
 #ifdef __EMSCRIPTEN__
   emscripten_async_call(tick, nullptr, 0);
   return 0;
