@@ -271,6 +271,12 @@ void MultiplayerSession::process_sys(int from, const ParsedPacket& packet) {
 }
 
 void MultiplayerSession::relay(int from, int target, std::span<const uint8_t> inner) {
+  // A SYS packet inside a relay would be refused by whoever got it: it is not passed on.
+  if (!inner.empty() &&
+      (inner[0] & session::kCommandMask) == static_cast<uint8_t>(session::Command::kSys)) {
+    ++refusals_.malformed;
+    return;
+  }
   const std::string& room = room_of_.at(from);
   scratch_.clear();
   session::append_sys(&scratch_, SysCommand::kRelay, from, inner);  // the source: the sender

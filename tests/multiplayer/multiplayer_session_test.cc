@@ -232,7 +232,7 @@ TEST(MultiplayerSession, TheServerWritesTheSourceClientsCannotSpeakForOthers) {
   EXPECT_TRUE(net.seen(8).disconnected.empty());
   EXPECT_TRUE(net.seen(8).packets.empty()) << "the nested relay is not taken as 8's";
   EXPECT_EQ(net.server().get_refusals().malformed, 3u) << "ADD, DEL, and the nested relay";
-  EXPECT_EQ(net.client(8).get_refusals().malformed, 1u) << "the nested relay, relayed as 7's";
+  EXPECT_EQ(net.client(8).get_refusals().malformed, 0u) << "the server does not pass it on";
 }
 
 TEST(MultiplayerSession, MalformedAndUnsupportedPacketsAreRefused) {
@@ -260,6 +260,36 @@ TEST(MultiplayerSession, MalformedAndUnsupportedPacketsAreRefused) {
   EXPECT_EQ(refused.relay_refused, 1u);
   EXPECT_TRUE(net.seen(8).packets.empty());
   EXPECT_EQ(net.server().get_peer_ids(), (std::vector<int>{7, 8})) << "nobody thrown out";
+}
+
+// What only the server may send, relays that would loop, and relays that lead nowhere.
+TEST(MultiplayerSession, ClientsCannotSpeakAsTheServerNorRelayIntoNowhere) {
+  Network net;
+  net.add_client(7, "a");
+  net.add_client(8, "a");
+  net.add_client(9, "b");
+  net.settle();
+  net.forget_seen();
+  const std::vector<std::vector<uint8_t>> hostile = {
+      {7, 1, 8, 0, 0, 0},                    // ADD_PEER from a client
+      {7, 2, 8, 0, 0, 0},                    // DEL_PEER from a client
+      {7, 3, 8, 0, 0, 0, 7, 3, 8, 0, 0, 0},  // a relay inside a relay
+      {7, 3, 99, 0, 0, 0, 3, 'x'},           // a relay to nobody
+      {7, 3, 9, 0, 0, 0, 3, 'x'},            // a relay into another room
+      {4, 0, 0},                             // a spawn
+  };
+  for (const auto& packet : hostile) {
+    net.transport(7).put_packet(packet.data(), static_cast<int>(packet.size()));
+  }
+  net.settle();
+  const MultiplayerSession::Refusals& refused = net.server().get_refusals();
+  EXPECT_EQ(refused.malformed, 3u);
+  EXPECT_EQ(refused.relay_refused, 2u);
+  EXPECT_EQ(refused.unsupported, 1u);
+  EXPECT_TRUE(net.seen(8).packets.empty());
+  EXPECT_TRUE(net.seen(9).packets.empty());
+  EXPECT_TRUE(net.seen(8).disconnected.empty()) << "no forged leave reached anyone";
+  EXPECT_TRUE(net.seen(8).connected.empty()) << "no forged join reached anyone";
 }
 
 // Both sides authenticate: the server asks for a password, the client answers, both complete.
