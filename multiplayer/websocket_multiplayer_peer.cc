@@ -2,6 +2,7 @@
 #include "wspeer/multiplayer/websocket_multiplayer_peer.h"
 
 #include <cctype>
+#include <cstdio>
 
 #include "wspeer/multiplayer/session_packet.h"
 
@@ -70,6 +71,7 @@ std::unique_ptr<WebSocketPeer> WebSocketMultiplayerPeer::make_peer() const {
   peer->set_max_queued_packets(max_queued_packets_);
   peer->set_handshake_timeout(handshake_timeout_);
   peer->set_heartbeat_interval(heartbeat_interval_);
+  if (peer_setup_) peer_setup_(*peer);
   return peer;
 }
 
@@ -81,6 +83,9 @@ Error WebSocketMultiplayerPeer::create_client(
   if (status_ != CONNECTION_DISCONNECTED) return ERR_ALREADY_IN_USE;
   if (tls_client_options && tls_client_options->is_server()) return ERR_INVALID_PARAMETER;
   clear();
+  close_code_ = -1;
+  close_reason_.clear();
+  last_error_.clear();
   std::unique_ptr<WebSocketPeer> peer = make_peer();
   if (reconnect_grace_ > 0) {  // asks for a welcome it can come back with
     std::vector<std::string> protocols = supported_protocols_;
@@ -88,6 +93,7 @@ Error WebSocketMultiplayerPeer::create_client(
     peer->set_supported_protocols(std::move(protocols));
   }
   if (const Error error = peer->connect_to_url(url, tls_client_options); error != OK) {
+    last_error_ = peer->get_last_error();
     return error;
   }
   client_url_ = url;
@@ -113,6 +119,22 @@ Error WebSocketMultiplayerPeer::create_server(
   unique_id_ = 1;
   status_ = CONNECTION_CONNECTED;
   return OK;
+}
+
+Error WebSocketMultiplayerPeer::create_server_for_streams() {
+  if (status_ != CONNECTION_DISCONNECTED) return ERR_ALREADY_IN_USE;
+  clear();
+  if (const Error error = start_server(-1, "", nullptr); error != OK) return error;
+  unique_id_ = 1;
+  status_ = CONNECTION_CONNECTED;
+  return OK;
+}
+
+Error WebSocketMultiplayerPeer::accept_stream(std::shared_ptr<StreamPeer> stream,
+                                              std::string_view pre_read) {
+  if (!is_server()) return ERR_UNCONFIGURED;
+  if (!stream) return ERR_INVALID_PARAMETER;
+  return server_accept_stream(std::move(stream), pre_read);
 }
 
 void WebSocketMultiplayerPeer::close() {
@@ -165,6 +187,10 @@ void WebSocketMultiplayerPeer::poll_client() {
       }
       if (!welcome || (!welcome->token.empty() && reconnect_grace_ <= 0)) {
         peer.close(-1);
+        remember_how_it_ended();
+        last_error_ =
+            "The server's first message was not a multiplayer welcome (an id of 4 "
+            "bytes): it is not a multiplayer server.";
         clear();
         return;
       }
@@ -174,7 +200,15 @@ void WebSocketMultiplayerPeer::poll_client() {
       emit(PeerEvent::PEER_CONNECTED, TARGET_PEER_SERVER);
     } else if (peer.get_ready_state() == WebSocketPeer::STATE_CLOSED ||
                std::chrono::steady_clock::now() >= client_deadline_) {
+      const bool timed_out = peer.get_ready_state() != WebSocketPeer::STATE_CLOSED;
       peer.close(-1);
+      remember_how_it_ended();
+      if (timed_out) {
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%g", handshake_timeout_);
+        last_error_ =
+            std::string("No multiplayer welcome within the handshake timeout (") + seconds + " s).";
+      }
       clear();  // connection failed
       return;
     }
@@ -190,7 +224,15 @@ void WebSocketMultiplayerPeer::poll_client() {
   }
 }
 
+void WebSocketMultiplayerPeer::remember_how_it_ended() {
+  if (!client_) return;
+  close_code_ = client_->get_close_code();
+  close_reason_ = client_->get_close_reason();
+  last_error_ = client_->get_last_error();
+}
+
 void WebSocketMultiplayerPeer::end_client() {
+  remember_how_it_ended();
   clear();
   emit(PeerEvent::PEER_DISCONNECTED, TARGET_PEER_SERVER);  // after clear(), which drops events
 }

@@ -48,6 +48,16 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   Error create_server(int port, const std::string& bind_address = "*",
                       std::shared_ptr<const TLSOptions> tls_server_options = nullptr);
 
+  /// Beyond Godot: starts a server that listens on no port of its own: the application hands it
+  /// each connection with accept_stream(), e.g. to serve web pages and WebSocket on one port.
+  /// Not available in Web builds (ERR_UNAVAILABLE).
+  Error create_server_for_streams();
+  /// Beyond Godot: takes a connection for a server made by create_server_for_streams() (or one
+  /// with a port of its own): a TCP stream from TCPServer::take_connection(), or a TLS stream
+  /// accepted with StreamPeerTLS::accept_stream(); `pre_read` holds the request bytes the
+  /// application already read from it. It then goes through the join policy like any other.
+  Error accept_stream(std::shared_ptr<StreamPeer> stream, std::string_view pre_read = {});
+
   /// Beyond Godot: the port a server listens on (the one picked for port 0); 0 for a client.
   int get_local_port() const;
   /// Returns the WebSocketPeer associated to the given `peer_id` (nullptr if there is none).
@@ -94,6 +104,20 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   /// A client whose connection dropped and that is trying to come back (still
   /// CONNECTION_CONNECTED meanwhile).
   bool is_reconnecting() const { return returning_; }
+
+  /// Beyond Godot: called with every WebSocketPeer the multiplayer peer makes (a server's for
+  /// each client, a client's for its server), after the properties above and before it
+  /// connects: for what those do not cover (WebSocketPeer::set_deflate_options(),
+  /// set_keep_request_headers(), set_close_timeout(), ...).
+  using PeerSetup = std::function<void(WebSocketPeer& peer)>;
+  void set_peer_setup(PeerSetup setup) { peer_setup_ = std::move(setup); }
+
+  /// Beyond Godot, a client's: how its last connection to the server ended, kept after it is
+  /// gone (until the next create_client()): WebSocketPeer::get_close_code() (-1: not cleanly),
+  /// get_close_reason() and get_last_error() (why it could not connect, or why it dropped).
+  int get_close_code() const { return close_code_; }
+  const std::string& get_close_reason() const { return close_reason_; }
+  const std::string& get_last_error() const { return last_error_; }
 
   // ---- PacketPeer ----
   int get_available_packet_count() const override;
@@ -171,12 +195,14 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   void poll_client();
   void begin_return();
   void poll_return();
-  void end_client();  // the connection to the server is over for good
+  void end_client();             // the connection to the server is over for good
+  void remember_how_it_ended();  // the client's close code, reason and error, before clear()
   void clear_client();
   void clear();
   // The server's half, in the native (or the unavailable web) server file.
   Error start_server(int port, const std::string& bind_address,
-                     std::shared_ptr<const TLSOptions> tls);
+                     std::shared_ptr<const TLSOptions> tls);  // port -1: no listener
+  Error server_accept_stream(std::shared_ptr<StreamPeer> stream, std::string_view pre_read);
   void poll_server();
   WebSocketPeer* server_peer(int id) const;
   Error server_put(int target, const uint8_t* buffer, int size);
@@ -224,6 +250,10 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   int outbound_buffer_size_ = 65535;
   int max_queued_packets_ = 4096;
   JoinPolicy join_policy_;
+  PeerSetup peer_setup_;
+  int close_code_ = -1;
+  std::string close_reason_;
+  std::string last_error_;
   SlowPeerPolicy slow_peer_policy_ = SLOW_PEER_DISCONNECT;
   uint64_t dropped_packets_ = 0;
   uint64_t slow_peers_disconnected_ = 0;

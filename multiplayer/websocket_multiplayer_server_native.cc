@@ -98,9 +98,11 @@ WebSocketMultiplayerPeer::~WebSocketMultiplayerPeer() { clear(); }
 Error WebSocketMultiplayerPeer::start_server(int port, const std::string& bind_address,
                                              std::shared_ptr<const TLSOptions> tls) {
   auto server = std::make_unique<Server>();
-  if (const Error error = server->listener.listen(port, bind_address); error != OK) return error;
+  if (port >= 0) {  // -1: the application hands over the connections (accept_stream())
+    if (const Error error = server->listener.listen(port, bind_address); error != OK) return error;
+    server->poller.add_server(&server->listener);
+  }
   server->tls = std::move(tls);
-  server->poller.add_server(&server->listener);
   server_ = std::move(server);
   return OK;
 }
@@ -154,17 +156,7 @@ void WebSocketMultiplayerPeer::poll_server() {
         if (secure->accept_stream(tcp, server.tls) != OK) continue;
         stream = secure;
       }
-      std::unique_ptr<WebSocketPeer> peer = make_peer();
-      // Selected when a client offers it and nothing of the application's: some clients (Node's
-      // ws) fail when none of the sub-protocols they offered is selected.
-      std::vector<std::string> protocols = supported_protocols_;
-      protocols.emplace_back(resume::kProtocol);
-      peer->set_supported_protocols(std::move(protocols));
-      peer->set_manual_accept(true);  // the join policy decides before the 101
-      if (peer->accept_stream(stream) != OK) continue;
-      WebSocketPeer* raw = peer.get();
-      server.pending.emplace(raw, std::move(peer));
-      server.poller.add(raw);
+      server_accept_stream(std::move(stream), {});
     }
   }
   for (WebSocketPeer* peer : server.ready) {
@@ -224,6 +216,25 @@ void WebSocketMultiplayerPeer::poll_server() {
       leave(id, true);
     }
   }
+}
+
+Error WebSocketMultiplayerPeer::server_accept_stream(std::shared_ptr<StreamPeer> stream,
+                                                     std::string_view pre_read) {
+  Server& server = *server_;
+  std::unique_ptr<WebSocketPeer> peer = make_peer();
+  // Selected when a client offers it and nothing of the application's: some clients (Node's
+  // ws) fail when none of the sub-protocols they offered is selected.
+  std::vector<std::string> protocols = supported_protocols_;
+  protocols.emplace_back(resume::kProtocol);
+  peer->set_supported_protocols(std::move(protocols));
+  peer->set_manual_accept(true);  // the join policy decides before the 101
+  if (const Error error = peer->accept_stream(std::move(stream), pre_read); error != OK) {
+    return error;
+  }
+  WebSocketPeer* raw = peer.get();
+  server.pending.emplace(raw, std::move(peer));
+  server.poller.add(raw);
+  return OK;
 }
 
 void WebSocketMultiplayerPeer::decide_request(WebSocketPeer& peer) {

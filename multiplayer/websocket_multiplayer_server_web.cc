@@ -33,6 +33,10 @@ Error WebSocketMultiplayerPeer::server_get_packet(const uint8_t**, int*) { retur
 WebSocketPeer* WebSocketMultiplayerPeer::server_peer(int) const { return nullptr; }
 std::string WebSocketMultiplayerPeer::server_peer_room(int) const { return ""; }
 Error WebSocketMultiplayerPeer::server_put(int, const uint8_t*, int) { return ERR_UNAVAILABLE; }
+Error WebSocketMultiplayerPeer::server_accept_stream(std::shared_ptr<StreamPeer>,
+                                                     std::string_view) {
+  return ERR_UNAVAILABLE;
+}
 Error WebSocketMultiplayerPeer::server_put_to_peers(std::span<const int>, const uint8_t*, int) {
   return ERR_UNAVAILABLE;
 }
