@@ -1,5 +1,5 @@
 // End-to-end test of the live demo in headless Chromium: the demo server, two browser pages and
-// the native bot share a room. Each step is reported as a JUnit test case; screenshots of a
+// the native bot share a room (over wspeer's multiplayer layer); a page with ?room= has its own. Each step is reported as a JUnit test case; screenshots of a
 // desktop-sized and a phone-sized page are saved as test artifacts.
 //   node e2e_test.js SERVER_BINARY BOT_BINARY
 'use strict';
@@ -71,9 +71,8 @@ function start(binary, args, ready) {
 }
 
 async function main() {
-  // With --deflate the room runs compressed, as it would for a bandwidth-conscious deployment;
-  // with --threads 2 visitors land on either thread and still share one room.
-  const { child: server, match } = await start(serverBinary, ['--port', '0', '--deflate', '--threads', '2'],
+  // With --deflate the room runs compressed, as it would for a bandwidth-conscious deployment.
+  const { child: server, match } = await start(serverBinary, ['--port', '0', '--deflate'],
     /listening on port (\d+)/);
   const port = Number(match[1]);
   const base = `http://127.0.0.1:${port}`;
@@ -151,6 +150,23 @@ async function main() {
     const rtt = await ann.locator('#rtt').innerText();
     assert(/ms$/.test(rtt), `round trip shown as ${rtt}`);
     await ann.screenshot({ path: path.join(artifacts, 'demo.png') });
+  });
+  await step('a page with ?room=NAME is in a room of its own', async () => {
+    const side = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+    await side.goto(`${base}/?name=Cleo&room=side-room`);
+    await waitFor(side, (s) => s.state === 'OPEN' && s.participants.some((p) => p.name === 'Cleo'), 'Cleo to join');
+    const roomName = await side.locator('#room-name').innerText();
+    assert(roomName.includes('side-room'), `the page names its room: ${roomName}`);
+    await side.fill('#message', 'only the side room hears this');
+    await side.press('#message', 'Enter');
+    await waitFor(side, (s) => s.chat.some((c) => c.text === 'only the side room hears this'), 'Cleo\'s own line');
+    await ann.waitForTimeout(500);
+    const s = await waitFor(side, (x) => x.state === 'OPEN', 'Cleo still there');
+    assert(s.participants.length === 1, `Cleo sees only herself: ${s.participants.map((p) => p.name)}`);
+    const a = await waitFor(ann, (x) => x.state === 'OPEN', 'Ann still there');
+    assert(!a.participants.some((p) => p.name === 'Cleo'), 'Ann does not see Cleo');
+    assert(!a.chat.some((c) => c.text === 'only the side room hears this'), 'nor hear her');
+    await side.close();
   });
   await step('the page is usable at phone size', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

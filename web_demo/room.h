@@ -1,58 +1,45 @@
-// The demo server's room: who is there, where they are, and what they said. It only speaks
-// through WebSocketPeer, so the same logic would serve browser and native clients alike.
+// The demo's game on the server: the names, colours and positions of the participants of every
+// room, and their chat. Who is connected, in which room, and telling the others when someone
+// joins or leaves is the multiplayer layer's (a MultiplayerSession over a
+// WebSocketMultiplayerPeer): this keeps only what the game adds, and speaks only through the
+// session, so it is tested in memory (web_demo/room_test.cc).
 #pragma once
 
 #include <map>
-#include <memory>
 #include <string>
-#include <vector>
+#include <string_view>
 
-#include "web_demo/room_hub.h"
-#include "wspeer/core/websocket_peer.h"
+#include "wspeer/multiplayer/multiplayer_session.h"
 
 namespace wsp::demo {
 
-class Room {
+class Rooms {
  public:
-  /// A room of its own; or, with `hub`, room number `index` of one room shared by several threads
-  /// (each thread's members are served by its own Room).
-  explicit Room(RoomHub* hub = nullptr, size_t index = 0) : hub_(hub), index_(index) {}
+  explicit Rooms(MultiplayerSession* session) : session_(session) {}
 
-  // Takes a peer that accept_stream() started; it joins once it says hello.
-  void admit(std::unique_ptr<WebSocketPeer> peer);
-  // Reads and answers the messages of one peer (after its poll()). Returns false once the peer
-  // is closed; then remove() it.
-  bool service(WebSocketPeer* peer);
-  // Forgets a closed peer (destroying it) and tells the others it left.
-  void remove(WebSocketPeer* peer);
-  // Sends the positions that changed since the last tick to everyone.
+  /// Takes one of the session's events (after its poll()).
+  void handle(const MultiplayerSession::Event& event);
+  /// Sends each room the positions that changed since the last tick.
   void tick();
-  // Passes on what the other threads' rooms published (with a hub; at least once per tick).
-  void deliver();
-  void close_all(int code, const std::string& reason);
-  size_t size() const { return members_.size(); }
-  bool contains(WebSocketPeer* peer) const { return members_.count(peer) > 0; }
+  /// Participants that said hello, in all rooms.
+  size_t size() const { return participants_.size(); }
 
  private:
-  struct Member {
-    std::unique_ptr<WebSocketPeer> peer;
-    int id = 0;
+  struct Participant {
+    std::string room;
     std::string name;
     std::string color;
     float x = 0.5f, y = 0.5f;
-    bool joined = false;
     bool moved = false;
   };
-  void handle(Member& member, std::string_view message);
-  void broadcast(const std::string& message, const Member* except = nullptr);
-  void send_to_members(const std::string& message, const Member* except, bool state_update);
-  void greet(Member& member);
-  static void send(Member& member, const std::string& message);
+  void on_message(int id, std::string_view message);
+  void greet(int id, Participant& newcomer);
+  void send(int id, const std::string& message);
+  void send_to_room(const std::string& room, const std::string& message, int except = 0);
 
-  std::map<WebSocketPeer*, Member> members_;
-  int next_id_ = 1;
-  RoomHub* hub_;
-  size_t index_;
+  MultiplayerSession* session_;
+  std::map<int, Participant> participants_;
+  std::map<std::string, int> arrivals_;  ///< per room: where and in which colour the next appears
 };
 
 }  // namespace wsp::demo

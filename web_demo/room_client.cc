@@ -11,23 +11,31 @@ RoomClient::RoomClient(std::string name) : name_(clean_text(name, 24)) {
   if (name_.empty()) name_ = "guest";
 }
 
+WebSocketPeer* RoomClient::peer() const {
+  return transport_ ? transport_->get_peer(MultiplayerPeer::TARGET_PEER_SERVER) : nullptr;
+}
+
 Error RoomClient::connect(const std::string& url) {
-  if (peer_) peer_->close(-1);
-  peer_ = WebSocketPeer::create();
+  if (transport_) transport_->close();
+  // A new session and peer for each connection: nothing of the last one carries over.
+  transport_ = std::make_shared<WebSocketMultiplayerPeer>();
+  session_ = std::make_unique<MultiplayerSession>();
   url_ = url;
-  greeted_ = false;
+  joined_ = false;
+  closed_ = false;
   own_id_ = 0;
   participants_.clear();
   stats_ = Stats();
   sent_x_ = sent_y_ = -1;
-  const Error error = peer_->connect_to_url(url);
-  stats_.state = peer_->get_ready_state();
-  stats_.error = peer_->get_last_error();
+  const Error error = transport_->create_client(url);
+  session_->set_multiplayer_peer(transport_);
+  if (error != OK) closed_ = true;
+  update_stats(0);
   return error;
 }
 
 void RoomClient::disconnect() {
-  if (peer_) peer_->close(1000, "bye");
+  if (WebSocketPeer* server = peer()) server->close(1000, "bye");
 }
 
 void RoomClient::move_to(float x, float y) {
@@ -45,28 +53,42 @@ void RoomClient::say(const std::string& text) {
 }
 
 void RoomClient::send(const std::string& message) {
-  if (!peer_ || peer_->get_ready_state() != WebSocketPeer::STATE_OPEN) return;
-  if (peer_->send_text(message) == OK) ++window_out_;
+  if (!joined_) return;
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(message.data()),
+                                       message.size());
+  if (session_->send_bytes(bytes, MultiplayerPeer::TARGET_PEER_SERVER) == OK) ++window_out_;
 }
 
 void RoomClient::update(double now_ms) {
-  if (!peer_) return;
+  if (!session_) return;
   now_ms_ = now_ms;
-  peer_->poll();
-  while (peer_->get_available_packet_count() > 0) {
-    const uint8_t* data;
-    int size;
-    if (peer_->get_packet(&data, &size) != OK) break;
-    ++window_in_;
-    handle(std::string_view(reinterpret_cast<const char*>(data), static_cast<size_t>(size)));
-  }
-  const WebSocketPeer::State state = peer_->get_ready_state();
-  if (state == WebSocketPeer::STATE_OPEN) {
-    if (!greeted_) {
-      greeted_ = true;
-      send("hello " + name_);
-      next_ping_ms_ = now_ms;
+  session_->poll();
+  MultiplayerSession::Event event;
+  while (session_->take_event(&event)) {
+    switch (event.type) {
+      case MultiplayerSession::Event::CONNECTED_TO_SERVER:
+        joined_ = true;
+        send("hello " + name_);
+        next_ping_ms_ = now_ms;
+        break;
+      case MultiplayerSession::Event::PEER_PACKET:
+        ++window_in_;
+        handle(
+            std::string_view(reinterpret_cast<const char*>(event.data.data()), event.data.size()));
+        break;
+      case MultiplayerSession::Event::PEER_DISCONNECTED:
+        participants_.erase(event.peer);  // someone left the room
+        break;
+      case MultiplayerSession::Event::SERVER_DISCONNECTED:
+      case MultiplayerSession::Event::CONNECTION_FAILED:
+        joined_ = false;
+        closed_ = true;
+        break;
+      default:
+        break;
     }
+  }
+  if (joined_) {
     if (now_ms >= next_tick_ms_) {
       next_tick_ms_ = now_ms + kTickMilliseconds;
       // Not before the welcome: the server gives us our first spot.
@@ -85,6 +107,10 @@ void RoomClient::update(double now_ms) {
       send(message);
     }
   }
+  update_stats(now_ms);
+}
+
+void RoomClient::update_stats(double now_ms) {
   if (now_ms - window_start_ms_ >= 1000) {
     const double seconds = (now_ms - window_start_ms_) / 1000.0;
     stats_.in_per_second = window_start_ms_ > 0 ? window_in_ / seconds : 0;
@@ -92,16 +118,25 @@ void RoomClient::update(double now_ms) {
     window_in_ = window_out_ = 0;
     window_start_ms_ = now_ms;
   }
-  stats_.state = state;
-  stats_.buffered = peer_->get_current_outbound_buffered_amount();
-  stats_.close_code = peer_->get_close_code();
-  stats_.close_reason = peer_->get_close_reason();
-  stats_.error = peer_->get_last_error();
-  if (state == WebSocketPeer::STATE_CLOSED) {
-    participants_.clear();
-    stats_.in_per_second = stats_.out_per_second = 0;
-    stats_.rtt_ms = -1;  // no round trip without a connection
+  if (const WebSocketPeer* server = closed_ ? nullptr : peer()) {
+    stats_.state = server->get_ready_state();
+    stats_.buffered = server->get_current_outbound_buffered_amount();
+    stats_.close_code = server->get_close_code();
+    stats_.close_reason = server->get_close_reason();
+    stats_.error = server->get_last_error();
+    return;
   }
+  // Gone: how it ended, as the multiplayer peer remembers it.
+  stats_.state = WebSocketPeer::STATE_CLOSED;
+  stats_.buffered = 0;
+  if (transport_) {
+    stats_.close_code = transport_->get_close_code();
+    stats_.close_reason = transport_->get_close_reason();
+    stats_.error = transport_->get_last_error();
+  }
+  participants_.clear();
+  stats_.in_per_second = stats_.out_per_second = 0;
+  stats_.rtt_ms = -1;  // no round trip without a connection
 }
 
 void RoomClient::handle(std::string_view message) {
@@ -129,8 +164,6 @@ void RoomClient::handle(std::string_view message) {
       p.color = color;
       p.name = args.substr(static_cast<size_t>(consumed));
     }
-  } else if (verb == "leave") {
-    participants_.erase(std::atoi(args.c_str()));
   } else if (verb == "state") {
     size_t start = 0;
     while (start < args.size()) {

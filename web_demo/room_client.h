@@ -1,4 +1,5 @@
-// The demo's client logic, the same C++ in the browser (web backend) and in the native bot.
+// The demo's client logic, the same C++ in the browser (web backend) and in the native bot: a
+// MultiplayerSession over a WebSocketMultiplayerPeer, and the game's messages on top.
 #pragma once
 
 #include <deque>
@@ -6,8 +7,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "wspeer/core/websocket_peer.h"
+#include "wspeer/multiplayer/multiplayer_session.h"
+#include "wspeer/multiplayer/websocket_multiplayer_peer.h"
 
 namespace wsp::demo {
 
@@ -40,6 +44,7 @@ class RoomClient {
  public:
   explicit RoomClient(std::string name);
 
+  /// Joins the room `url` names (ws://HOST:PORT/ws, or .../rooms/NAME for another room).
   Error connect(const std::string& url);
   void disconnect();
   // Call every frame with a millisecond clock: polls, handles messages, sends the position at
@@ -55,19 +60,22 @@ class RoomClient {
   const std::deque<ChatLine>& chat() const { return chat_; }
   const Stats& stats() const { return stats_; }
   const std::string& url() const { return url_; }
-  // The connection itself (for backend-specific tuning); null before connect().
-  WebSocketPeer* peer() const { return peer_.get(); }
+  // The connection to the server (for backend-specific tuning); null when there is none.
+  WebSocketPeer* peer() const;
   // Called for every chat line from someone else (the bot answers them).
   std::function<void(const Participant& from, const std::string& text)> on_chat;
 
  private:
   void handle(std::string_view message);
   void send(const std::string& message);
+  void update_stats(double now_ms);
 
-  std::unique_ptr<WebSocketPeer> peer_;
+  std::shared_ptr<WebSocketMultiplayerPeer> transport_;
+  std::unique_ptr<MultiplayerSession> session_;
   std::string name_;
   std::string url_;
-  bool greeted_ = false;
+  bool joined_ = false;  // the server admitted us (connected_to_server)
+  bool closed_ = true;
   int own_id_ = 0;
   std::map<int, Participant> participants_;
   std::deque<ChatLine> chat_;

@@ -1,9 +1,11 @@
-// The demo room's message format, shared by the server, the browser client and the bot.
-// Text messages, one command per message, fields separated by spaces:
-//   client -> server: "hello NAME" | "move X Y" | "chat TEXT" | "ping T"
-//   server -> client: "welcome ID COLOR X Y" | "join ID COLOR NAME" | "leave ID" | "pong T" |
+// The demo room's game messages, shared by the server, the browser client and the bot. They
+// travel as the multiplayer layer's raw packets (MultiplayerSession::send_bytes()), one command
+// per packet, fields separated by spaces:
+//   client -> server (peer 1): "hello NAME" | "move X Y" | "chat TEXT" | "ping T"
+//   server -> client: "welcome ID COLOR X Y" | "join ID COLOR NAME" | "pong T" |
 //                     "state ID X Y;ID X Y;..." | "chat ID TEXT"
-// X and Y are positions in [0, 1]; T is the sender's clock in milliseconds.
+// Ids are the layer's peer ids; that someone left is the layer's peer_disconnected. X and Y are
+// positions in [0, 1]; T is the sender's clock in milliseconds.
 #pragma once
 
 #include <string>

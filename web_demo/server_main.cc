@@ -1,6 +1,8 @@
 // //web_demo:server — the live demo's server, written with wspeer's public API only: one port
-// serves the page (plain HTTP) and accepts WebSocket upgrades (accept_stream with the request
-// bytes already read). Prints the URL to open; Ctrl-C closes every client with 1001.
+// serves the page (plain HTTP) and hands WebSocket upgrades, with the request bytes already read,
+// to the multiplayer layer (a WebSocketMultiplayerPeer and its MultiplayerSession: ids, rooms,
+// joins and leaves), under which web_demo/room.cc plays the game. Prints the URL to open; Ctrl-C
+// closes every client with 1001.
 #include <sys/resource.h>
 
 #include <atomic>
@@ -8,19 +10,19 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "web_demo/front_door.h"
 #include "web_demo/http_files.h"
 #include "web_demo/origin_policy.h"
 #include "web_demo/room.h"
-#include "web_demo/room_hub.h"
 #include "web_demo/room_protocol.h"
 #include "web_demo/server_names.h"
 #include "wspeer/core/handshake.h"
 #include "wspeer/core/http.h"
 #include "wspeer/core/websocket_peer.h"
+#include "wspeer/multiplayer/multiplayer_session.h"
+#include "wspeer/multiplayer/websocket_multiplayer_peer.h"
 #include "wspeer/platform/native/peer_poller.h"
 #include "wspeer/platform/native/stream_peer_tls.h"
 #include "wspeer/platform/native/tcp_server.h"
@@ -38,6 +40,8 @@ constexpr const char* kUsage =
     "  --port N      port (default 0: any free port, printed at start)\n"
     "  --tls-cert/--tls-key   serve https:// and wss:// with this certificate and key\n"
     "  --root DIR    directory holding page/ and room_app_wasm/ (default: the runfiles)\n"
+    "                Pages with ?room=NAME join room NAME (ws://.../rooms/NAME); others the\n"
+    "                main room\n"
     "  --allow-origin ORIGIN   also accept WebSocket requests from pages of ORIGIN\n"
     "                (e.g. https://game.example; repeatable). Pages served by this server are\n"
     "                always allowed, requests without Origin (native clients) too.\n"
@@ -48,8 +52,7 @@ constexpr const char* kUsage =
     "  --max-waiting N  connections whose first request is incomplete (default 2048); when\n"
     "                full, the oldest is dropped to let a newcomer in\n"
     "  --deflate     accept permessage-deflate (browsers offer it): less bandwidth, about\n"
-    "                300 KiB more memory per busy participant (docs/compression.md)\n"
-    "  --threads N   serve with N threads (default 1; Linux), one room across them\n";
+    "                300 KiB more memory per busy participant (docs/compression.md)\n";
 
 std::string flag(int argc, char** argv, const char* name, const char* fallback) {
   for (int i = 1; i + 1 < argc; ++i) {
@@ -74,41 +77,50 @@ std::vector<std::string> repeated_flag(int argc, char** argv, const char* name) 
 }
 
 // Browsers may open a WebSocket from any site: a request from a page of another origin is refused
-// with 403 before the 101, so it never joins the room.
-void decide(wsp::WebSocketPeer& peer, const wsp::demo::OriginPolicy& origins) {
+// with 403 before the 101, so it never joins a room. Others join the room their path names.
+wsp::WebSocketMultiplayerPeer::JoinDecision decide(const wsp::WebSocketPeer& request,
+                                                   const wsp::demo::OriginPolicy& origins) {
   std::string why;
-  if (origins.allows(peer.get_request_headers(), &why)) {
-    peer.accept_request();
-  } else {
-    peer.reject_request(403, {}, why);
+  if (!origins.allows(request.get_request_headers(), &why)) {
+    wsp::WebSocketMultiplayerPeer::JoinDecision refusal;
+    refusal.accept = false;
+    refusal.status = 403;
+    refusal.reason = why;
+    return refusal;
   }
+  return wsp::WebSocketMultiplayerPeer::default_join_decision(request);
 }
 
-// One thread's share of the server: its listener (sharing the port with the other threads'),
-// front door, poller and room, which passes on what the other rooms publish through `hub`.
 struct ServerConfig {
   const wsp::demo::StaticFiles& files;
   std::shared_ptr<const wsp::TLSOptions> tls;
   wsp::demo::FrontDoor::Limits door_limits;
   const wsp::demo::OriginPolicy& origins;
   wsp::DeflateOptions deflate;
-  int threads = 1;
 };
 
-void serve(wsp::TCPServer& server, const ServerConfig& config, wsp::demo::RoomHub* hub,
-           size_t index) {
+void serve(wsp::TCPServer& server, const ServerConfig& config) {
   using namespace wsp;
-  PeerPoller poller;
+  auto transport = std::make_shared<WebSocketMultiplayerPeer>();
+  transport->create_server_for_streams();
+  transport->set_peer_setup([&config](WebSocketPeer& peer) {
+    peer.set_keep_request_headers(false);  // the join policy reads them; nothing after
+    peer.set_deflate_options(config.deflate);
+  });
+  transport->set_join_policy(
+      [&config](const WebSocketPeer& request) { return decide(request, config.origins); });
+  MultiplayerSession session;
+  session.set_multiplayer_peer(transport);
+  demo::Rooms rooms(&session);
+  // The front door shares the multiplayer server's poller: one wait serves both.
+  PeerPoller& poller = *transport->get_server_poller();
   poller.add_server(&server);
   PeerPoller::Limits limits;  // a room is small: more participants than this are refused (503)
-  limits.max_peers = 1000 / config.threads;
+  limits.max_peers = 1000;
   limits.max_peers_per_address = 200;
-  limits.max_buffered_bytes = (64 << 20) / config.threads;
+  limits.max_buffered_bytes = 64 << 20;
   poller.set_limits(limits);
   demo::FrontDoor front_door(&poller, &config.files, config.tls, config.door_limits);
-  const demo::OriginPolicy& origins = config.origins;
-  const DeflateOptions& deflate = config.deflate;
-  demo::Room room(hub, index);
   std::vector<demo::FrontDoor::Upgrade> upgrades;
   Clock::time_point next_tick = Clock::now();
   Clock::time_point next_expiry = Clock::now();
@@ -122,15 +134,19 @@ void serve(wsp::TCPServer& server, const ServerConfig& config, wsp::demo::RoomHu
       stop_deadline = now + std::chrono::seconds(2);
       poller.remove_server(&server);
       server.stop();
-      room.close_all(1001, "server shutting down");
+      for (int id : session.get_peer_ids()) {
+        if (WebSocketPeer* peer = transport->get_peer(id)) {
+          peer->close(1001, "server shutting down");
+          poller.update(peer);
+        }
+      }
     }
-    if (stopping && (room.size() == 0 || now > stop_deadline)) break;
+    if (stopping && (session.get_peer_ids().empty() || now > stop_deadline)) break;
 
     const auto until = std::min(next_tick, next_expiry) - now;
     const int timeout =
         static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(until).count());
-    const std::vector<WebSocketPeer*>& ready = poller.wait(std::max(timeout, 0));
-    room.deliver();  // what members in the other threads' rooms said or did
+    transport->wait(std::max(timeout, 0));
 
     // Requests that arrived are answered before newcomers are let in (who might evict them).
     front_door.service(poller.ready_streams(), &upgrades);
@@ -139,32 +155,22 @@ void serve(wsp::TCPServer& server, const ServerConfig& config, wsp::demo::RoomHu
     if (Clock::now() >= next_expiry) next_expiry = front_door.expire(Clock::now());
     for (demo::FrontDoor::Upgrade& upgrade : upgrades) {
       // ---- excerpt: upgrade ----
-      auto peer = WebSocketPeer::create();
-      peer->set_manual_accept(true);          // the Origin is checked before the 101
-      peer->set_keep_request_headers(false);  // and never needed again
-      peer->set_deflate_options(deflate);
-      // The request was read to tell a page from an upgrade: the peer reads it again.
-      if (peer->accept_stream(upgrade.stream, upgrade.request_bytes) != OK) continue;
+      // The request was read to tell a page from an upgrade: the multiplayer server reads it
+      // again, and its join policy checks the Origin and picks the room before the 101.
+      transport->accept_stream(upgrade.stream, upgrade.request_bytes);
       // ---- end ----
-      WebSocketPeer* raw = peer.get();
-      room.admit(std::move(peer));
-      poller.add(raw);
     }
     upgrades.clear();
 
-    for (WebSocketPeer* peer : ready) {
-      peer->poll();
-      if (peer->is_request_pending()) decide(*peer, origins);
-      if (!room.service(peer)) {
-        poller.remove(peer);
-        room.remove(peer);
-      }
-    }
+    session.poll();
+    MultiplayerSession::Event event;
+    while (session.take_event(&event)) rooms.handle(event);
     if (Clock::now() >= next_tick) {
       next_tick = Clock::now() + std::chrono::milliseconds(demo::kTickMilliseconds);
-      room.tick();
+      rooms.tick();
     }
   }
+  transport->close();
 }
 
 }  // namespace
@@ -202,16 +208,12 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &files_limit);
   }
 
-  const int threads =
-      std::max(1, std::min(64, std::atoi(flag(argc, argv, "--threads", "1").c_str())));
-  std::string listen_error;
-  const std::vector<std::unique_ptr<TCPServer>> servers =
-      TCPServer::listen_shared(threads, port, host, &listen_error);
-  if (servers.empty()) {
-    std::fprintf(stderr, "server: %s\n", listen_error.c_str());
+  TCPServer server;
+  if (server.listen(port, host) != OK) {
+    std::fprintf(stderr, "server: cannot listen on %s port %d\n", host.c_str(), port);
     return 1;
   }
-  const int listening_port = servers.front()->get_local_port();
+  const int listening_port = server.get_local_port();
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const std::string shown = host == "*" ? "127.0.0.1" : host;
@@ -230,21 +232,9 @@ int main(int argc, char** argv) {
   const demo::OriginPolicy origins(tls != nullptr, repeated_flag(argc, argv, "--allow-origin"),
                                    std::move(names));
   const ServerConfig config{
-      files,
-      tls,
-      door_limits,
-      origins,
-      has_switch(argc, argv, "--deflate") ? DeflateOptions::on() : DeflateOptions::off(),
-      threads};
-  // One room across the threads: their rooms share members and messages through the hub.
-  std::unique_ptr<demo::RoomHub> hub;
-  if (threads > 1) hub = std::make_unique<demo::RoomHub>(threads);
-  std::vector<std::thread> workers;
-  for (int i = 1; i < threads; ++i) {
-    workers.emplace_back([&, i] { serve(*servers[i], config, hub.get(), i); });
-  }
-  serve(*servers[0], config, hub.get(), 0);
-  for (std::thread& worker : workers) worker.join();
+      files, tls, door_limits, origins,
+      has_switch(argc, argv, "--deflate") ? DeflateOptions::on() : DeflateOptions::off()};
+  serve(server, config);
   std::printf("server stopped\n");
   return 0;
 }

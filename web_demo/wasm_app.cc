@@ -1,5 +1,6 @@
-// The browser side of the demo: RoomClient compiled with the web backend. page/app.js only draws
-// and forwards input; everything WebSocket-related happens here, through wspeer.
+// The browser side of the demo: RoomClient (the multiplayer layer's client) compiled with the web
+// backend. page/app.js only draws and forwards input; everything WebSocket-related happens here,
+// through wspeer.
 #include <emscripten/emscripten.h>
 
 #include <cstdio>
@@ -49,9 +50,8 @@ extern "C" {
 // Messages are handled from the browser event that delivers them, not at the next frame, so the
 // round trip shown is the network's, not the frame rate's.
 void handle_messages_at_once() {
-  static_cast<wsp::WebWebSocketPeer*>(g_client->peer())->set_message_handler([] {
-    g_client->update(emscripten_get_now());
-  });
+  auto* peer = static_cast<wsp::WebWebSocketPeer*>(g_client->peer());
+  if (peer) peer->set_message_handler([] { g_client->update(emscripten_get_now()); });
 }
 
 EMSCRIPTEN_KEEPALIVE void demo_start(const char* url, const char* name) {
@@ -104,7 +104,7 @@ EMSCRIPTEN_KEEPALIVE const char* demo_snapshot() {
   out += ",\"error\":";
   append_json_string(out, stats.error);
   out += ",\"extensions\":";
-  append_json_string(out, g_client->peer()->get_selected_extensions());
+  append_json_string(out, g_client->peer() ? g_client->peer()->get_selected_extensions() : "");
   out += ",\"participants\":[";
   bool first = true;
   for (const auto& [id, p] : g_client->participants()) {

@@ -1,9 +1,13 @@
 // The page only draws and forwards input. Connecting, messages, pings and statistics all happen
-// in C++ (web_demo/room_client.cc) compiled to WebAssembly with wspeer's web backend.
+// in C++ (web_demo/room_client.cc, over wspeer's multiplayer layer) compiled to WebAssembly with
+// wspeer's web backend.
 'use strict';
 const params = new URLSearchParams(location.search);
 const playerName = params.get('name') || `guest-${Math.floor(Math.random() * 900 + 100)}`;
-const socketUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+// ?room=NAME opens another room (letters, digits, '.', '_' and '-'); without it, the main room.
+const roomName = params.get('room') || '';
+const socketUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}` +
+  (roomName ? `/rooms/${encodeURIComponent(roomName)}` : '/ws');
 const canvas = document.getElementById('room');
 const context = canvas.getContext('2d');
 let snapshot = { state: 'CONNECTING', participants: [], chat: [] };
@@ -14,6 +18,8 @@ var Module = {
   print: (line) => console.log(line),
   printErr: (line) => console.error(line),
 };
+
+document.getElementById('room-name').textContent = roomName ? `· ${roomName}` : '';
 
 function start() {
   Module.ccall('demo_start', null, ['string', 'string'], [socketUrl, playerName]);
