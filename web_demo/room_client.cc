@@ -53,7 +53,9 @@ void RoomClient::say(const std::string& text) {
 }
 
 void RoomClient::send(const std::string& message) {
-  if (!joined_) return;
+  // Not while the connection closes: the close, not a failed send, is what the page should say.
+  const WebSocketPeer* server = peer();
+  if (!joined_ || !server || server->get_ready_state() != WebSocketPeer::STATE_OPEN) return;
   const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(message.data()),
                                        message.size());
   if (session_->send_bytes(bytes, MultiplayerPeer::TARGET_PEER_SERVER) == OK) ++window_out_;
