@@ -85,7 +85,7 @@ void BM_SendMaskedFrame(benchmark::State& state) {
   wsp::OutboundQueue queue;
   for (auto _ : state) {
     queue.append_frame(wsp::OPCODE_BINARY, true, payload.data(), size, /*mask=*/true);
-    benchmark::DoNotOptimize(queue.data());
+    benchmark::DoNotOptimize(queue.front().data());
     queue.consume(queue.size());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
