@@ -110,14 +110,14 @@ void PeerPoller::enter(Entry* entry) {
   }
 }
 
+std::string PeerPoller::address_key(const Entry* entry) const {
+  const std::string host = entry->peer->get_connected_host();
+  const std::optional<SocketAddress> address = SocketAddress::from_ip(host, 0);
+  return address ? address->network(limits_.ipv6_prefix_length) : host;
+}
+
 PeerPoller::AddressCounts& PeerPoller::counts_of(Entry* entry) {
-  if (!entry->address) {
-    const std::string host = entry->peer->get_connected_host();
-    const std::optional<SocketAddress> address = SocketAddress::from_ip(host, 0);
-    entry->address =
-        &*per_address_.try_emplace(address ? address->network(limits_.ipv6_prefix_length) : host)
-              .first;
-  }
+  if (!entry->address) entry->address = &*per_address_.try_emplace(address_key(entry)).first;
   return entry->address->second;
 }
 
@@ -182,6 +182,9 @@ bool PeerPoller::admit_request(NativeWebSocketPeer& peer) {
   Entry* entry = find(&peer);
   if (!entry || entry->served || entry->refusing) return true;
   leave_waiting_room(entry);
+  // Behind a balancer the client is known only now (its PROXY header came before the request):
+  // it is counted under its own address, not the balancer's.
+  if (entry->address && address_key(entry) != entry->address->first) drop_address(entry);
   AddressCounts& counts = counts_of(entry);
   const bool full = limits_.max_peers > 0 && served_ >= limits_.max_peers;
   const bool crowded =

@@ -181,6 +181,8 @@ class PeerPoller {
   AddressCounts& counts_of(Entry* entry);
   /// The entry is counted under its address no more; an address with nothing counted goes.
   void drop_address(Entry* entry);
+  /// The key an entry's remote address (IPv6: network) is counted under.
+  std::string address_key(const Entry* entry) const;
   void release(Entry* entry);
   /// Sets or moves an entry's timer, or clears it; timers_ is a binary min-heap on deadline.
   void set_timer(Entry* entry, Clock::time_point deadline);

@@ -1,7 +1,9 @@
 #include "wspeer/platform/native/stream_peer_tcp.h"
 
+#include <algorithm>
 #include <cstring>
 
+#include "wspeer/core/proxy_protocol.h"
 #include "wspeer/platform/native/net.h"
 
 namespace wsp {
@@ -30,7 +32,7 @@ Error StreamPeerTCP::connect_to_host(const std::string& ip, int port) {
 
 Error StreamPeerTCP::connect_to_address(const SocketAddress& address) {
   disconnect();
-  last_error_.reset();
+  if (rare_) rare_->last_error.clear();
   remote_ = address;
   fd_ = native::open_tcp_socket(address.ip_version());
   if (fd_ == native::kNoSocket) {
@@ -79,10 +81,68 @@ Error StreamPeerTCP::put_partial_data_v(const ConstBuffer* parts, int count, siz
   return ERR_CONNECTION_ERROR;
 }
 
+StreamPeerTCP::Rare& StreamPeerTCP::rare() {
+  if (!rare_) rare_ = std::make_unique<Rare>();
+  return *rare_;
+}
+
+void StreamPeerTCP::expect_proxy_header() { rare().proxy_pending = true; }
+
+bool StreamPeerTCP::has_pending_input() const { return rare_ && !rare_->proxy_bytes.empty(); }
+
+Error StreamPeerTCP::read_proxy_header(uint8_t* buffer, int size, int* received) {
+  std::vector<uint8_t>& bytes = rare_->proxy_bytes;
+  if (rare_->proxy_pending) {
+    // Never more than the longest header: the limit holds before anything is kept.
+    uint8_t chunk[proxy_protocol::kMaxHeaderSize];
+    int error = 0;
+    const long n = native::receive_some(fd_, chunk, sizeof chunk - bytes.size(), &error);
+    if (n == 0) {
+      set_last_error("Connection closed by " + remote_.text() + " before its PROXY header.");
+      return ERR_FILE_EOF;
+    }
+    if (n < 0) {
+      if (error == 0) return OK;
+      fail("Connection to " + remote_.text() + " failed while receiving: " + error_text(error) +
+           ".");
+      return ERR_CONNECTION_ERROR;
+    }
+    bytes.insert(bytes.end(), chunk, chunk + n);
+    proxy_protocol::Header header;
+    std::string why;
+    switch (proxy_protocol::parse(bytes, &header, &why)) {
+      case proxy_protocol::Result::kNeedMore:
+        return OK;
+      case proxy_protocol::Result::kInvalid:
+        fail("Refused " + remote_.text() + ": " + why);
+        return ERR_CONNECTION_ERROR;
+      case proxy_protocol::Result::kComplete:
+        break;
+    }
+    if (header.has_address) {
+      if (auto client = SocketAddress::from_ip(header.source_host, header.source_port)) {
+        remote_ = *client;
+      }
+    }
+    bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(header.size));
+    rare_->proxy_pending = false;
+  }
+  // What arrived after the header belongs to whoever reads the stream.
+  const size_t given = std::min(bytes.size(), static_cast<size_t>(size));
+  if (given > 0) std::memcpy(buffer, bytes.data(), given);
+  bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(given));
+  if (bytes.empty()) bytes.shrink_to_fit();
+  *received = static_cast<int>(given);
+  return OK;
+}
+
 Error StreamPeerTCP::get_partial_data(uint8_t* buffer, int size, int* received) {
   *received = 0;
   if (status_ != STATUS_CONNECTED) return status_ == STATUS_CONNECTING ? OK : ERR_CONNECTION_ERROR;
   if (size <= 0) return OK;
+  if (rare_ && (rare_->proxy_pending || !rare_->proxy_bytes.empty())) {
+    return read_proxy_header(buffer, size, received);
+  }
   int error = 0;
   const long n = native::receive_some(fd_, buffer, static_cast<size_t>(size), &error);
   if (n > 0) {

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "wspeer/core/stream_peer.h"
 #include "wspeer/platform/native/socket_address.h"
@@ -39,19 +40,35 @@ class StreamPeerTCP : public StreamPeer {
   void set_no_delay(bool enabled) override;
   int get_native_handle() const override { return fd_; }
   Hangup check_hangup() const override;
-  std::string get_last_error() const override { return last_error_ ? *last_error_ : ""; }
+  std::string get_last_error() const override { return rare_ ? rare_->last_error : ""; }
+  bool has_pending_input() const override;
+
+  /// Beyond Godot: the connection begins with a PROXY protocol header (from a trusted load
+  /// balancer: TCPServer::set_proxy_protocol()). The first reads take it off the stream, so
+  /// what reads on (TLS, HTTP, WebSocket) never sees it, and get_connected_host() and
+  /// get_connected_port() answer the client it names from then on. A connection that does not
+  /// begin with a valid header fails with the reason in get_last_error().
+  void expect_proxy_header();
+  /// The header is still being read.
+  bool is_reading_proxy_header() const { return rare_ && rare_->proxy_pending; }
 
  private:
   void fail(std::string message);
-
+  Error read_proxy_header(uint8_t* buffer, int size, int* received);
+  /// What only some connections need, allocated when first needed: a healthy, direct
+  /// connection carries only the pointer (it is in every idle connection's cost).
+  struct Rare {
+    std::string last_error;
+    /// A PROXY header being read, then the bytes read after it not handed out yet.
+    std::vector<uint8_t> proxy_bytes;
+    bool proxy_pending = false;
+  };
+  Rare& rare();
   int fd_ = -1;
   Status status_ = STATUS_NONE;
-  SocketAddress remote_;
-  /// Allocated with the first failure: a healthy connection carries only the pointer.
-  std::unique_ptr<std::string> last_error_;
-  void set_last_error(std::string message) {
-    last_error_ = std::make_unique<std::string>(std::move(message));
-  }
+  SocketAddress remote_;  ///< the client a PROXY header names, once it is read
+  std::unique_ptr<Rare> rare_;
+  void set_last_error(std::string message) { rare().last_error = std::move(message); }
 };
 
 }  // namespace wsp

@@ -1,6 +1,8 @@
 #include "wspeer/platform/native/tcp_server.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "wspeer/platform/native/net.h"
 
@@ -79,16 +81,43 @@ bool TCPServer::is_connection_available() const {
   return fd_ >= 0 && (native::wait_for(fd_, native::kReadable, 0) & native::kReadable);
 }
 
-std::shared_ptr<StreamPeerTCP> TCPServer::take_connection() {
-  if (fd_ < 0) return nullptr;
-  SocketAddress remote;
-  int error = 0;
-  const int fd = native::accept_connection(fd_, &remote, &error);
-  if (fd == native::kNoSocket) {
-    if (error != 0) last_error_ = "accept() failed: " + error_text(error) + ".";
-    return nullptr;
+Error TCPServer::set_proxy_protocol(const std::vector<std::string>& trusted_proxies) {
+  std::vector<std::string> hosts;
+  for (const std::string& proxy : trusted_proxies) {
+    const std::optional<SocketAddress> address = SocketAddress::from_ip(proxy, 0);
+    if (!address) {
+      last_error_ = "set_proxy_protocol: \"" + proxy + "\" is not an IP address.";
+      return ERR_INVALID_PARAMETER;
+    }
+    hosts.push_back(address->host());  // one spelling per address
   }
-  return StreamPeerTCP::from_accepted(fd, remote);
+  trusted_proxies_ = std::move(hosts);
+  return OK;
+}
+
+std::shared_ptr<StreamPeerTCP> TCPServer::take_connection() {
+  while (fd_ >= 0) {
+    SocketAddress remote;
+    int error = 0;
+    const int fd = native::accept_connection(fd_, &remote, &error);
+    if (fd == native::kNoSocket) {
+      if (error != 0) last_error_ = "accept() failed: " + error_text(error) + ".";
+      return nullptr;
+    }
+    auto stream = StreamPeerTCP::from_accepted(fd, remote);
+    if (trusted_proxies_.empty()) return stream;
+    // Only a trusted balancer may say whom a connection is from.
+    if (std::find(trusted_proxies_.begin(), trusted_proxies_.end(), remote.host()) ==
+        trusted_proxies_.end()) {
+      ++untrusted_refused_;
+      last_error_ = "Refused a connection from " + remote.text() +
+                    ": this listener takes PROXY protocol connections from trusted proxies only.";
+      continue;  // the stream closes the socket as it goes
+    }
+    stream->expect_proxy_header();
+    return stream;
+  }
+  return nullptr;
 }
 
 void TCPServer::stop() {

@@ -42,6 +42,16 @@ class TCPServer {
   bool is_connection_available() const;
   /// If a connection is available, returns a StreamPeerTCP with the connection; else nullptr.
   std::shared_ptr<StreamPeerTCP> take_connection();
+
+  /// Beyond Godot: this listener is behind load balancers that send the PROXY protocol (v1 or
+  /// v2, HAProxy's send-proxy / send-proxy-v2), from these addresses only. A connection from any
+  /// other address is closed at once by take_connection(); the others begin with the header,
+  /// which their stream reads first (StreamPeerTCP::expect_proxy_header()), so the peers see the
+  /// clients' addresses. Empty (the default): no PROXY protocol. ERR_INVALID_PARAMETER for an
+  /// entry that is not an IP address.
+  Error set_proxy_protocol(const std::vector<std::string>& trusted_proxies);
+  /// Connections closed because they came from an address not trusted to send PROXY headers.
+  uint64_t get_untrusted_refused() const { return untrusted_refused_; }
   /// Returns the local port this server is listening on.
   int get_local_port() const { return port_; }
   /// Returns true if the server is currently listening for connections.
@@ -57,6 +67,8 @@ class TCPServer {
   bool share_port_ = false;
   int defer_accept_seconds_ = 0;
   std::string last_error_;
+  std::vector<std::string> trusted_proxies_;  ///< their host() form
+  uint64_t untrusted_refused_ = 0;
 };
 
 }  // namespace wsp

@@ -28,6 +28,13 @@ class LimitedServer {
   std::string url() const { return listener_.url(); }
   int port() const { return listener_.port(); }
   PeerPoller& poller() { return poller_; }
+  TCPServer& listener() { return listener_.server(); }
+  /// The server's peers, open or not yet.
+  std::vector<WebSocketPeer*> peers() const {
+    std::vector<WebSocketPeer*> out;
+    for (const auto& [raw, peer] : peers_) out.push_back(raw);
+    return out;
+  }
   /// Lets connections that have sent nothing through to the server at once, as on platforms
   /// without TCPServer::set_defer_accept() (the poller set it on Linux).
   void accept_silent_connections() { listener_.server().set_defer_accept(0); }
