@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -101,13 +102,18 @@ class MultiplayerPeer : public PacketPeer {
   /// Sends one packet to several peers: a transport may frame it once for all of them. The
   /// default sends it to each in turn. The target peer is left as it was.
   virtual Error put_packet_to_peers(std::span<const int> peers, const uint8_t* buffer, int size);
+  /// Where a server takes its new peers' ids (default: generate_unique_id()); a cluster hands
+  /// out ids no other node uses (MultiplayerSession::set_room_bus() sets it).
+  void set_peer_id_source(std::function<int()> source) { id_source_ = std::move(source); }
 
  protected:
+  int new_peer_id() const { return id_source_ ? id_source_() : generate_unique_id(); }
   void emit(PeerEvent::Type type, int peer) { events_.push_back({type, peer}); }
   void clear_events() { events_.clear(); }
 
  private:
   std::deque<PeerEvent> events_;
+  std::function<int()> id_source_;
   int transfer_channel_ = 0;
   TransferMode transfer_mode_ = TRANSFER_MODE_RELIABLE;
   int target_peer_ = TARGET_PEER_BROADCAST;

@@ -13,7 +13,18 @@ void MultiplayerSession::set_multiplayer_peer(std::shared_ptr<MultiplayerPeer> p
   if (peer == peer_) return;
   clear();
   peer_ = std::move(peer);
+  if (peer_ && bus_) peer_->set_peer_id_source([bus = bus_] { return bus->make_peer_id(); });
   update_status();
+}
+
+void MultiplayerSession::set_room_bus(RoomBus* bus) {
+  bus_ = bus;
+  if (!peer_) return;
+  if (bus_) {
+    peer_->set_peer_id_source([bus] { return bus->make_peer_id(); });
+  } else {
+    peer_->set_peer_id_source(nullptr);
+  }
 }
 
 void MultiplayerSession::clear() {
@@ -98,6 +109,7 @@ void MultiplayerSession::poll() {
   }
   for (int id : left) del_peer(id, /*notify_application=*/true);
   expire_authentication();
+  if (bus_ && is_server()) process_bus();
   update_status();
 }
 
@@ -126,12 +138,20 @@ void MultiplayerSession::admit_peer(int id) {
         send_to(id, scratch_);
       }
     }
+    if (bus_) {  // and of the room's members on the other nodes
+      for (int other : bus_->remote_members(room)) {
+        scratch_.clear();
+        session::append_sys(&scratch_, SysCommand::kAddPeer, other);
+        send_to(id, scratch_);
+      }
+    }
   }
   connected_.insert(id);
   if (is_server()) {
     const std::string room = peer_->get_peer_room(id);
     room_of_[id] = room;
     rooms_[room].insert(id);
+    if (bus_) bus_->join(room, id);
   }
   if (id == 1) emit(Event::CONNECTED_TO_SERVER, 1);
   emit(Event::PEER_CONNECTED, id);
@@ -151,6 +171,7 @@ void MultiplayerSession::del_peer(int id, bool notify_application) {
   }
   connected_.erase(id);
   if (const auto room = room_of_.find(id); room != room_of_.end()) {
+    if (bus_) bus_->leave(room->second, id);
     auto members = rooms_.find(room->second);
     members->second.erase(id);
     if (members->second.empty()) rooms_.erase(members);  // empty rooms disappear
@@ -284,6 +305,10 @@ void MultiplayerSession::relay(int from, int target, std::span<const uint8_t> in
     // One peer of the sender's room (not the server: packets for it come directly, and not
     // the sender itself).
     const auto to = room_of_.find(target);
+    if (target != from && to == room_of_.end() && bus_ && bus_->is_remote_member(room, target)) {
+      bus_->send(room, from, target, inner);  // on another node
+      return;
+    }
     if (target == from || to == room_of_.end() || to->second != room) {
       ++refusals_.relay_refused;
       return;
@@ -297,7 +322,56 @@ void MultiplayerSession::relay(int from, int target, std::span<const uint8_t> in
     if (member != from && member != -target) targets.push_back(member);
   }
   send_to_many(targets, scratch_);
+  if (bus_) bus_->send(room, from, target, inner);
   if (target != -1) process_payload(from, inner);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The room bus: the other nodes' members, told to ours as if they were here
+
+void MultiplayerSession::process_bus() {
+  bus_->poll();
+  RoomBus::Event event;
+  while (bus_->take_event(&event)) {
+    const auto members = rooms_.find(event.room);
+    if (members == rooms_.end()) continue;  // nobody here to tell
+    if (event.type == RoomBus::Event::kPacket) {
+      deliver_from_bus(event);
+      continue;
+    }
+    if (!relays()) continue;
+    scratch_.clear();
+    session::append_sys(
+        &scratch_,
+        event.type == RoomBus::Event::kJoined ? SysCommand::kAddPeer : SysCommand::kDelPeer,
+        event.peer);
+    send_to_many(std::vector<int>(members->second.begin(), members->second.end()), scratch_);
+  }
+}
+
+void MultiplayerSession::deliver_from_bus(const RoomBus::Event& event) {
+  const std::set<int>& members = rooms_.at(event.room);
+  std::vector<int> targets;
+  if (event.target > 0) {
+    if (members.count(event.target) > 0) targets.push_back(event.target);
+  } else {
+    for (int member : members) {
+      if (member != -event.target) targets.push_back(member);
+    }
+  }
+  const ParsedPacket inner = session::parse(event.payload);
+  if (inner.kind != ParsedPacket::Kind::kRaw) {  // only application bytes cross nodes
+    ++refusals_.malformed;
+    return;
+  }
+  if (event.peer == 1) {  // the other node's server: its packet goes out as it is
+    send_to_many(targets, event.payload);
+    return;
+  }
+  if (!relays()) return;
+  scratch_.clear();
+  session::append_sys(&scratch_, SysCommand::kRelay, event.peer, event.payload);
+  send_to_many(targets, scratch_);
 }
 
 void MultiplayerSession::process_payload(int from, std::span<const uint8_t> packet) {
@@ -376,6 +450,7 @@ Error MultiplayerSession::send_bytes_to_room(const std::string& room,
   }
   scratch_.clear();
   session::append_raw(&scratch_, bytes);
+  if (bus_) bus_->send(room, 1, except > 0 ? -except : 0, scratch_);
   return send_to_many(targets, scratch_);
 }
 
@@ -414,6 +489,16 @@ std::vector<std::string> MultiplayerSession::get_rooms() const {
   std::vector<std::string> names;
   for (const auto& [name, members] : rooms_) names.push_back(name);
   return names;
+}
+
+std::vector<int> MultiplayerSession::get_room_members(const std::string& room) const {
+  std::vector<int> ids = get_room_peers(room);
+  if (bus_) {
+    const std::vector<int> remote = bus_->remote_members(room);
+    ids.insert(ids.end(), remote.begin(), remote.end());
+    std::sort(ids.begin(), ids.end());
+  }
+  return ids;
 }
 
 std::vector<int> MultiplayerSession::get_room_peers(const std::string& room) const {

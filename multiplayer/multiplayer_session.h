@@ -23,6 +23,7 @@
 
 #include "wspeer/core/error.h"
 #include "wspeer/multiplayer/multiplayer_peer.h"
+#include "wspeer/multiplayer/room_bus.h"
 
 namespace wsp {
 
@@ -126,8 +127,22 @@ class MultiplayerSession {
   std::vector<std::string> get_rooms() const;
   /// The admitted peers of a room.
   std::vector<int> get_room_peers(const std::string& room) const;
-  /// Sends raw bytes to the admitted peers of `room`, except `except` (0: none).
+  /// Sends raw bytes to the admitted peers of `room`, except `except` (0: none); with a room
+  /// bus, to its members on the other nodes too.
   Error send_bytes_to_room(const std::string& room, std::span<const uint8_t> bytes, int except = 0);
+
+  // ---- Rooms across server processes (beyond Godot; a server's; docs/scaling.md) ----
+  /// The bus that makes this server one node of a cluster: its rooms' members on other nodes
+  /// are told of each other as if they were here (ADD/DEL), relaying reaches them, and peer ids
+  /// come from the bus so that no two nodes give out the same. Set it before clients connect;
+  /// the bus must outlive the session (or be unset with nullptr). Without one, nothing changes.
+  /// The server (peer 1) is each client's own node: packets for the server, and packets to
+  /// everyone, reach the application of the sender's node only; peer events and get_peer_ids()
+  /// are about this node's clients, get_room_members() about everyone.
+  void set_room_bus(RoomBus* bus);
+  RoomBus* get_room_bus() const { return bus_; }
+  /// The members of `room` here and, with a room bus, on the other nodes.
+  std::vector<int> get_room_members(const std::string& room) const;
 
   /// Packets refused since the start, by kind: what a hostile or broken peer sent.
   struct Refusals {
@@ -151,6 +166,8 @@ class MultiplayerSession {
   void process_sys(int from, const session::ParsedPacket& packet);
   void process_payload(int from, std::span<const uint8_t> packet);
   void relay(int from, int target, std::span<const uint8_t> inner);
+  void process_bus();
+  void deliver_from_bus(const RoomBus::Event& event);
   void add_peer(int id);
   void admit_peer(int id);
   void del_peer(int id, bool notify_application);
@@ -164,6 +181,7 @@ class MultiplayerSession {
   void emit(Event::Type type, int peer, std::span<const uint8_t> data = {});
 
   std::shared_ptr<MultiplayerPeer> peer_;
+  RoomBus* bus_ = nullptr;
   MultiplayerPeer::ConnectionStatus last_status_ = MultiplayerPeer::CONNECTION_DISCONNECTED;
   std::map<int, Pending> pending_;
   std::set<int> connected_;

@@ -260,8 +260,8 @@ void WebSocketMultiplayerPeer::welcome(std::unique_ptr<WebSocketPeer>& pending,
                                        const Admission& admission) {
   Server& server = *server_;
   WebSocketPeer* peer = pending.get();
-  int id = generate_unique_id();
-  while (server.connected.count(id) > 0) id = generate_unique_id();
+  int id = new_peer_id();
+  while (server.connected.count(id) > 0) id = new_peer_id();
   const std::string token = admission.can_resume ? resume::make_token() : std::string();
   const std::vector<uint8_t> message = resume::welcome(id, token);
   if (peer->put_packet(message.data(), static_cast<int>(message.size())) != OK) {
