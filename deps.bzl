@@ -97,6 +97,14 @@ def wspeer_dependencies(register_wasm_toolchain = True):
         path = "/usr",
     )
 
+    # hiredis 0.14 from Debian's libhiredis-dev, for the Redis broker of a cluster (//cluster/redis).
+    _maybe(
+        native.new_local_repository,
+        name = "system_hiredis",
+        build_file = str(Label("//third_party/system:hiredis.BUILD")),
+        path = "/usr",
+    )
+
     # For Windows builds (--config=windows): OpenSSL cross-built for mingw-w64.
     _maybe(_mingw_openssl, name = "mingw_openssl")
 

@@ -173,6 +173,7 @@ ClusterNode::Clock::time_point ClusterNode::next_deadline() const {
 }
 
 void ClusterNode::poll() {
+  if (link_) link_->tick();
   const Clock::time_point now = clock_();
   expire_nodes(now);
   if (link_ && link_up_ && now >= next_heartbeat_) {
@@ -257,7 +258,6 @@ void ClusterNode::on_link_up() {
     for (int id : state.local) link_->store_member(room, id);
     announce(room, state);
   }
-  poll();
 }
 
 void ClusterNode::on_link_down() {

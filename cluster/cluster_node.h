@@ -47,6 +47,8 @@ class BrokerLink {
   virtual void read_room(const std::string& room) = 0;
   /// Extends the node's lifetime in the broker (its members' with it) by node_timeout.
   virtual void refresh_node() = 0;
+  /// Called by ClusterNode::poll() first: the link's own timers (reconnecting).
+  virtual void tick() {}
 };
 
 class ClusterNode : public RoomBus {

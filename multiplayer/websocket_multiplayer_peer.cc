@@ -56,6 +56,11 @@ Error WebSocketMultiplayerPeer::set_heartbeat_interval(double seconds) {
   return OK;
 }
 
+Error WebSocketMultiplayerPeer::set_proxy_protocol(std::vector<std::string> trusted_proxies) {
+  trusted_proxies_ = std::move(trusted_proxies);
+  return OK;
+}
+
 Error WebSocketMultiplayerPeer::set_reconnect_grace(double seconds) {
   if (!(seconds >= 0)) return ERR_INVALID_PARAMETER;
   reconnect_grace_ = seconds;

@@ -58,6 +58,12 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   /// application already read from it. It then goes through the join policy like any other.
   Error accept_stream(std::shared_ptr<StreamPeer> stream, std::string_view pre_read = {});
 
+  /// Beyond Godot: a server behind load balancers that send the PROXY protocol (HAProxy's
+  /// send-proxy-v2) takes the client's address from it, from these addresses only, and refuses
+  /// any other connection (TCPServer::set_proxy_protocol()). Set it before create_server(); an
+  /// empty list (the default) expects no header.
+  Error set_proxy_protocol(std::vector<std::string> trusted_proxies);
+
   /// Beyond Godot: the port a server listens on (the one picked for port 0); 0 for a client.
   int get_local_port() const;
   /// Returns the WebSocketPeer associated to the given `peer_id` (nullptr if there is none).
@@ -243,6 +249,7 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
 
   std::vector<std::string> handshake_headers_;
   std::vector<std::string> supported_protocols_;
+  std::vector<std::string> trusted_proxies_;
   double handshake_timeout_ = 3.0;
   double heartbeat_interval_ = 0;
   double reconnect_grace_ = 0;

@@ -99,6 +99,11 @@ Error WebSocketMultiplayerPeer::start_server(int port, const std::string& bind_a
                                              std::shared_ptr<const TLSOptions> tls) {
   auto server = std::make_unique<Server>();
   if (port >= 0) {  // -1: the application hands over the connections (accept_stream())
+    if (!trusted_proxies_.empty()) {
+      if (const Error error = server->listener.set_proxy_protocol(trusted_proxies_); error != OK) {
+        return error;
+      }
+    }
     if (const Error error = server->listener.listen(port, bind_address); error != OK) return error;
     server->poller.add_server(&server->listener);
   }

@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "tools/args.h"
+#include "tools/cluster_option.h"
 #include "tools/commands.h"
 #include "tools/process.h"
 #include "tools/tls_flags.h"
 #include "wspeer/core/http.h"
+#include "wspeer/core/log.h"
 #include "wspeer/multiplayer/multiplayer_session.h"
 #include "wspeer/multiplayer/websocket_multiplayer_peer.h"
 #include "wspeer/platform/native/peer_poller.h"
@@ -51,16 +53,36 @@ constexpr const char* kHelp =
     "  --max-message N     largest packet, in bytes (default 65535)\n"
     "  --max-connections N clients served at once (default 10000; beyond: HTTP 503)\n"
     "  --max-per-ip N      clients at once from one address (default 0: no limit)\n"
+    "  --proxy-from ADDR   behind a load balancer that sends the PROXY protocol (HAProxy's\n"
+    "                      send-proxy-v2) from ADDR (repeatable): the clients' addresses come\n"
+    "                      from it; any other connection is refused\n"
     "  -q, --quiet         do not log joins and leaves\n"
     "\n"
-    "One thread serves every room; run more servers (and docs/scaling.md) to grow further.\n"
+    "Several servers, one set of rooms (docs/scaling.md):\n"
+    "  --redis URL         join the cluster whose broker is this Redis:\n"
+    "                      redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]; clients of one room on\n"
+    "                      different servers reach each other as if on one; exits with 1 when\n"
+    "                      Redis cannot be reached at start, reconnects by itself later\n"
+    "  --node-id NAME      this server's name in the cluster (needed with --redis): unique,\n"
+    "                      1 to 64 letters, digits, '.', '_' or '-'\n"
+    "  --node-timeout SECONDS  a server not heard from for this long is gone, and its clients\n"
+    "                      leave every room (default 5)\n"
+    "\n"
+    "One thread serves every room; run more servers with --redis to grow further.\n"
     "\n"
     "Examples:\n"
     "  wsp relay-server --port 9000\n"
-    "  wsp relay-server --port 9443 --tls-cert cert.pem --tls-key key.pem --token s3cret\n";
+    "  wsp relay-server --port 9443 --tls-cert cert.pem --tls-key key.pem --token s3cret\n"
+    "  wsp relay-server --port 9001 --redis redis://127.0.0.1:6379 --node-id eu-1\n";
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
+
+// The cluster's lines (reconnections, lost nodes); the library's others are for a debug log.
+void print_log(std::string_view message) {
+  if (message.substr(0, 8) != "cluster:") return;
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(message.size()), message.data());
+}
 
 }  // namespace
 
@@ -70,7 +92,8 @@ int run_relay_server(int argc, char** argv) {
   if (!args.parse(argc, argv, 2,
                   {"--host", "--port", "--tls-cert", "--tls-key", "--token", "--auth-timeout",
                    "--allow-origin", "--heartbeat", "--reconnect-grace", "--max-message",
-                   "--max-connections", "--max-per-ip"},
+                   "--max-connections", "--max-per-ip", "--redis", "--node-id", "--node-timeout",
+                   "--proxy-from"},
                   {"--quiet", "--help"}, &error)) {
     usage_error("relay-server", error);
     return kExitUsage;
@@ -80,7 +103,7 @@ int run_relay_server(int argc, char** argv) {
     return kExitOk;
   }
   long long port = 0, max_message = 65535, max_connections = 10000, max_per_ip = 0;
-  double auth_timeout = 3, heartbeat = 0, reconnect_grace = 0;
+  double auth_timeout = 3, heartbeat = 0, reconnect_grace = 0, node_timeout = 5;
   std::shared_ptr<const TLSOptions> tls;
   if (!args.integer("--port", 0, 65535, &port, &error) ||
       !args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
@@ -89,6 +112,7 @@ int run_relay_server(int argc, char** argv) {
       !args.seconds("--auth-timeout", &auth_timeout, &error) ||
       !args.seconds("--heartbeat", &heartbeat, &error, /*zero_means_off=*/true) ||
       !args.seconds("--reconnect-grace", &reconnect_grace, &error, /*zero_means_off=*/true) ||
+      !args.seconds("--node-timeout", &node_timeout, &error) ||
       !server_tls_from_flags(args, &tls, &error)) {
     std::fprintf(stderr, "wsp relay-server: %s\n", error.c_str());
     return kExitUsage;
@@ -120,6 +144,12 @@ int run_relay_server(int argc, char** argv) {
     return decision;
   });
   const std::string host = args.value("--host").value_or("*");
+  const std::vector<std::string> proxies = args.values("--proxy-from");
+  if (TCPServer check; check.set_proxy_protocol(proxies) != OK) {
+    usage_error("relay-server", "--proxy-from takes an IP address (127.0.0.1, ::1, ...)");
+    return kExitUsage;
+  }
+  transport->set_proxy_protocol(proxies);
   if (transport->create_server(static_cast<int>(port), host, tls) != OK) {
     std::fprintf(stderr, "wsp relay-server: cannot listen on %s port %lld.\n", host.c_str(), port);
     return kExitFailed;
@@ -141,6 +171,25 @@ int run_relay_server(int argc, char** argv) {
     });
   }
   session.set_multiplayer_peer(transport);
+
+  if (args.value("--redis") && !args.value("--node-id")) {
+    usage_error("relay-server", "--redis needs --node-id NAME (this server's unique name)");
+    return kExitUsage;
+  }
+  std::unique_ptr<ClusterHandle> cluster;
+  if (const std::optional<std::string> redis = args.value("--redis")) {
+    set_log_callback(print_log);
+    ClusterOptions options;
+    options.redis_url = *redis;
+    options.node_id = args.value("--node-id").value_or("");
+    options.node_timeout = node_timeout;
+    cluster = join_cluster(options, session, transport->get_server_poller(), &error);
+    if (!cluster) {
+      std::fprintf(stderr, "wsp relay-server: %s\n", error.c_str());
+      return kExitFailed;
+    }
+    std::fprintf(stderr, "cluster: %s\n", cluster->describe().c_str());
+  }
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -184,6 +233,9 @@ int run_relay_server(int argc, char** argv) {
     transport->wait(50);
     transport->poll();
   }
+  if (cluster) std::fprintf(stderr, "cluster: %s\n", cluster->describe().c_str());
+  session.set_room_bus(nullptr);
+  cluster.reset();  // before the poller it uses
   transport->close();
   return kExitOk;
 }

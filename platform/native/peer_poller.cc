@@ -13,6 +13,7 @@ namespace {
 // pointer.
 constexpr uintptr_t kServerTag = 1;
 constexpr uintptr_t kStreamTag = 2;
+constexpr uintptr_t kWatcherTag = 3;
 constexpr uintptr_t kTagMask = 3;
 
 void* tag(void* object, uintptr_t kind) {
@@ -292,6 +293,21 @@ void PeerPoller::remove_stream(StreamPeer* stream) {
                stream->get_native_handle() >= 0);
 }
 
+void PeerPoller::watch_fd(int fd, FdWatcher* watcher, bool want_read, bool want_write) {
+  if (!want_read && !want_write) {
+    unwatch_fd(fd, watcher);
+    return;
+  }
+  const short interest = static_cast<short>((want_read ? native::kReadable : 0) |
+                                            (want_write ? native::kWritable : 0));
+  set_->watch(tag(watcher, kWatcherTag), fd, interest, false);
+}
+
+void PeerPoller::unwatch_fd(int fd, FdWatcher* watcher) {
+  set_->forget(tag(watcher, kWatcherTag), fd, true);
+  std::erase_if(ready_watchers_, [watcher](const auto& ready) { return ready.first == watcher; });
+}
+
 void PeerPoller::set_busy_poll(std::chrono::microseconds window) {
   busy_poll_ = std::clamp(window, std::chrono::microseconds{0},
                           std::chrono::microseconds{std::chrono::milliseconds{100}});
@@ -512,6 +528,9 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
       ready_servers_.push_back(reinterpret_cast<TCPServer*>(tagged & ~kTagMask));
     } else if ((tagged & kTagMask) == kStreamTag) {
       ready_streams_.push_back(reinterpret_cast<StreamPeer*>(tagged & ~kTagMask));
+    } else if ((tagged & kTagMask) == kWatcherTag) {
+      ready_watchers_.emplace_back(reinterpret_cast<FdWatcher*>(tagged & ~kTagMask),
+                                   events[i].ready);
     } else {
       Entry* entry = static_cast<Entry*>(events[i].tag);
       // Edge-triggered: the end of stream or reset that came with the last data is reported
@@ -528,6 +547,15 @@ const std::vector<WebSocketPeer*>& PeerPoller::wait(int timeout_ms) {
     Entry* entry = timers_.front();
     clear_timer(entry);
     make_ready(entry);
+  }
+
+  // A watcher may unwatch others (removed from the list then) or itself while it is called.
+  while (!ready_watchers_.empty()) {
+    const auto [watcher, ready] = ready_watchers_.front();
+    ready_watchers_.erase(ready_watchers_.begin());
+    const bool broken = (ready & (native::kHangup | native::kError | native::kPeerClosed)) != 0;
+    watcher->on_fd_ready((ready & native::kReadable) != 0 || broken,
+                         (ready & native::kWritable) != 0);
   }
 
   recheck_.assign(ready_slots_.begin(), ready_slots_.end());

@@ -62,6 +62,20 @@ class PeerPoller {
   void update_stream(StreamPeer* stream, bool want_write);
   void remove_stream(StreamPeer* stream);
 
+  /// Another descriptor the loop serves, such as a broker's connection (cluster::RedisBroker):
+  /// wait() calls on_fd_ready() when it can be read (or written, while wanted), before wait()
+  /// returns. Level-triggered. A watcher must outlive the round in which it is unwatched.
+  class FdWatcher {
+   public:
+    virtual void on_fd_ready(bool readable, bool writable) = 0;
+
+   protected:
+    ~FdWatcher() = default;
+  };
+  /// Watches `fd` for `watcher`; calling it again changes what is wanted (neither: unwatched).
+  void watch_fd(int fd, FdWatcher* watcher, bool want_read, bool want_write);
+  void unwatch_fd(int fd, FdWatcher* watcher);
+
   /// Blocks until some peers need poll(), a watched server has connections, or `timeout_ms`
   /// passes (-1: no limit). The returned list is valid until the next wait().
   const std::vector<WebSocketPeer*>& wait(int timeout_ms);
@@ -216,6 +230,7 @@ class PeerPoller {
   std::vector<TCPServer*> servers_;
   std::vector<TCPServer*> ready_servers_;
   std::vector<StreamPeer*> ready_streams_;
+  std::vector<std::pair<FdWatcher*, short>> ready_watchers_;
   Limits limits_;
   size_t served_ = 0;
   size_t refusing_ = 0;  ///< peers added over the limits, answering 503
