@@ -83,6 +83,7 @@ void ClusterNode::join(const std::string& room, int id) {
   if (!state.local.insert(id).second) return;
   if (!link_ || !link_up_) return;  // announced when the link comes up
   if (first) link_->subscribe(room_channel(room));
+  if (!state.hearing) return;  // announced with the others once subscribed
   link_->store_member(room, id);
   BusMessage message;
   message.kind = BusMessage::Kind::kJoin;
@@ -253,11 +254,8 @@ void ClusterNode::on_link_up() {
   link_->refresh_node();
   link_->subscribe(nodes_channel());
   link_->subscribe(node_channel(options_.name));
-  for (auto& [room, state] : rooms_) {
-    link_->subscribe(room_channel(room));
-    for (int id : state.local) link_->store_member(room, id);
-    announce(room, state);
-  }
+  // Each room's members are stored and announced when its subscription is confirmed.
+  for (auto& [room, state] : rooms_) link_->subscribe(room_channel(room));
 }
 
 void ClusterNode::on_link_down() {
@@ -266,6 +264,7 @@ void ClusterNode::on_link_down() {
   ++counters_.link_losses;
   // Reads in flight are lost with the connection; they are made again when it is back.
   for (auto& [room, state] : rooms_) {
+    state.hearing = false;
     state.reading = false;
     state.left_while_reading.clear();
   }
@@ -276,6 +275,10 @@ void ClusterNode::on_subscribed(const std::string& channel) {
   if (channel.compare(0, prefix.size(), prefix) != 0) return;
   const auto state = rooms_.find(channel.substr(prefix.size()));
   if (state == rooms_.end() || !link_ || !link_up_) return;
+  if (state->second.hearing) return;
+  state->second.hearing = true;
+  for (int id : state->second.local) link_->store_member(state->first, id);
+  announce(state->first, state->second);
   // Subscribed first, read next: a member who joins meanwhile is in the read or in a message.
   state->second.reading = true;
   state->second.left_while_reading.clear();

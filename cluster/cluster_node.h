@@ -124,7 +124,10 @@ class ClusterNode : public RoomBus {
   struct Room {
     std::set<int> local;
     std::map<int, uint64_t> remote;  ///< id -> node uid
-    bool reading = false;            ///< a read_room() is on its way
+    /// Subscribed to the room's channel: only then are our members announced, so that nothing
+    /// the others send them once they know of them is missed here.
+    bool hearing = false;
+    bool reading = false;  ///< a read_room() is on its way
     std::set<int> left_while_reading;
   };
   struct RemoteNode {

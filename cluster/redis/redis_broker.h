@@ -71,8 +71,9 @@ class RedisBroker : public BrokerLink {
     void on_fd_ready(bool readable, bool writable) override;
     void update();
   };
-  /// A channel's subscription as we want it and as Redis has it (hiredis forgets a channel's
-  /// callback when an UNSUBSCRIBE's answer arrives, even after a new SUBSCRIBE).
+  /// A channel's subscription as we want it and as Redis has it: one command on its way per
+  /// channel (hiredis releases before 1.0 forget a channel's callback when an UNSUBSCRIBE is
+  /// answered even if a SUBSCRIBE followed it).
   struct Subscription {
     bool wanted = false;
     bool pending = false;  ///< a SUBSCRIBE or UNSUBSCRIBE is on its way

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -23,6 +24,7 @@
 
 #include "tests/native/child_process.h"
 #include "wspeer/cluster/cluster_node.h"
+#include "wspeer/cluster/redis/redis_broker.h"
 #include "wspeer/multiplayer/multiplayer_session.h"
 #include "wspeer/multiplayer/websocket_multiplayer_peer.h"
 
@@ -108,8 +110,8 @@ struct Node {
   int port = 0;
 };
 
-Node start_node(const std::string& redis_url, const std::string& name,
-                const std::vector<std::string>& extra = {}) {
+// `proxied`: behind the balancer (PROXY headers from it only), else for direct connections.
+Node start_node(const std::string& redis_url, const std::string& name, bool proxied = true) {
   std::vector<std::string> argv = {test::runfile("tools/wsp"),
                                    "relay-server",
                                    "--host",
@@ -120,10 +122,8 @@ Node start_node(const std::string& redis_url, const std::string& name,
                                    name,
                                    "--node-timeout",
                                    std::to_string(kNodeTimeout),
-                                   "--proxy-from",
-                                   kProxyAddress,
                                    "--quiet"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
+  if (proxied) argv.insert(argv.end(), {"--proxy-from", kProxyAddress});
   Node node;
   node.process = std::make_unique<ChildProcess>(argv);
   const std::string line = node.process->read_line(10);
@@ -474,6 +474,103 @@ TEST_F(RedisCluster, ADirectConnectionToANodeBehindTheBalancerIsRefused) {
   ASSERT_TRUE(poll_until(
       players, [&] { return players[0]->lost; }, 10));
   EXPECT_FALSE(players[0]->connected);
+}
+
+// A room that empties and fills again on one node at once: its channel is left and subscribed
+// again, and the newcomer is announced only once its node hears the room again.
+TEST(RedisClusterRooms, ARoomLeftAndJoinedAgainAtOnceStillHearsTheOtherNodes) {
+  const int redis_port = free_port();
+  auto redis = start_redis(redis_port);
+  const std::string url = "redis://127.0.0.1:" + std::to_string(redis_port);
+  Node a = start_node(url, "a", /*proxied=*/false);
+  Node b = start_node(url, "b", /*proxied=*/false);
+  Players players;
+  join(players, 1, 1, b.port);  // stays in r0 on b
+  ASSERT_TRUE(poll_until(
+      players, [&] { return players[0]->connected; }, 10));
+  for (int round = 0; round < 15; ++round) {
+    Players visitor;
+    join(visitor, 1, 1, a.port);
+    ASSERT_TRUE(poll_until(
+        visitor, [&] { return visitor[0]->connected; }, 10));
+    visitor[0]->transport->close();  // the room is empty on a: a leaves its channel...
+    visitor.clear();
+  }
+  join(players, 1, 1, a.port);  // ...and joins it again at once
+  ASSERT_TRUE(poll_until(
+      players, [&] { return everyone_knows_their_room(players, anyone); }, 10));
+  players[0]->send("from b");
+  players[1]->send("from a");
+  ASSERT_TRUE(poll_until(
+      players,
+      [&] {
+        return players[1]->from(players[0]->id) == std::vector<std::string>{"from b"} &&
+               players[0]->from(players[1]->id) == std::vector<std::string>{"from a"};
+      },
+      10))
+      << "the room's channel was lost on a";
+}
+
+// The same at the bus's level, where the leave and the join come in one go (a real server's
+// loop can do that when two clients go and come in one round): the other node may send to the
+// newcomer as soon as it knows of it.
+TEST(RedisClusterRooms, ABusThatLeavesAndJoinsARoomInOneGoKeepsItsChannel) {
+  const int redis_port = free_port();
+  auto redis = start_redis(redis_port);
+  cluster::RedisAddress address;
+  address.host = "127.0.0.1";
+  address.port = redis_port;
+  struct Bus {
+    Bus(const std::string& name, uint64_t uid)
+        : node(cluster::ClusterNode::Options{name}, uid), broker(&node, &poller) {}
+    PeerPoller poller;
+    cluster::ClusterNode node;
+    cluster::RedisBroker broker;
+    std::vector<RoomBus::Event> events;
+  };
+  Bus a("a", 1), b("b", 2);
+  ASSERT_EQ(a.broker.start(address), OK) << a.broker.get_last_error();
+  ASSERT_EQ(b.broker.start(address), OK) << b.broker.get_last_error();
+  const auto pump_until = [&](const std::function<bool()>& done) {
+    const auto until = Clock::now() + std::chrono::seconds(10);
+    while (Clock::now() < until) {
+      for (Bus* bus : {&a, &b}) {
+        bus->poller.wait(5);
+        bus->node.poll();
+        RoomBus::Event event;
+        while (bus->node.take_event(&event)) bus->events.push_back(event);
+      }
+      if (done()) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(pump_until([&] { return a.node.is_link_up() && b.node.is_link_up(); }));
+  a.node.join("r", 10);
+  b.node.join("r", 20);
+  ASSERT_TRUE(pump_until(
+      [&] { return a.node.is_remote_member("r", 20) && b.node.is_remote_member("r", 10); }));
+  for (int round = 0; round < 5; ++round) {
+    b.node.leave("r", 20 + round);
+    b.node.join("r", 21 + round);
+  }
+  ASSERT_TRUE(pump_until([&] { return a.node.remote_members("r") == std::vector<int>{25}; }));
+  const std::vector<uint8_t> packet = {3, 'h', 'i'};
+  b.events.clear();
+  a.node.send("r", 10, 0, packet);
+  const auto packet_arrived = [&] {
+    return std::any_of(b.events.begin(), b.events.end(), [&](const RoomBus::Event& event) {
+      return event.type == RoomBus::Event::kPacket && event.payload == packet;
+    });
+  };
+  ASSERT_TRUE(pump_until(packet_arrived)) << "b lost the room's channel; " << [&] {
+    std::string seen;
+    for (const RoomBus::Event& event : b.events) {
+      seen += std::to_string(event.type) + ":" + std::to_string(event.peer) + " ";
+    }
+    return seen + " a published " + std::to_string(a.node.counters().published) + ", b received " +
+           std::to_string(b.node.counters().received) + ", b unknown " +
+           std::to_string(b.node.counters().unknown_targets);
+  }();
 }
 
 TEST(RedisClusterStart, RedisAbsentOrRefusingTheLoginIsAClearErrorAtStart) {
