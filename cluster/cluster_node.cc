@@ -113,6 +113,7 @@ void ClusterNode::leave(const std::string& room, int id) {
     if (const auto node = nodes_.find(uid); node != nodes_.end()) {
       node->second.members.erase({room, remote});
     }
+    remote_room_of_.erase(remote);
   }
   rooms_.erase(found);
   if (link_ && link_up_) link_->unsubscribe(room_channel(room));
@@ -156,6 +157,12 @@ std::vector<int> ClusterNode::remote_members(const std::string& room) const {
   if (found == rooms_.end()) return ids;
   for (const auto& [id, uid] : found->second.remote) ids.push_back(id);
   return ids;
+}
+
+std::optional<std::string> ClusterNode::remote_room(int id) const {
+  const auto found = remote_room_of_.find(id);
+  if (found == remote_room_of_.end()) return std::nullopt;
+  return found->second;
 }
 
 bool ClusterNode::take_event(Event* event) {
@@ -235,6 +242,7 @@ void ClusterNode::add_remote(const std::string& room, Room& state, int id, uint6
     member->second = uid;
   }
   nodes_[uid].members.insert({room, id});
+  remote_room_of_[id] = room;
   if (added) events_.push_back({Event::kJoined, room, id, 0, {}});
 }
 
@@ -245,6 +253,7 @@ void ClusterNode::remove_remote(const std::string& room, Room& state, int id) {
     node->second.members.erase({room, id});
   }
   state.remote.erase(member);
+  remote_room_of_.erase(id);
   events_.push_back({Event::kLeft, room, id, 0, {}});
 }
 

@@ -107,6 +107,7 @@ class ClusterNode : public RoomBus {
             std::span<const uint8_t> payload) override;
   bool is_remote_member(const std::string& room, int id) const override;
   std::vector<int> remote_members(const std::string& room) const override;
+  std::optional<std::string> remote_room(int id) const override;
   bool take_event(Event* event) override;
   /// Heartbeats and timeouts: call it at least every heartbeat interval (node_timeout / 5).
   void poll() override;
@@ -153,6 +154,7 @@ class ClusterNode : public RoomBus {
   int slot_ = 1;
   Clock::time_point next_heartbeat_{};
   std::map<std::string, Room> rooms_;
+  std::unordered_map<int, std::string> remote_room_of_;
   std::unordered_map<uint64_t, RemoteNode> nodes_;
   std::deque<Event> events_;
   Counters counters_;

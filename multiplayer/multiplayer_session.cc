@@ -339,6 +339,9 @@ void MultiplayerSession::process_bus() {
       deliver_from_bus(event);
       continue;
     }
+    emit(
+        event.type == RoomBus::Event::kJoined ? Event::ROOM_MEMBER_JOINED : Event::ROOM_MEMBER_LEFT,
+        event.peer);
     if (!relays()) continue;
     scratch_.clear();
     session::append_sys(
@@ -427,6 +430,12 @@ Error MultiplayerSession::send_bytes(std::span<const uint8_t> bytes, int id,
     return peer_->put_packet(scratch_.data(), static_cast<int>(scratch_.size()));
   }
   if (id > 0) {
+    if (connected_.count(id) == 0 && bus_) {  // a member on another node
+      const std::optional<std::string> room = bus_->remote_room(id);
+      if (!room || rooms_.count(*room) == 0) return ERR_INVALID_PARAMETER;
+      bus_->send(*room, 1, id, scratch_);
+      return OK;
+    }
     if (connected_.count(id) == 0) return ERR_INVALID_PARAMETER;
     peer_->set_target_peer(id);
     return peer_->put_packet(scratch_.data(), static_cast<int>(scratch_.size()));
@@ -489,6 +498,11 @@ std::vector<std::string> MultiplayerSession::get_rooms() const {
   std::vector<std::string> names;
   for (const auto& [name, members] : rooms_) names.push_back(name);
   return names;
+}
+
+std::string MultiplayerSession::get_peer_room(int id) const {
+  if (const auto found = room_of_.find(id); found != room_of_.end()) return found->second;
+  return bus_ ? bus_->remote_room(id).value_or("") : std::string();
 }
 
 std::vector<int> MultiplayerSession::get_room_members(const std::string& room) const {

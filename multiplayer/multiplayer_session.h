@@ -55,6 +55,12 @@ class MultiplayerSession {
       CONNECTION_FAILED,
       /// server_disconnected: a client's connection to its server ended.
       SERVER_DISCONNECTED,
+      /// Beyond Godot, a server with a room bus: `peer` joined one of this server's rooms on
+      /// another node (get_peer_room() names it). Its clients here were told already.
+      ROOM_MEMBER_JOINED,
+      /// Beyond Godot, a server with a room bus: a member on another node left (or its node is
+      /// gone).
+      ROOM_MEMBER_LEFT,
     };
     Type type;
     int peer = 0;
@@ -85,7 +91,9 @@ class MultiplayerSession {
 
   /// Sends the given raw bytes to a specific peer identified by `id` (see
   /// MultiplayerPeer::set_target_peer()). Default id is 0, i.e. broadcast to all peers. A client
-  /// with server_relay reaches other clients through the server.
+  /// with server_relay reaches other clients through the server. A server with a room bus
+  /// reaches one member on another node by its id too (not broadcasts: see
+  /// send_bytes_to_room()).
   Error send_bytes(std::span<const uint8_t> bytes, int id = MultiplayerPeer::TARGET_PEER_BROADCAST,
                    MultiplayerPeer::TransferMode mode = MultiplayerPeer::TRANSFER_MODE_RELIABLE,
                    int channel = 0);
@@ -143,6 +151,8 @@ class MultiplayerSession {
   RoomBus* get_room_bus() const { return bus_; }
   /// The members of `room` here and, with a room bus, on the other nodes.
   std::vector<int> get_room_members(const std::string& room) const;
+  /// The room of an admitted peer here or, with a room bus, of a member on another node.
+  std::string get_peer_room(int id) const;
 
   /// Packets refused since the start, by kind: what a hostile or broken peer sent.
   struct Refusals {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ class RoomBus {
   /// Whether `id` is in `room` on another node, and who is.
   virtual bool is_remote_member(const std::string& room, int id) const = 0;
   virtual std::vector<int> remote_members(const std::string& room) const = 0;
+  /// The room of a member on another node, if it is known here.
+  virtual std::optional<std::string> remote_room(int id) const = 0;
   virtual bool take_event(Event* event) = 0;
   /// Called by the session's poll() before take_event(): timers (heartbeats, silent nodes).
   virtual void poll() {}

@@ -25,7 +25,8 @@ class ClusterHandle {
 };
 
 /// Checks Redis and joins the cluster (blocking for up to 2 seconds); nullptr with a sentence in
-/// `error` when Redis cannot be reached, refuses us, or this build has no Redis support.
+/// `error` when Redis cannot be reached, refuses us, or this build has no Redis support. From
+/// then on the cluster's log lines (reconnections, nodes lost) go to stderr.
 std::unique_ptr<ClusterHandle> join_cluster(const ClusterOptions& options,
                                             MultiplayerSession& session, PeerPoller* poller,
                                             std::string* error);

@@ -1,12 +1,21 @@
 #include <cstdint>
+#include <cstdio>
+#include <string_view>
 
 #include "tools/cluster_option.h"
 #include "wspeer/cluster/cluster_node.h"
 #include "wspeer/cluster/redis/redis_broker.h"
+#include "wspeer/core/log.h"
 #include "wspeer/core/random.h"
 
 namespace wsp::tool {
 namespace {
+
+// The cluster's lines; the library's others are for a debug log.
+void print_cluster_lines(std::string_view message) {
+  if (message.substr(0, 8) != "cluster:") return;
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(message.size()), message.data());
+}
 
 class RedisCluster : public ClusterHandle {
  public:
@@ -47,6 +56,7 @@ std::unique_ptr<ClusterHandle> join_cluster(const ClusterOptions& options,
       std::chrono::milliseconds(static_cast<int64_t>(options.node_timeout * 1000 + 0.5));
   uint64_t uid = 0;
   while (uid == 0) fill_random(reinterpret_cast<uint8_t*>(&uid), sizeof(uid));
+  set_log_callback(print_cluster_lines);
   auto handle = std::make_unique<RedisCluster>(std::move(node_options), uid, poller);
   if (handle->broker().start(*address) != OK) {
     *error = handle->broker().get_last_error();

@@ -129,6 +129,9 @@ int run_relay_client(int argc, char** argv) {
           ended = true;
           status = kExitFailed;
           break;
+        case MultiplayerSession::Event::ROOM_MEMBER_JOINED:  // a server's
+        case MultiplayerSession::Event::ROOM_MEMBER_LEFT:
+          break;
       }
     }
     if (transport->is_reconnecting() != away) {

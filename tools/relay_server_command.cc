@@ -15,7 +15,6 @@
 #include "tools/process.h"
 #include "tools/tls_flags.h"
 #include "wspeer/core/http.h"
-#include "wspeer/core/log.h"
 #include "wspeer/multiplayer/multiplayer_session.h"
 #include "wspeer/multiplayer/websocket_multiplayer_peer.h"
 #include "wspeer/platform/native/peer_poller.h"
@@ -77,12 +76,6 @@ constexpr const char* kHelp =
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
-
-// The cluster's lines (reconnections, lost nodes); the library's others are for a debug log.
-void print_log(std::string_view message) {
-  if (message.substr(0, 8) != "cluster:") return;
-  std::fprintf(stderr, "%.*s\n", static_cast<int>(message.size()), message.data());
-}
 
 }  // namespace
 
@@ -178,7 +171,6 @@ int run_relay_server(int argc, char** argv) {
   }
   std::unique_ptr<ClusterHandle> cluster;
   if (const std::optional<std::string> redis = args.value("--redis")) {
-    set_log_callback(print_log);
     ClusterOptions options;
     options.redis_url = *redis;
     options.node_id = args.value("--node-id").value_or("");

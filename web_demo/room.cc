@@ -43,6 +43,11 @@ void Rooms::handle(const MultiplayerSession::Event& event) {
       // The layer tells the others of the room (DEL_PEER); the game forgets the participant.
       participants_.erase(event.peer);
       break;
+    case MultiplayerSession::Event::ROOM_MEMBER_JOINED:
+      // Someone in one of our rooms on another server (several servers share rooms through
+      // Redis): it learns of our participants from us, as a newcomer here does in greet().
+      introduce_to(event.peer);
+      break;
     default:
       break;
   }
@@ -106,6 +111,17 @@ void Rooms::greet(int id, Participant& newcomer) {
     if (other_id == id || other.room != newcomer.room) continue;
     send(id, "join " + std::to_string(other_id) + " " + other.color + " " + other.name);
     append_position(&state, other_id, other.x, other.y);
+  }
+  if (!state.empty()) send(id, "state " + state);
+}
+
+void Rooms::introduce_to(int id) {
+  const std::string room = session_->get_peer_room(id);
+  std::string state;
+  for (const auto& [own_id, own] : participants_) {
+    if (own.room != room) continue;
+    send(id, "join " + std::to_string(own_id) + " " + own.color + " " + own.name);
+    append_position(&state, own_id, own.x, own.y);
   }
   if (!state.empty()) send(id, "state " + state);
 }

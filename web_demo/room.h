@@ -34,6 +34,7 @@ class Rooms {
   };
   void on_message(int id, std::string_view message);
   void greet(int id, Participant& newcomer);
+  void introduce_to(int id);
   void send(int id, const std::string& message);
   void send_to_room(const std::string& room, const std::string& message, int except = 0);
 

@@ -5,32 +5,47 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "tests/multiplayer/memory_multiplayer.h"
+#include "wspeer/cluster/cluster_node.h"
+#include "wspeer/cluster/memory_broker.h"
 
 namespace wsp::demo {
 namespace {
 
 using Event = MultiplayerSession::Event;
 
+// One server (or, with `nodes` > 1, several sharing their rooms through an in-memory broker, as
+// ./run demo --nodes 3 does through Redis) and its clients.
 class Game {
  public:
-  Game() : network_(test::MemoryNetwork::create()), rooms_(&server_) {
-    server_.set_multiplayer_peer(network_->server());
+  explicit Game(int nodes = 1) {
+    for (int i = 0; i < nodes; ++i) {
+      auto node = std::make_unique<Node>("node-" + std::to_string(i), 100 + i);
+      if (nodes > 1) {
+        broker_.attach(&node->bus);
+        node->server.set_room_bus(&node->bus);
+      }
+      node->server.set_multiplayer_peer(node->network->server());
+      nodes_.push_back(std::move(node));
+    }
+    settle();
   }
-  void join(int id, const std::string& room, const std::string& name) {
+  void join(int id, const std::string& room, const std::string& name, int node = 0) {
     auto session = std::make_unique<MultiplayerSession>();
-    session->set_multiplayer_peer(network_->client(id, room));
+    session->set_multiplayer_peer(nodes_.at(node)->network->client(id, room));
     clients_[id] = std::move(session);
+    node_of_[id] = node;
     settle();
     say(id, "hello " + name);
   }
   void leave(int id) {
-    network_->cut(id, true, true);
+    nodes_.at(node_of_.at(id))->network->cut(id, true, true);
     settle();
   }
   void say(int id, const std::string& message) {
@@ -40,20 +55,32 @@ class Game {
     settle();
   }
   void tick() {
-    rooms_.tick();
+    for (auto& node : nodes_) node->rooms.tick();
     settle();
   }
   // What each client received from the server since the last call.
   std::vector<std::string> take(int id) { return std::exchange(received_[id], {}); }
   std::vector<int> left(int id) { return std::exchange(left_[id], {}); }
-  size_t size() const { return rooms_.size(); }
+  size_t size() const { return nodes_.front()->rooms.size(); }
 
  private:
+  struct Node {
+    Node(const std::string& name, uint64_t uid)
+        : network(test::MemoryNetwork::create()), bus({name}, uid), rooms(&server) {}
+    std::shared_ptr<test::MemoryNetwork> network;
+    cluster::ClusterNode bus;
+    MultiplayerSession server;
+    Rooms rooms;
+  };
+
   void settle() {
-    for (int round = 0; round < 4; ++round) {
-      server_.poll();
+    for (int round = 0; round < 6; ++round) {
       Event event;
-      while (server_.take_event(&event)) rooms_.handle(event);
+      for (auto& node : nodes_) {
+        node->server.poll();
+        while (node->server.take_event(&event)) node->rooms.handle(event);
+      }
+      broker_.pump();
       for (auto& [id, session] : clients_) {
         session->poll();
         while (session->take_event(&event)) {
@@ -67,10 +94,10 @@ class Game {
     }
   }
 
-  std::shared_ptr<test::MemoryNetwork> network_;
-  MultiplayerSession server_;
-  Rooms rooms_;
+  cluster::MemoryBroker broker_;
+  std::vector<std::unique_ptr<Node>> nodes_;
   std::map<int, std::unique_ptr<MultiplayerSession>> clients_;
+  std::map<int, int> node_of_;
   std::map<int, std::vector<std::string>> received_;
   std::map<int, std::vector<int>> left_;
 };
@@ -150,6 +177,36 @@ TEST(Rooms, ALeaverIsForgottenAndTheLayerTellsTheOthers) {
   EXPECT_TRUE(starts_with(cy[1], "join 8 ")) << "only Bob is shown: " << cy[1];
   game.say(8, "chat still here");
   EXPECT_EQ(game.take(9).back(), "chat 8 still here");
+}
+
+TEST(Rooms, ARoomSpreadOverTwoServersIsOneRoom) {
+  Game game(2);
+  game.join(7, "", "Ann", 0);
+  game.join(8, "", "Bob", 1);
+  const auto bob = game.take(8);
+  // Bob's own server greets him; Ann's server introduces her (in either order).
+  ASSERT_EQ(bob.size(), 3u);
+  int welcomes = 0, joins = 0, states = 0;
+  for (const std::string& message : bob) {
+    welcomes += starts_with(message, "welcome 8 #");
+    joins += starts_with(message, "join 7 #") && message.ends_with(" Ann");
+    states += starts_with(message, "state 7 ");
+  }
+  EXPECT_EQ(welcomes + joins + states, 3) << bob[0] << " | " << bob[1] << " | " << bob[2];
+  const auto told = game.take(7);
+  ASSERT_EQ(told.size(), 2u) << "welcome, then Bob's arrival";
+  EXPECT_TRUE(starts_with(told[1], "join 8 #") && told[1].ends_with(" Bob")) << told[1];
+  game.say(7, "move 0.25 0.75");
+  game.say(8, "chat across");
+  game.tick();
+  const auto seen_by_bob = game.take(8);
+  EXPECT_NE(std::find(seen_by_bob.begin(), seen_by_bob.end(), "state 7 0.2500 0.7500"),
+            seen_by_bob.end());
+  EXPECT_NE(std::find(seen_by_bob.begin(), seen_by_bob.end(), "chat 8 across"), seen_by_bob.end());
+  const auto seen_by_ann = game.take(7);
+  EXPECT_NE(std::find(seen_by_ann.begin(), seen_by_ann.end(), "chat 8 across"), seen_by_ann.end());
+  game.leave(8);
+  EXPECT_EQ(game.left(7), (std::vector<int>{8}));
 }
 
 TEST(Rooms, ASecondHelloChangesNothing) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "tools/cluster_option.h"
 #include "web_demo/front_door.h"
 #include "web_demo/http_files.h"
 #include "web_demo/origin_policy.h"
@@ -52,7 +53,10 @@ constexpr const char* kUsage =
     "  --max-waiting N  connections whose first request is incomplete (default 2048); when\n"
     "                full, the oldest is dropped to let a newcomer in\n"
     "  --deflate     accept permessage-deflate (browsers offer it): less bandwidth, about\n"
-    "                300 KiB more memory per busy participant (docs/compression.md)\n";
+    "                300 KiB more memory per busy participant (docs/compression.md)\n"
+    "  --redis URL --node-id NAME   one node of several sharing their rooms through Redis\n"
+    "                (./run demo --nodes 3; docs/scaling.md)\n"
+    "  --proxy-from ADDR   behind a load balancer sending the PROXY protocol from ADDR\n";
 
 std::string flag(int argc, char** argv, const char* name, const char* fallback) {
   for (int i = 1; i + 1 < argc; ++i) {
@@ -97,9 +101,11 @@ struct ServerConfig {
   wsp::demo::FrontDoor::Limits door_limits;
   const wsp::demo::OriginPolicy& origins;
   wsp::DeflateOptions deflate;
+  wsp::tool::ClusterOptions cluster;  ///< no Redis URL: one process
 };
 
-void serve(wsp::TCPServer& server, const ServerConfig& config) {
+// Returns the exit status.
+int serve(wsp::TCPServer& server, const ServerConfig& config) {
   using namespace wsp;
   auto transport = std::make_shared<WebSocketMultiplayerPeer>();
   transport->create_server_for_streams();
@@ -111,6 +117,15 @@ void serve(wsp::TCPServer& server, const ServerConfig& config) {
       [&config](const WebSocketPeer& request) { return decide(request, config.origins); });
   MultiplayerSession session;
   session.set_multiplayer_peer(transport);
+  std::unique_ptr<tool::ClusterHandle> cluster;
+  if (!config.cluster.redis_url.empty()) {
+    std::string error;
+    cluster = tool::join_cluster(config.cluster, session, transport->get_server_poller(), &error);
+    if (!cluster) {
+      std::fprintf(stderr, "server: %s\n", error.c_str());
+      return 1;
+    }
+  }
   demo::Rooms rooms(&session);
   // The front door shares the multiplayer server's poller: one wait serves both.
   PeerPoller& poller = *transport->get_server_poller();
@@ -170,7 +185,10 @@ void serve(wsp::TCPServer& server, const ServerConfig& config) {
       rooms.tick();
     }
   }
+  session.set_room_bus(nullptr);
+  cluster.reset();  // before the poller it uses
   transport->close();
+  return 0;
 }
 
 }  // namespace
@@ -209,6 +227,10 @@ int main(int argc, char** argv) {
   }
 
   TCPServer server;
+  if (server.set_proxy_protocol(repeated_flag(argc, argv, "--proxy-from")) != OK) {
+    std::fprintf(stderr, "server: --proxy-from takes an IP address\n");
+    return 2;
+  }
   if (server.listen(port, host) != OK) {
     std::fprintf(stderr, "server: cannot listen on %s port %d\n", host.c_str(), port);
     return 1;
@@ -231,10 +253,17 @@ int main(int argc, char** argv) {
   }
   const demo::OriginPolicy origins(tls != nullptr, repeated_flag(argc, argv, "--allow-origin"),
                                    std::move(names));
+  tool::ClusterOptions cluster;
+  cluster.redis_url = flag(argc, argv, "--redis", "");
+  cluster.node_id = flag(argc, argv, "--node-id", "");
   const ServerConfig config{
-      files, tls, door_limits, origins,
-      has_switch(argc, argv, "--deflate") ? DeflateOptions::on() : DeflateOptions::off()};
-  serve(server, config);
-  std::printf("server stopped\n");
-  return 0;
+      files,
+      tls,
+      door_limits,
+      origins,
+      has_switch(argc, argv, "--deflate") ? DeflateOptions::on() : DeflateOptions::off(),
+      cluster};
+  const int status = serve(server, config);
+  if (status == 0) std::printf("server stopped\n");
+  return status;
 }

@@ -75,6 +75,7 @@ class Cluster {
   MemoryBroker& broker() { return broker_; }
   MultiplayerSession& client(int id) { return *clients_.at(id); }
   Seen& seen(int id) { return seen_[id]; }
+  Seen& server_seen(int node) { return server_seen_[node]; }
 
   void add_client(int node, int id, const std::string& room) {
     auto session = std::make_unique<MultiplayerSession>();
@@ -95,7 +96,9 @@ class Cluster {
   void settle() {
     for (int round = 0; round < 6; ++round) {
       for (size_t i = 0; i < nodes_.size(); ++i) {
-        if (dead_.count(static_cast<int>(i)) == 0) drain(nodes_[i]->server, nullptr);
+        if (dead_.count(static_cast<int>(i)) == 0) {
+          drain(nodes_[i]->server, &server_seen_[static_cast<int>(i)]);
+        }
       }
       broker_.pump();
       for (auto& [id, session] : clients_) drain(*session, &seen_[id]);
@@ -108,8 +111,12 @@ class Cluster {
     Event event;
     while (session.take_event(&event)) {
       if (!seen) continue;
-      if (event.type == Event::PEER_CONNECTED) seen->connected.push_back(event.peer);
-      if (event.type == Event::PEER_DISCONNECTED) seen->disconnected.push_back(event.peer);
+      if (event.type == Event::PEER_CONNECTED || event.type == Event::ROOM_MEMBER_JOINED) {
+        seen->connected.push_back(event.peer);
+      }
+      if (event.type == Event::PEER_DISCONNECTED || event.type == Event::ROOM_MEMBER_LEFT) {
+        seen->disconnected.push_back(event.peer);
+      }
       if (event.type == Event::PEER_PACKET) {
         seen->packets.push_back({event.peer, std::string(event.data.begin(), event.data.end())});
       }
@@ -122,6 +129,7 @@ class Cluster {
   std::map<int, std::unique_ptr<MultiplayerSession>> clients_;
   std::map<int, std::shared_ptr<test::MemoryMultiplayerPeer>> transports_;
   std::map<int, Seen> seen_;
+  std::map<int, Seen> server_seen_;  ///< by node; members elsewhere in connected/disconnected
 };
 
 TEST(Cluster, MembersOnOtherNodesAreToldOfEachOtherAsIfLocal) {
@@ -144,6 +152,25 @@ TEST(Cluster, MembersOnOtherNodesAreToldOfEachOtherAsIfLocal) {
   EXPECT_EQ(net.seen(10).disconnected, (std::vector<int>{20}));
   EXPECT_EQ(net.seen(30).disconnected, (std::vector<int>{20}));
   EXPECT_TRUE(net.seen(31).disconnected.empty());
+}
+
+TEST(Cluster, AServerHearsOfMembersElsewhereAndCanSendToThem) {
+  Cluster net(2);
+  net.settle();
+  net.add_client(0, 10, "red");
+  net.add_client(1, 20, "red");
+  net.settle();
+  EXPECT_EQ(net.server_seen(0).connected, (std::vector<int>{10, 20}));
+  EXPECT_EQ(net.node(0).server.get_peer_room(20), "red");
+  EXPECT_EQ(net.node(0).server.get_peer_room(10), "red");
+  ASSERT_EQ(net.node(0).server.send_bytes(bytes("for you"), 20), OK);
+  EXPECT_EQ(net.node(0).server.send_bytes(bytes("nobody"), 99), ERR_INVALID_PARAMETER);
+  net.settle();
+  EXPECT_EQ(net.seen(20).packets, (Packets{{1, "for you"}}));
+  net.leave(20);
+  net.settle();
+  EXPECT_EQ(net.server_seen(0).disconnected, (std::vector<int>{20}));
+  EXPECT_EQ(net.node(0).server.get_peer_room(20), "");
 }
 
 TEST(Cluster, EveryKindOfTargetCrossesNodesInOrder) {

@@ -592,7 +592,7 @@ TEST(RedisClusterStart, RedisAbsentOrRefusingTheLoginIsAClearErrorAtStart) {
                             "--redis", "redis://127.0.0.1:" + std::to_string(port), "--node-id",
                             "a"});
   EXPECT_EQ(no_password.wait(10), 1);
-  for (const std::string& url : {"redis://:right@127.0.0.1:", "redis://alice:pw@127.0.0.1:"}) {
+  for (const char* url : {"redis://:right@127.0.0.1:", "redis://alice:pw@127.0.0.1:"}) {
     ChildProcess accepted({test::runfile("tools/wsp"), "relay-server", "--host", "127.0.0.1",
                            "--redis", url + std::to_string(port), "--node-id", "a"});
     EXPECT_EQ(accepted.read_line(10).rfind("listening on port", 0), 0u) << url;

@@ -170,7 +170,37 @@ readme_demo_command() {
   return $status
 }
 
+# ./run demo --nodes 3: Redis, three servers and HAProxy, one URL; Ctrl-C stops them all.
+demo_nodes_command() {
+  (cd "$ROOT" && exec ./run demo --nodes 3 --port 0 >"$WORK/demo-nodes.log" 2>&1) &
+  local runner=$! url=""
+  for _ in $(seq 1 600); do
+    url=$(sed -n 's/.*through Redis, behind HAProxy: open \(http:[^ ]*\).*/\1/p' "$WORK/demo-nodes.log")
+    [ -n "$url" ] && break
+    kill -0 "$runner" 2>/dev/null || break
+    sleep 0.5
+  done
+  local status=0 work
+  [ -n "$url" ] || { tail -n 20 "$WORK/demo-nodes.log"; status=1; }
+  # Six pages: HAProxy hands them to the three servers in turn; each serves the same page.
+  for _ in 1 2 3 4 5 6; do
+    [ "$status" = 0 ] || break
+    curl -sf "$url" | grep -q "<canvas" || { echo "no page at $url"; status=1; }
+  done
+  work=$(sed -n 's/.*Logs: \(\/tmp\/wspeer-demo-cluster[^ ]*\) .*/\1/p' "$WORK/demo-nodes.log")
+  kill -INT "$runner" 2>/dev/null
+  wait "$runner" || { echo "./run demo --nodes 3 exited with $? after Ctrl-C"; status=1; }
+  sleep 0.5
+  if [ -n "$work" ] && pgrep -f "$work" >/dev/null; then
+    echo "left running: $(pgrep -af "$work")"
+    status=1
+  fi
+  [ -z "$work" ] || [ ! -e "$work" ] || { echo "$work was left behind"; status=1; }
+  return $status
+}
+
 check "the README's ./run demo starts the room and serves the page" readme_demo_command
+check "./run demo --nodes 3 serves the page through HAProxy and stops everything" demo_nodes_command
 check "the API reference (./run docs) builds without warnings" api_reference
 check "CMake: configure, build and install with no options" cmake_install || { junit_finish consumers; exit 1; }
 start_server || { echo "the installed wsp echo-server did not start"; exit 1; }

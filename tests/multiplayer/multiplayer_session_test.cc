@@ -93,6 +93,8 @@ class Network {
           ++seen->server_disconnected;
           break;
         case Event::CONNECTION_FAILED:
+        case Event::ROOM_MEMBER_JOINED:
+        case Event::ROOM_MEMBER_LEFT:
           break;
       }
     }
