@@ -3,9 +3,16 @@
 // SceneMultiplayer sends them), and it measures deliveries per second: packets times the
 // members that received them. The sender keeps at most WINDOW packets ahead of the slowest
 // member, so the figure is what the server sustains, not how much it can queue. With
-// --server-pid it also reports the server's CPU time per delivery (from /proc/PID/stat).
-//   fanout_loadgen --port P [--members 1000] [--payload 16] [--path /rooms/bench]
-//                  [--window 8] [--duration 3] [--warmup 0.5] [--server-pid PID] [--json]
+// --server-pid it also reports the server's CPU time per delivery (from /proc/PID/stat), and the
+// latency from send to arrival (p50, p99).
+//
+// Across nodes (--ports P1,P2,...: servers sharing the room through Redis), members are spread
+// over the servers in turn and the sender joins the first; latencies are given apart for members
+// on the sender's server and on the others (the broker's hop), and --redis-pid adds Redis's CPU
+// time per packet. --server-pid may then list every server (comma-separated).
+//   fanout_loadgen --port P | --ports P1,P2,... [--members 1000] [--payload 16]
+//                  [--path /rooms/bench] [--window 8] [--duration 3] [--warmup 0.5]
+//                  [--server-pid PID[,PID...]] [--redis-pid PID] [--json]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -29,21 +37,31 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Options {
-  int port = 0;
+  std::vector<int> ports;
   int members = 1000;
   size_t payload = 16;
   std::string path = "/rooms/bench";
   int window = 8;
   double duration = 3, warmup = 0.5;
-  int server_pid = 0;
+  std::vector<int> server_pids;
+  int redis_pid = 0;
   bool json = false;
 };
+
+std::vector<int> number_list(const std::string& text) {
+  std::vector<int> numbers;
+  std::istringstream parts(text);
+  for (std::string part; std::getline(parts, part, ',');)
+    numbers.push_back(std::atoi(part.c_str()));
+  return numbers;
+}
 
 struct Member {
   int fd = -1;
   bool open = false;  // the 101 arrived
   std::string in;
   uint64_t received = 0;  // broadcasts received
+  bool local = true;      // on the sender's server
 };
 
 int connect_to(int port) {
@@ -135,8 +153,8 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (arg == "--port")
-      options.port = std::atoi(next().c_str());
+    if (arg == "--port" || arg == "--ports")
+      options.ports = number_list(next());
     else if (arg == "--members")
       options.members = std::atoi(next().c_str());
     else if (arg == "--payload")
@@ -150,7 +168,9 @@ Options parse(int argc, char** argv) {
     else if (arg == "--warmup")
       options.warmup = std::atof(next().c_str());
     else if (arg == "--server-pid")
-      options.server_pid = std::atoi(next().c_str());
+      options.server_pids = number_list(next());
+    else if (arg == "--redis-pid")
+      options.redis_pid = std::atoi(next().c_str());
     else if (arg == "--json")
       options.json = true;
   }
@@ -161,8 +181,8 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
-  if (options.port <= 0 || options.members < 1 || options.payload < 1 || options.payload > 60000 ||
-      options.window < 1) {
+  if (options.ports.empty() || options.ports[0] <= 0 || options.members < 1 ||
+      options.payload < 1 || options.payload > 60000 || options.window < 1) {
     std::fprintf(stderr, "usage: fanout_loadgen --port P [--members N] [--payload BYTES] ...\n");
     return 2;
   }
@@ -176,7 +196,10 @@ int main(int argc, char** argv) {
   const std::string request = upgrade_request(options.path);
   const int epoll = epoll_create1(0);
   for (size_t i = 0; i < members.size(); ++i) {
-    members[i].fd = connect_to(options.port);
+    // Members in turn over the servers; the sender (the last) on the first.
+    const size_t server = i + 1 == members.size() ? 0 : i % options.ports.size();
+    members[i].local = server == 0;
+    members[i].fd = connect_to(options.ports[server]);
     if (members[i].fd < 0 || send(members[i].fd, request.data(), request.size(), MSG_NOSIGNAL) !=
                                  static_cast<ssize_t>(request.size())) {
       std::perror("fanout_loadgen: connect");
@@ -205,7 +228,8 @@ int main(int argc, char** argv) {
     epoll_ctl(epoll, EPOLL_CTL_ADD, member.fd, &event);
   }
   // Each join is announced to every member already there (ADD_PEER): a thousand joins are half
-  // a million notices. Timing starts once they stopped arriving.
+  // a million notices. Timing starts once they stopped arriving (across nodes, the notices of
+  // members elsewhere come through Redis, later).
   {
     std::vector<epoll_event> ready(1024);
     auto quiet_since = Clock::now();
@@ -229,8 +253,22 @@ int main(int argc, char** argv) {
   const std::string frame = client_frame(relay);
   const size_t arriving_size = relay.size();
 
-  uint64_t sent = 0, delivered = 0, delivered_at_start = 0;
-  ProcessCpu cpu_at_start;
+  uint64_t sent = 0, delivered = 0, delivered_at_start = 0, sent_at_start = 0;
+  const auto cpu_of = [](const std::vector<int>& pids) {
+    ProcessCpu total;
+    for (int pid : pids) {
+      const ProcessCpu one = process_cpu(pid);
+      total.user += one.user;
+      total.kernel += one.kernel;
+    }
+    return total;
+  };
+  ProcessCpu cpu_at_start, redis_at_start;
+  // When each packet left, for the latency of its arrivals (microseconds, while measuring).
+  std::vector<Clock::time_point> sent_at(4096);
+  std::vector<float> local_latency, remote_latency;
+  local_latency.reserve(1 << 20);
+  remote_latency.reserve(1 << 20);
   // deliveries of packet n go to slot n % kRing; packets complete in order per member.
   constexpr size_t kRing = 4096;
   std::vector<uint32_t> arrivals(kRing, 0);
@@ -249,10 +287,13 @@ int main(int argc, char** argv) {
       measuring = true;
       started = now;
       delivered_at_start = delivered;
-      if (options.server_pid) cpu_at_start = process_cpu(options.server_pid);
+      sent_at_start = sent;
+      cpu_at_start = cpu_of(options.server_pids);
+      if (options.redis_pid) redis_at_start = process_cpu(options.redis_pid);
     }
     if (now >= measure_to) break;
     while (sent < completed + static_cast<uint64_t>(options.window)) {
+      sent_at[sent % sent_at.size()] = Clock::now();
       if (send(sender.fd, frame.data(), frame.size(), MSG_NOSIGNAL) !=
           static_cast<ssize_t>(frame.size())) {
         std::fprintf(stderr, "fanout_loadgen: the sender could not send\n");
@@ -276,8 +317,15 @@ int main(int argc, char** argv) {
         continue;
       }
       const uint64_t got_frames = take_frames(&member->in, arriving_size);
+      const auto arrived = Clock::now();
       for (uint64_t k = 0; k < got_frames; ++k) {
         const uint64_t packet = member->received++;
+        if (measuring && packet >= sent_at_start) {
+          const float micros =
+              std::chrono::duration<float, std::micro>(arrived - sent_at[packet % sent_at.size()])
+                  .count();
+          (member->local ? local_latency : remote_latency).push_back(micros);
+        }
         if (++arrivals[packet % kRing] == listeners) {
           arrivals[packet % kRing] = 0;
           ++completed;
@@ -288,23 +336,47 @@ int main(int argc, char** argv) {
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   const double measured = static_cast<double>(delivered - delivered_at_start);
-  const ProcessCpu cpu_at_end = options.server_pid ? process_cpu(options.server_pid) : ProcessCpu{};
+  const ProcessCpu cpu_at_end = cpu_of(options.server_pids);
   const double kernel = cpu_at_end.kernel - cpu_at_start.kernel;
   const double cpu = cpu_at_end.user - cpu_at_start.user + kernel;
   const double rate = measured / seconds;
-  const double cpu_us = measured > 0 && options.server_pid ? cpu * 1e6 / measured : 0;
+  const double cpu_us = measured > 0 && !options.server_pids.empty() ? cpu * 1e6 / measured : 0;
+  const double packets = static_cast<double>(sent - sent_at_start);
+  double redis_us_per_packet = 0;
+  if (options.redis_pid && packets > 0) {
+    const ProcessCpu redis_at_end = process_cpu(options.redis_pid);
+    redis_us_per_packet =
+        (redis_at_end.user + redis_at_end.kernel - redis_at_start.user - redis_at_start.kernel) *
+        1e6 / packets;
+  }
+  const auto percentile = [](std::vector<float>& values, double fraction) -> double {
+    if (values.empty()) return -1;
+    const size_t at = std::min(values.size() - 1, static_cast<size_t>(fraction * values.size()));
+    std::nth_element(values.begin(), values.begin() + static_cast<long>(at), values.end());
+    return values[at];
+  };
+  const double local_p50 = percentile(local_latency, 0.5);
+  const double local_p99 = percentile(local_latency, 0.99);
+  const double remote_p50 = percentile(remote_latency, 0.5);
+  const double remote_p99 = percentile(remote_latency, 0.99);
   if (options.json) {
     std::printf(
-        "{\"members\": %zu, \"payload\": %zu, \"deliveries_per_second\": %.0f, "
-        "\"packets_per_second\": %.1f, \"server_cpu_us_per_delivery\": %.4f, "
-        "\"server_cpu_share\": %.3f, \"server_kernel_fraction\": %.3f}\n",
-        listeners, options.payload, rate, rate / static_cast<double>(listeners), cpu_us,
-        cpu / seconds, cpu > 0 ? kernel / cpu : 0);
+        "{\"members\": %zu, \"servers\": %zu, \"payload\": %zu, "
+        "\"deliveries_per_second\": %.0f, \"packets_per_second\": %.1f, "
+        "\"server_cpu_us_per_delivery\": %.4f, \"server_cpu_share\": %.3f, "
+        "\"server_kernel_fraction\": %.3f, \"local_p50_us\": %.0f, \"local_p99_us\": %.0f, "
+        "\"remote_p50_us\": %.0f, \"remote_p99_us\": %.0f, \"redis_cpu_us_per_packet\": %.2f}\n",
+        listeners, options.ports.size(), options.payload, rate,
+        rate / static_cast<double>(listeners), cpu_us, cpu / seconds, cpu > 0 ? kernel / cpu : 0,
+        local_p50, local_p99, remote_p50, remote_p99, redis_us_per_packet);
   } else {
     std::printf(
-        "%zu members, %zu B: %.0f deliveries/s (%.1f packets/s), server %.3f us CPU per "
-        "delivery\n",
-        listeners, options.payload, rate, rate / static_cast<double>(listeners), cpu_us);
+        "%zu members on %zu server(s), %zu B: %.0f deliveries/s (%.1f packets/s), servers %.3f "
+        "us CPU per delivery; latency on the sender's server p50 %.0f us p99 %.0f us, elsewhere "
+        "p50 %.0f us p99 %.0f us; Redis %.2f us CPU per packet\n",
+        listeners, options.ports.size(), options.payload, rate,
+        rate / static_cast<double>(listeners), cpu_us, local_p50, local_p99, remote_p50, remote_p99,
+        redis_us_per_packet);
   }
   for (Member& member : members) close(member.fd);
   return 0;

@@ -25,6 +25,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import deflate_bench  # noqa: E402  (the compressed-echo section)
 import fanout_bench  # noqa: E402  (the fan-out section)
+import cluster_bench  # noqa: E402  (across servers, through Redis)
 import threads_bench  # noqa: E402  (the server-threads section)
 import tls_bench  # noqa: E402  (the wss section)
 
@@ -683,6 +684,13 @@ def append_fanout_section(out_dir, fanout):
         out.write("\n" + fanout_bench.markdown(fanout))
 
 
+def append_cluster_section(out_dir, cluster):
+    if not cluster:
+        return
+    with open(os.path.join(out_dir, "benchmarks.md"), "a") as out:
+        out.write("\n" + cluster_bench.markdown(cluster))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", required=True, help="bazel-bin of an opt build")
@@ -701,6 +709,7 @@ def main():
         append_deflate_section(args.out, data.get("deflate"), args)
         append_tls_section(args.out, data.get("tls"), args)
         append_fanout_section(args.out, data.get("fanout"))
+        append_cluster_section(args.out, data.get("cluster"))
         svg_chart(os.path.join(args.out, "images", "benchmarks.svg"), data["medians"])
         return 0
     started = time.time()
@@ -718,17 +727,19 @@ def main():
     tls = {"medians": tls_rates, "cpu_us": tls_cpu, "resumed": tls_resumed, "rounds": args.rounds,
            "seconds": args.seconds, "raw": tls_raw}
     fanout = fanout_bench.run(args.bin, args.rounds, args.seconds)
+    cluster = cluster_bench.run(args.bin, args.rounds, args.seconds)
     elapsed = time.time() - started
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "benchmarks.json"), "w") as out:
         json.dump({"info": info, "rounds": raw, "medians": table, "idle": idle, "client": client,
                    "micro": micro, "web": web, "seconds_total": elapsed, "cpu_rounds": cpu_rounds,
-                   "cpu": cpu, "deflate": deflate, "tls": tls, "fanout": fanout}, out, indent=1)
+                   "cpu": cpu, "deflate": deflate, "tls": tls, "fanout": fanout, "cluster": cluster}, out, indent=1)
     svg_chart(os.path.join(args.out, "images", "benchmarks.svg"), table)
     write_report(args.out, info, table, idle, client, micro, web, args, elapsed, cpu, raw, cpu_rounds)
     append_deflate_section(args.out, deflate, args)
     append_tls_section(args.out, tls, args)
     append_fanout_section(args.out, fanout)
+    append_cluster_section(args.out, cluster)
     print("wrote %s/benchmarks.md" % args.out)
 
 
