@@ -58,11 +58,17 @@ std::unique_ptr<ClusterHandle> join_cluster(const ClusterOptions& options,
   while (uid == 0) fill_random(reinterpret_cast<uint8_t*>(&uid), sizeof(uid));
   set_log_callback(print_cluster_lines);
   auto handle = std::make_unique<RedisCluster>(std::move(node_options), uid, poller);
-  if (handle->broker().start(*address) != OK) {
-    *error = handle->broker().get_last_error();
+  // ---- excerpt: join ----
+  // node: a cluster::ClusterNode (the rules); broker: its cluster::RedisBroker, made with the
+  // server's PeerPoller (transport->get_server_poller()), which drives it.
+  cluster::ClusterNode& node = handle->node();
+  cluster::RedisBroker& broker = handle->broker();
+  if (broker.start(*address) != OK) {  // waits up to 2 s; reconnects by itself later
+    *error = broker.get_last_error();  // "cannot reach Redis at 10.0.0.5:6379: ..."
     return nullptr;
   }
-  session.set_room_bus(&handle->node());
+  session.set_room_bus(&node);  // before clients connect: ids, rooms and relaying span the nodes
+  // ---- end ----
   return handle;
 }
 

@@ -583,7 +583,10 @@ TEST(RedisClusterStart, RedisAbsentOrRefusingTheLoginIsAClearErrorAtStart) {
 
   const int port = free_port();
   auto redis = start_redis(
-      port, {"--requirepass", "right", "--user", "alice", "on", ">pw", "~*", "&*", "+@all"});
+      port, {"--requirepass", "right", "--user", "alice", "on", ">pw",
+             // only what docs/scaling.md says a node needs
+             "~wspeer:*", "&wspeer:*", "+@pubsub", "+hset", "+hdel", "+hgetall", "+get", "+set",
+             "+eval", "+ping", "+client|setname"});
   ChildProcess refused({test::runfile("tools/wsp"), "relay-server", "--host", "127.0.0.1",
                         "--redis", "redis://:wrong@127.0.0.1:" + std::to_string(port), "--node-id",
                         "a"});
@@ -599,6 +602,14 @@ TEST(RedisClusterStart, RedisAbsentOrRefusingTheLoginIsAClearErrorAtStart) {
     accepted.kill_now(15);
     accepted.wait(10);
   }
+  // With alice's rights alone, two nodes share a room.
+  const std::string alice = "redis://alice:pw@127.0.0.1:" + std::to_string(port);
+  Node a = start_node(alice, "a", /*proxied=*/false);
+  Node b = start_node(alice, "b", /*proxied=*/false);
+  Players players;
+  join(players, 1, 1, a.port);
+  join(players, 1, 1, b.port);
+  EXPECT_TRUE(poll_until(players, [&] { return everyone_knows_their_room(players, anyone); }, 10));
 }
 
 }  // namespace
