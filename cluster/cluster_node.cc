@@ -10,6 +10,8 @@ namespace {
 
 // A join or leave for many members goes in messages of at most this many ids.
 constexpr size_t kIdsPerMessage = 1024;
+// Silenced nodes remembered (a node is one entry however many rooms it has).
+constexpr size_t kMaxSilenced = 1024;
 
 }  // namespace
 
@@ -203,6 +205,8 @@ void ClusterNode::expire_nodes(Clock::time_point now) {
     log_message("cluster: node " + nodes_.at(uid).name + " went silent; its members left");
     ++counters_.nodes_lost;
     forget_node(uid);
+    if (silenced_.size() >= kMaxSilenced) silenced_.erase(silenced_.begin());
+    silenced_.insert(uid);
   }
 }
 
@@ -228,9 +232,23 @@ ClusterNode::RemoteNode& ClusterNode::heard(uint64_t uid, std::string_view name)
     }
     for (uint64_t other : earlier) forget_node(other);
     node = nodes_.emplace(uid, RemoteNode{std::string(name), {}, {}}).first;
+    if (silenced_.erase(uid) > 0) {
+      log_message("cluster: node " + std::string(name) + " speaks again; reading its members");
+      read_all_rooms();
+    }
   }
   node->second.last_heard = clock_();
   return node->second;
+}
+
+void ClusterNode::read_all_rooms() {
+  if (!link_ || !link_up_) return;
+  for (auto& [room, state] : rooms_) {
+    if (!state.hearing) continue;  // read once its subscription is confirmed
+    state.reading = true;
+    state.left_while_reading.clear();
+    link_->read_room(room);
+  }
 }
 
 void ClusterNode::add_remote(const std::string& room, Room& state, int id, uint64_t uid) {

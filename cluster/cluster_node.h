@@ -143,6 +143,7 @@ class ClusterNode : public RoomBus {
   void add_remote(const std::string& room, Room& state, int id, uint64_t uid);
   void remove_remote(const std::string& room, Room& state, int id);
   void forget_node(uint64_t uid);
+  void read_all_rooms();
   void expire_nodes(Clock::time_point now);
   Clock::duration heartbeat_interval() const;
 
@@ -156,6 +157,9 @@ class ClusterNode : public RoomBus {
   std::map<std::string, Room> rooms_;
   std::unordered_map<int, std::string> remote_room_of_;
   std::unordered_map<uint64_t, RemoteNode> nodes_;
+  /// Nodes forgotten for their silence: one that speaks again was only slow (a stalled process,
+  /// a delayed network), and its members are read again from the broker.
+  std::set<uint64_t> silenced_;
   std::deque<Event> events_;
   Counters counters_;
   std::vector<uint8_t> scratch_;

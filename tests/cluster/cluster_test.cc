@@ -92,6 +92,9 @@ class Cluster {
     broker_.cut(&nodes_.at(node)->bus);
     dead_.insert(node);
   }
+  // A node's process stalls (not polled: no heartbeat), its broker connection stays; and resumes.
+  void stall(int node) { dead_.insert(node); }
+  void resume(int node) { dead_.erase(node); }
 
   void settle() {
     for (int round = 0; round < 6; ++round) {
@@ -236,6 +239,26 @@ TEST(Cluster, ANodeThatDiesLosesItsMembersEverywhereWithinTheTimeout) {
   net.add_client(0, 11, "red");
   net.settle();
   EXPECT_EQ(net.seen(11).connected_sorted(), (std::vector<int>{1, 10, 20}));
+}
+
+TEST(Cluster, ANodeThatWasOnlySlowIsReadAgainWhenItSpeaks) {
+  Cluster net(2);
+  net.settle();
+  net.add_client(0, 10, "red");
+  net.add_client(1, 20, "red");
+  net.settle();
+  net.stall(1);  // no heartbeat for longer than the timeout, its connection never dropped
+  for (int step = 0; step < 14; ++step) {
+    g_now += std::chrono::milliseconds(500);
+    net.settle();
+  }
+  EXPECT_EQ(net.seen(10).disconnected, (std::vector<int>{20}));
+  net.resume(1);
+  net.settle();
+  EXPECT_EQ(net.seen(10).connected_sorted(), (std::vector<int>{1, 20, 20})) << "back";
+  net.client(10).send_bytes(bytes("seen again"));
+  net.settle();
+  EXPECT_EQ(net.seen(20).packets, (Packets{{10, "seen again"}}));
 }
 
 TEST(Cluster, ABrokerRestartIsRecoveredFrom) {

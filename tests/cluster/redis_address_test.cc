@@ -37,10 +37,10 @@ TEST(RedisAddress, TakesHostPortCredentialsAndDatabase) {
 }
 
 TEST(RedisAddress, RefusesWhatItCannotUseWithAReason) {
-  for (const char* url : {"http://host", "rediss://host", "redis://", "redis://:pw@",
-                          "redis://host:0", "redis://host:65536", "redis://host:port",
-                          "redis://[::1", "redis://[::1]x", "redis://host/db", "redis://a:%4@h",
-                          "redis://a:%zz@h"}) {
+  for (const char* url :
+       {"http://host", "rediss://host", "redis://", "redis://:pw@", "redis://host:0",
+        "redis://host:65536", "redis://host:port", "redis://[::1", "redis://[::1]x",
+        "redis://host/db", "redis://a:%4@h", "redis://a:%zz@h"}) {
     std::string error;
     EXPECT_FALSE(parse_redis_url(url, &error)) << url;
     EXPECT_FALSE(error.empty()) << url;

@@ -1,261 +1,22 @@
 // Rooms across processes for real: Redis (redis-server), three `wsp relay-server --redis` nodes
 // behind HAProxy (leastconn, send-proxy-v2), and clients made of WebSocketMultiplayerPeer and
 // MultiplayerSession, all started here on loopback and stopped by PID. Then the faults: a node
-// killed with SIGKILL, Redis restarted, a node's Redis connections cut, Redis absent or refusing
-// the password at start.
-#include <arpa/inet.h>
+// killed with SIGKILL, Redis restarted or frozen, a node's Redis connections cut.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <fstream>
-#include <functional>
+#include <csignal>
 #include <map>
-#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "tests/native/child_process.h"
-#include "wspeer/cluster/cluster_node.h"
-#include "wspeer/cluster/redis/redis_broker.h"
-#include "wspeer/multiplayer/multiplayer_session.h"
-#include "wspeer/multiplayer/websocket_multiplayer_peer.h"
+#include "tests/cluster/cluster_processes.h"
 
-namespace wsp {
+namespace wsp::cluster_test {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-using test::ChildProcess;
-
-constexpr const char* kProxyAddress = "127.0.0.5";  // HAProxy's source towards the nodes
-constexpr double kNodeTimeout = 2.0;
-
-std::string temp_dir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir ? dir : "/tmp";
-}
-
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t size = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-bool accepts(int port, const char* host = "127.0.0.1") {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, host, &address.sin_addr);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  close(fd);
-  return ok;
-}
-
-bool wait_for_port(int port, const char* host = "127.0.0.1", double seconds = 10) {
-  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
-  while (Clock::now() < until) {
-    if (accepts(port, host)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
-std::unique_ptr<ChildProcess> start_redis(int port, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> argv = {"redis-server",
-                                   "--port",
-                                   std::to_string(port),
-                                   "--bind",
-                                   "127.0.0.1",
-                                   "--save",
-                                   "",
-                                   "--appendonly",
-                                   "no",
-                                   "--dir",
-                                   temp_dir(),
-                                   "--loglevel",
-                                   "warning"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  auto redis = std::make_unique<ChildProcess>(argv);
-  EXPECT_TRUE(wait_for_port(port)) << "redis-server did not start";
-  return redis;
-}
-
-// The command's output (stdout), run to its end.
-std::string run(const std::vector<std::string>& argv) {
-  ChildProcess child(argv);
-  std::string out;
-  for (std::string line = child.read_line(5); !line.empty(); line = child.read_line(5)) {
-    out += line + "\n";
-  }
-  child.wait(5);
-  return out;
-}
-
-struct Node {
-  std::unique_ptr<ChildProcess> process;
-  int port = 0;
-};
-
-// `proxied`: behind the balancer (PROXY headers from it only), else for direct connections.
-Node start_node(const std::string& redis_url, const std::string& name, bool proxied = true) {
-  std::vector<std::string> argv = {test::runfile("tools/wsp"),
-                                   "relay-server",
-                                   "--host",
-                                   "127.0.0.1",
-                                   "--redis",
-                                   redis_url,
-                                   "--node-id",
-                                   name,
-                                   "--node-timeout",
-                                   std::to_string(kNodeTimeout),
-                                   "--quiet"};
-  if (proxied) argv.insert(argv.end(), {"--proxy-from", kProxyAddress});
-  Node node;
-  node.process = std::make_unique<ChildProcess>(argv);
-  const std::string line = node.process->read_line(10);
-  std::sscanf(line.c_str(), "listening on port %d", &node.port);
-  EXPECT_GT(node.port, 0) << "the node did not start: " << line;
-  return node;
-}
-
-std::unique_ptr<ChildProcess> start_haproxy(int port, const std::vector<Node>& nodes) {
-  const std::string path = temp_dir() + "/haproxy-" + std::to_string(port) + ".cfg";
-  std::ofstream config(path);
-  config << "global\n  maxconn 2000\n"
-         << "defaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n"
-         << "  timeout server 30s\n  timeout tunnel 1h\n"
-         << "frontend players\n  bind 127.0.0.1:" << port << "\n  default_backend nodes\n"
-         << "backend nodes\n  balance leastconn\n";
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    config << "  server n" << i << " 127.0.0.1:" << nodes[i].port << " send-proxy-v2 source "
-           << kProxyAddress << " check inter 1s fall 2 rise 1\n";
-  }
-  config.close();
-  auto haproxy =
-      std::make_unique<ChildProcess>(std::vector<std::string>{"haproxy", "-db", "-f", path});
-  EXPECT_TRUE(wait_for_port(port)) << "haproxy did not start";
-  return haproxy;
-}
-
-// One game client, and what it saw.
-struct Player {
-  std::shared_ptr<WebSocketMultiplayerPeer> transport =
-      std::make_shared<WebSocketMultiplayerPeer>();
-  MultiplayerSession session;
-  std::string room;
-  int id = 0;
-  bool connected = false;
-  bool lost = false;  ///< its server went away
-  std::set<int> peers;
-  std::vector<std::pair<int, std::string>> packets;
-  std::map<int, Clock::time_point> left_at;
-
-  void poll() {
-    session.poll();
-    if (id == 0 && transport->get_connection_status() == MultiplayerPeer::CONNECTION_CONNECTED) {
-      id = transport->get_unique_id();
-    }
-    MultiplayerSession::Event event;
-    while (session.take_event(&event)) {
-      switch (event.type) {
-        case MultiplayerSession::Event::CONNECTED_TO_SERVER:
-          connected = true;
-          break;
-        case MultiplayerSession::Event::PEER_CONNECTED:
-          if (event.peer != 1) peers.insert(event.peer);
-          break;
-        case MultiplayerSession::Event::PEER_DISCONNECTED:
-          peers.erase(event.peer);
-          left_at[event.peer] = Clock::now();
-          break;
-        case MultiplayerSession::Event::PEER_PACKET:
-          packets.push_back({event.peer, std::string(event.data.begin(), event.data.end())});
-          break;
-        case MultiplayerSession::Event::SERVER_DISCONNECTED:
-        case MultiplayerSession::Event::CONNECTION_FAILED:
-          lost = true;
-          break;
-        default:
-          break;
-      }
-    }
-  }
-  std::vector<std::string> from(int sender) const {
-    std::vector<std::string> texts;
-    for (const auto& [source, text] : packets) {
-      if (source == sender) texts.push_back(text);
-    }
-    return texts;
-  }
-  void send(const std::string& text, int target = 0) {
-    session.send_bytes(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
-                       target);
-  }
-  int slot() const { return id >> (31 - cluster::ClusterNode::kSlotBits); }
-};
-
-using Players = std::vector<std::unique_ptr<Player>>;
-
-bool poll_until(Players& players, const std::function<bool()>& done, double seconds) {
-  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
-  while (Clock::now() < until) {
-    for (auto& player : players) player->poll();
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return false;
-}
-
-void settle(Players& players, double seconds) {
-  poll_until(
-      players, [] { return false; }, seconds);
-}
-
-// Players in `room_count` rooms ("r0", ...), joining through `port` one after the other.
-void join(Players& players, int count, int room_count, int port) {
-  for (int i = 0; i < count; ++i) {
-    auto player = std::make_unique<Player>();
-    player->room = "r" + std::to_string(i % room_count);
-    player->session.set_multiplayer_peer(player->transport);
-    ASSERT_EQ(player->transport->create_client("ws://127.0.0.1:" + std::to_string(port) +
-                                               "/rooms/" + player->room),
-              OK);
-    players.push_back(std::move(player));
-  }
-}
-
-// Everyone connected and knows exactly the others of its room that `alive` says.
-bool everyone_knows_their_room(const Players& players,
-                               const std::function<bool(const Player&)>& alive) {
-  for (const auto& player : players) {
-    if (!alive(*player)) continue;
-    if (!player->connected) return false;
-    std::set<int> expected;
-    for (const auto& other : players) {
-      if (other != player && other->room == player->room && alive(*other)) {
-        expected.insert(other->id);
-      }
-    }
-    if (player->peers != expected) return false;
-  }
-  return true;
-}
-
-bool anyone(const Player&) { return true; }
 
 class RedisCluster : public ::testing::Test {
  protected:
@@ -468,6 +229,49 @@ TEST_F(RedisCluster, ANodeWhoseRedisConnectionsAreCutRecoversAndKeepsItsPlayers)
   EXPECT_TRUE(everyone_knows_their_room(players, anyone));
 }
 
+// Redis stops answering without closing anything (SIGSTOP: a hung process, or a network that
+// drops packets): each node notices within its node timeout and makes new connections.
+TEST_F(RedisCluster, AFrozenRedisIsNoticedAndTheNodesConnectAgain) {
+  Players players;
+  join(players, 6, 1, balancer_port_);
+  ASSERT_TRUE(poll_until(
+      players, [&] { return everyone_knows_their_room(players, anyone); }, 20));
+  const auto frozen_at = Clock::now();
+  ASSERT_EQ(kill(redis_->pid(), SIGSTOP), 0);
+  settle(players, kNodeTimeout + 1.5);
+  ASSERT_EQ(kill(redis_->pid(), SIGCONT), 0);
+  const double frozen_for = std::chrono::duration<double>(Clock::now() - frozen_at).count();
+  // Longer than the node timeout: the nodes saw each other's members leave; they come back.
+  ASSERT_TRUE(poll_until(
+      players, [&] { return everyone_knows_their_room(players, anyone); }, 15));
+  for (auto& player : players) player->send("after the freeze");
+  ASSERT_TRUE(poll_until(
+      players,
+      [&] {
+        for (const auto& receiver : players) {
+          for (const auto& sender : players) {
+            if (sender != receiver && receiver->from(sender->id).empty()) return false;
+          }
+        }
+        return everyone_knows_their_room(players, anyone);
+      },
+      15));
+  // Every node's connections are new: made after the freeze began.
+  const std::string clients =
+      run({"redis-cli", "-p", std::to_string(redis_port_), "CLIENT", "LIST"});
+  std::istringstream lines(clients);
+  int counted = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" name=wspeer-") == std::string::npos) continue;
+    const size_t at = line.find(" age=");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_LT(std::stod(line.substr(at + 5)), frozen_for) << line;
+    ++counted;
+  }
+  EXPECT_EQ(counted, 6) << clients;
+  for (const auto& player : players) EXPECT_FALSE(player->lost);
+}
+
 TEST_F(RedisCluster, ADirectConnectionToANodeBehindTheBalancerIsRefused) {
   Players players;
   join(players, 1, 1, nodes_[0].port);  // not from the balancer's address: no PROXY header
@@ -476,141 +280,5 @@ TEST_F(RedisCluster, ADirectConnectionToANodeBehindTheBalancerIsRefused) {
   EXPECT_FALSE(players[0]->connected);
 }
 
-// A room that empties and fills again on one node at once: its channel is left and subscribed
-// again, and the newcomer is announced only once its node hears the room again.
-TEST(RedisClusterRooms, ARoomLeftAndJoinedAgainAtOnceStillHearsTheOtherNodes) {
-  const int redis_port = free_port();
-  auto redis = start_redis(redis_port);
-  const std::string url = "redis://127.0.0.1:" + std::to_string(redis_port);
-  Node a = start_node(url, "a", /*proxied=*/false);
-  Node b = start_node(url, "b", /*proxied=*/false);
-  Players players;
-  join(players, 1, 1, b.port);  // stays in r0 on b
-  ASSERT_TRUE(poll_until(
-      players, [&] { return players[0]->connected; }, 10));
-  for (int round = 0; round < 15; ++round) {
-    Players visitor;
-    join(visitor, 1, 1, a.port);
-    ASSERT_TRUE(poll_until(
-        visitor, [&] { return visitor[0]->connected; }, 10));
-    visitor[0]->transport->close();  // the room is empty on a: a leaves its channel...
-    visitor.clear();
-  }
-  join(players, 1, 1, a.port);  // ...and joins it again at once
-  ASSERT_TRUE(poll_until(
-      players, [&] { return everyone_knows_their_room(players, anyone); }, 10));
-  players[0]->send("from b");
-  players[1]->send("from a");
-  ASSERT_TRUE(poll_until(
-      players,
-      [&] {
-        return players[1]->from(players[0]->id) == std::vector<std::string>{"from b"} &&
-               players[0]->from(players[1]->id) == std::vector<std::string>{"from a"};
-      },
-      10))
-      << "the room's channel was lost on a";
-}
-
-// The same at the bus's level, where the leave and the join come in one go (a real server's
-// loop can do that when two clients go and come in one round): the other node may send to the
-// newcomer as soon as it knows of it.
-TEST(RedisClusterRooms, ABusThatLeavesAndJoinsARoomInOneGoKeepsItsChannel) {
-  const int redis_port = free_port();
-  auto redis = start_redis(redis_port);
-  cluster::RedisAddress address;
-  address.host = "127.0.0.1";
-  address.port = redis_port;
-  struct Bus {
-    Bus(const std::string& name, uint64_t uid)
-        : node(cluster::ClusterNode::Options{name}, uid), broker(&node, &poller) {}
-    PeerPoller poller;
-    cluster::ClusterNode node;
-    cluster::RedisBroker broker;
-    std::vector<RoomBus::Event> events;
-  };
-  Bus a("a", 1), b("b", 2);
-  ASSERT_EQ(a.broker.start(address), OK) << a.broker.get_last_error();
-  ASSERT_EQ(b.broker.start(address), OK) << b.broker.get_last_error();
-  const auto pump_until = [&](const std::function<bool()>& done) {
-    const auto until = Clock::now() + std::chrono::seconds(10);
-    while (Clock::now() < until) {
-      for (Bus* bus : {&a, &b}) {
-        bus->poller.wait(5);
-        bus->node.poll();
-        RoomBus::Event event;
-        while (bus->node.take_event(&event)) bus->events.push_back(event);
-      }
-      if (done()) return true;
-    }
-    return false;
-  };
-  ASSERT_TRUE(pump_until([&] { return a.node.is_link_up() && b.node.is_link_up(); }));
-  a.node.join("r", 10);
-  b.node.join("r", 20);
-  ASSERT_TRUE(pump_until(
-      [&] { return a.node.is_remote_member("r", 20) && b.node.is_remote_member("r", 10); }));
-  for (int round = 0; round < 5; ++round) {
-    b.node.leave("r", 20 + round);
-    b.node.join("r", 21 + round);
-  }
-  ASSERT_TRUE(pump_until([&] { return a.node.remote_members("r") == std::vector<int>{25}; }));
-  const std::vector<uint8_t> packet = {3, 'h', 'i'};
-  b.events.clear();
-  a.node.send("r", 10, 0, packet);
-  const auto packet_arrived = [&] {
-    return std::any_of(b.events.begin(), b.events.end(), [&](const RoomBus::Event& event) {
-      return event.type == RoomBus::Event::kPacket && event.payload == packet;
-    });
-  };
-  ASSERT_TRUE(pump_until(packet_arrived)) << "b lost the room's channel; " << [&] {
-    std::string seen;
-    for (const RoomBus::Event& event : b.events) {
-      seen += std::to_string(event.type) + ":" + std::to_string(event.peer) + " ";
-    }
-    return seen + " a published " + std::to_string(a.node.counters().published) + ", b received " +
-           std::to_string(b.node.counters().received) + ", b unknown " +
-           std::to_string(b.node.counters().unknown_targets);
-  }();
-}
-
-TEST(RedisClusterStart, RedisAbsentOrRefusingTheLoginIsAClearErrorAtStart) {
-  const int closed = free_port();
-  const auto started = Clock::now();
-  ChildProcess absent({test::runfile("tools/wsp"), "relay-server", "--host", "127.0.0.1", "--redis",
-                       "redis://127.0.0.1:" + std::to_string(closed), "--node-id", "a"});
-  EXPECT_EQ(absent.wait(10), 1);
-  EXPECT_LT(std::chrono::duration<double>(Clock::now() - started).count(), 5) << "never a hang";
-
-  const int port = free_port();
-  auto redis = start_redis(
-      port, {"--requirepass", "right", "--user", "alice", "on", ">pw",
-             // only what docs/scaling.md says a node needs
-             "~wspeer:*", "&wspeer:*", "+@pubsub", "+hset", "+hdel", "+hgetall", "+get", "+set",
-             "+eval", "+ping", "+client|setname"});
-  ChildProcess refused({test::runfile("tools/wsp"), "relay-server", "--host", "127.0.0.1",
-                        "--redis", "redis://:wrong@127.0.0.1:" + std::to_string(port), "--node-id",
-                        "a"});
-  EXPECT_EQ(refused.wait(10), 1);
-  ChildProcess no_password({test::runfile("tools/wsp"), "relay-server", "--host", "127.0.0.1",
-                            "--redis", "redis://127.0.0.1:" + std::to_string(port), "--node-id",
-                            "a"});
-  EXPECT_EQ(no_password.wait(10), 1);
-  for (const char* url : {"redis://:right@127.0.0.1:", "redis://alice:pw@127.0.0.1:"}) {
-    ChildProcess accepted({test::runfile("tools/wsp"), "relay-server", "--host", "127.0.0.1",
-                           "--redis", url + std::to_string(port), "--node-id", "a"});
-    EXPECT_EQ(accepted.read_line(10).rfind("listening on port", 0), 0u) << url;
-    accepted.kill_now(15);
-    accepted.wait(10);
-  }
-  // With alice's rights alone, two nodes share a room.
-  const std::string alice = "redis://alice:pw@127.0.0.1:" + std::to_string(port);
-  Node a = start_node(alice, "a", /*proxied=*/false);
-  Node b = start_node(alice, "b", /*proxied=*/false);
-  Players players;
-  join(players, 1, 1, a.port);
-  join(players, 1, 1, b.port);
-  EXPECT_TRUE(poll_until(players, [&] { return everyone_knows_their_room(players, anyone); }, 10));
-}
-
 }  // namespace
-}  // namespace wsp
+}  // namespace wsp::cluster_test
