@@ -63,6 +63,10 @@ void Rooms::send_to_room(const std::string& room, const std::string& message, in
 
 void Rooms::on_message(int id, std::string_view message) {
   auto [verb, rest] = split_command(message);
+  if (verb == "ping") {  // before or after hello
+    send(id, "pong " + std::string(rest.substr(0, 32)));
+    return;
+  }
   const auto found = participants_.find(id);
   if (verb == "hello" && found == participants_.end()) {
     Participant newcomer;
@@ -78,10 +82,7 @@ void Rooms::on_message(int id, std::string_view message) {
                  id);
     return;
   }
-  if (found == participants_.end()) {
-    if (verb == "ping") send(id, "pong " + std::string(rest.substr(0, 32)));
-    return;
-  }
+  if (found == participants_.end()) return;
   Participant& participant = found->second;
   if (verb == "move") {
     const std::string args(rest);
@@ -94,8 +95,6 @@ void Rooms::on_message(int id, std::string_view message) {
   } else if (verb == "chat") {
     const std::string text = clean_text(rest, 200);
     if (!text.empty()) send_to_room(participant.room, "chat " + std::to_string(id) + " " + text);
-  } else if (verb == "ping") {
-    send(id, "pong " + std::string(rest.substr(0, 32)));
   }
 }
 
