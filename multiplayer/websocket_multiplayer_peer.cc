@@ -80,6 +80,14 @@ std::unique_ptr<WebSocketPeer> WebSocketMultiplayerPeer::make_peer() const {
   return peer;
 }
 
+std::vector<std::string> WebSocketMultiplayerPeer::protocols_with_resume(
+    const std::string& return_token) const {
+  std::vector<std::string> protocols = supported_protocols_;
+  protocols.emplace_back(resume::kProtocol);
+  if (!return_token.empty()) protocols.push_back(resume::return_offer(return_token));
+  return protocols;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Starting and ending
 
@@ -93,9 +101,7 @@ Error WebSocketMultiplayerPeer::create_client(
   last_error_.clear();
   std::unique_ptr<WebSocketPeer> peer = make_peer();
   if (reconnect_grace_ > 0) {  // asks for a welcome it can come back with
-    std::vector<std::string> protocols = supported_protocols_;
-    protocols.emplace_back(resume::kProtocol);
-    peer->set_supported_protocols(std::move(protocols));
+    peer->set_supported_protocols(protocols_with_resume());
   }
   if (const Error error = peer->connect_to_url(url, tls_client_options); error != OK) {
     last_error_ = peer->get_last_error();
@@ -308,10 +314,7 @@ void WebSocketMultiplayerPeer::poll_return() {
   }
   if (!client_ && now >= next_attempt_) {
     std::unique_ptr<WebSocketPeer> peer = make_peer();
-    std::vector<std::string> protocols = supported_protocols_;
-    protocols.emplace_back(resume::kProtocol);
-    protocols.push_back(resume::return_offer(resume_token_));
-    peer->set_supported_protocols(std::move(protocols));
+    peer->set_supported_protocols(protocols_with_resume(resume_token_));
     if (peer->connect_to_url(client_url_, client_tls_) == OK) {
       client_ = std::move(peer);
       client_deadline_ = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(

@@ -198,6 +198,8 @@ class WebSocketMultiplayerPeer : public MultiplayerPeer {
   };
 
   std::unique_ptr<WebSocketPeer> make_peer() const;
+  /// The application's sub-protocols and the resume one after them (and a return offer).
+  std::vector<std::string> protocols_with_resume(const std::string& return_token = {}) const;
   void poll_client();
   void begin_return();
   void poll_return();

@@ -229,9 +229,7 @@ Error WebSocketMultiplayerPeer::server_accept_stream(std::shared_ptr<StreamPeer>
   std::unique_ptr<WebSocketPeer> peer = make_peer();
   // Selected when a client offers it and nothing of the application's: some clients (Node's
   // ws) fail when none of the sub-protocols they offered is selected.
-  std::vector<std::string> protocols = supported_protocols_;
-  protocols.emplace_back(resume::kProtocol);
-  peer->set_supported_protocols(std::move(protocols));
+  peer->set_supported_protocols(protocols_with_resume());
   peer->set_manual_accept(true);  // the join policy decides before the 101
   if (const Error error = peer->accept_stream(std::move(stream), pre_read); error != OK) {
     return error;
