@@ -71,20 +71,7 @@ class Server {
   }
 
   bool read(Connection* connection) {
-    std::vector<uint8_t>& in = connection->in;
-    // Room for the whole of a frame already begun, so a large payload arrives in place.
-    size_t need = connection->in_length + kReadSpace;
-    FrameHeader header;
-    if (connection->upgraded && parse_header(in.data(), connection->in_length, &header)) {
-      if (header.payload_size > kMaxFrame) return false;
-      need = std::max<size_t>(need, header.header_size + header.payload_size);
-    }
-    if (in.size() < need) in.resize(need);
-    const ssize_t received = recv(connection->fd, in.data() + connection->in_length,
-                                  in.size() - connection->in_length, 0);
-    if (received == 0) return false;
-    if (received < 0) return errno == EAGAIN || errno == EINTR;
-    connection->in_length += static_cast<size_t>(received);
+    if (!receive(connection, kReadSpace, kMaxFrame)) return false;
     if (!connection->upgraded && !upgrade(connection)) return false;
     return reply(connection);
   }

@@ -81,19 +81,7 @@ class Server {
   }
 
   bool read(Connection* connection) {
-    std::vector<uint8_t>& in = connection->in;
-    size_t need = connection->in_length + kReadSpace;
-    FrameHeader header;
-    if (connection->upgraded && parse_header(in.data(), connection->in_length, &header)) {
-      if (header.payload_size > kMaxFrame) return false;
-      need = std::max<size_t>(need, header.header_size + header.payload_size);
-    }
-    if (in.size() < need) in.resize(need);
-    const ssize_t received = recv(connection->fd, in.data() + connection->in_length,
-                                  in.size() - connection->in_length, 0);
-    if (received == 0) return false;
-    if (received < 0) return errno == EAGAIN || errno == EINTR;
-    connection->in_length += static_cast<size_t>(received);
+    if (!receive(connection, kReadSpace, kMaxFrame)) return false;
     if (!connection->upgraded) {
       if (!wsp::bench::upgrade(connection)) return false;
       if (!connection->upgraded) return true;
@@ -103,8 +91,9 @@ class Server {
       send_or_queue(connection, response.data(), response.size());
       members_.insert(connection);
     }
-    uint8_t* data = in.data();
+    uint8_t* data = connection->in.data();
     size_t offset = 0;
+    FrameHeader header;
     while (parse_header(data + offset, connection->in_length - offset, &header) &&
            connection->in_length - offset >= header.header_size + header.payload_size) {
       uint8_t* frame = data + offset;

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -160,6 +162,26 @@ struct BareConnection {
   std::vector<uint8_t> out;  // bytes waiting to be written
   size_t out_position = 0;
 };
+
+// One recv into the input, grown first to hold the whole of a frame already begun, so that a large
+// payload arrives in place. False when the connection is over (closed, failed, or a frame over
+// `max_frame`); true otherwise, also when there was nothing to read.
+inline bool receive(BareConnection* connection, size_t read_space, uint64_t max_frame) {
+  std::vector<uint8_t>& in = connection->in;
+  size_t need = connection->in_length + read_space;
+  FrameHeader header;
+  if (connection->upgraded && parse_header(in.data(), connection->in_length, &header)) {
+    if (header.payload_size > max_frame) return false;
+    need = std::max<size_t>(need, header.header_size + header.payload_size);
+  }
+  if (in.size() < need) in.resize(need);
+  const ssize_t received =
+      recv(connection->fd, in.data() + connection->in_length, in.size() - connection->in_length, 0);
+  if (received == 0) return false;
+  if (received < 0) return errno == EAGAIN || errno == EINTR;
+  connection->in_length += static_cast<size_t>(received);
+  return true;
+}
 
 // Answers the HTTP upgrade at the start of the input once its head is complete: the 101 goes to
 // `out` and the request leaves `in`. False when the head grew too big without ending.
