@@ -114,6 +114,36 @@ TEST(RedisClusterRooms, ABusThatLeavesAndJoinsARoomInOneGoKeepsItsChannel) {
   }();
 }
 
+// Through HAProxy (its connections to the node come from 127.0.0.5, with send-proxy-v2), the node
+// sees the player's own address, 127.0.0.1: its join line says so.
+TEST(RedisClusterProxy, TheNodeSeesThePlayersAddressNotTheBalancers) {
+  const int redis_port = free_port();
+  auto redis = start_redis(redis_port);
+  // Not --quiet, and its log (stderr) read with its stdout.
+  const std::string command =
+      test::runfile("tools/wsp") +
+      " relay-server --host 127.0.0.1 --redis redis://127.0.0.1:" + std::to_string(redis_port) +
+      " --node-id a --proxy-from " + kProxyAddress + " 2>&1";
+  Node node;
+  node.process =
+      std::make_unique<ChildProcess>(std::vector<std::string>{"sh", "-c", "exec " + command});
+  for (int i = 0; i < 5 && node.port == 0; ++i) {
+    std::sscanf(node.process->read_line(10).c_str(), "listening on port %d", &node.port);
+  }
+  ASSERT_GT(node.port, 0);
+  std::vector<Node> nodes;
+  nodes.push_back(std::move(node));
+  const int balancer = free_port();
+  auto haproxy = start_haproxy(balancer, nodes);
+  Players players;
+  join(players, 1, 1, balancer);
+  ASSERT_TRUE(poll_until(
+      players, [&] { return players[0]->connected; }, 10));
+  std::string line;
+  for (int i = 0; i < 10 && line.rfind("join:", 0) != 0; ++i) line = nodes[0].process->read_line(5);
+  EXPECT_EQ(line, "join: " + std::to_string(players[0]->id) + " in room \"r0\" from 127.0.0.1");
+}
+
 TEST(RedisClusterStart, RedisAbsentOrRefusingTheLoginIsAClearErrorAtStart) {
   const int closed = free_port();
   const auto started = Clock::now();
