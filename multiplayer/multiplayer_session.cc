@@ -18,6 +18,12 @@ void MultiplayerSession::set_multiplayer_peer(std::shared_ptr<MultiplayerPeer> p
 }
 
 void MultiplayerSession::set_room_bus(RoomBus* bus) {
+  if (bus_ && bus != bus_) {
+    for (const auto& [id, room] : room_of_) bus_->leave(room, id);
+  }
+  if (bus && bus != bus_) {
+    for (const auto& [id, room] : room_of_) bus->join(room, id);
+  }
   bus_ = bus;
   if (!peer_) return;
   if (bus_) {
@@ -28,6 +34,9 @@ void MultiplayerSession::set_room_bus(RoomBus* bus) {
 }
 
 void MultiplayerSession::clear() {
+  if (bus_) {  // this server's clients are gone from the other nodes' rooms too
+    for (const auto& [id, room] : room_of_) bus_->leave(room, id);
+  }
   last_status_ = MultiplayerPeer::CONNECTION_DISCONNECTED;
   pending_.clear();
   connected_.clear();

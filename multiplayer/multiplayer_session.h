@@ -143,7 +143,8 @@ class MultiplayerSession {
   /// The bus that makes this server one node of a cluster: its rooms' members on other nodes
   /// are told of each other as if they were here (ADD/DEL), relaying reaches them, and peer ids
   /// come from the bus so that no two nodes give out the same. Set it before clients connect;
-  /// the bus must outlive the session (or be unset with nullptr). Without one, nothing changes.
+  /// the bus must outlive the session (or be unset with nullptr: this server's clients then leave
+  /// the rooms of the other nodes, as when the server stops). Without one, nothing changes.
   /// The server (peer 1) is each client's own node: packets for the server, and packets to
   /// everyone, reach the application of the sender's node only; peer events and get_peer_ids()
   /// are about this node's clients, get_room_members() about everyone.

@@ -221,12 +221,18 @@ int run_relay_server(int argc, char** argv) {
       transport->get_server_poller()->update(peer);
     }
   }
-  for (int round = 0; round < 40; ++round) {
+  for (int round = 0; round < 40 && !session.get_peer_ids().empty(); ++round) {
     transport->wait(50);
-    transport->poll();
+    session.poll();  // each client that goes leaves its room on the other nodes too
+    MultiplayerSession::Event event;
+    while (session.take_event(&event)) {
+    }
   }
-  if (cluster) std::fprintf(stderr, "cluster: %s\n", cluster->describe().c_str());
-  session.set_room_bus(nullptr);
+  if (cluster) {
+    std::fprintf(stderr, "cluster: %s\n", cluster->describe().c_str());
+    session.set_room_bus(nullptr);  // the clients still here leave the other nodes' rooms
+    transport->wait(50);            // and that is written to Redis before the connection goes
+  }
   cluster.reset();  // before the poller it uses
   transport->close();
   return kExitOk;

@@ -185,7 +185,10 @@ int serve(wsp::TCPServer& server, const ServerConfig& config) {
       rooms.tick();
     }
   }
-  session.set_room_bus(nullptr);
+  if (cluster) {
+    session.set_room_bus(nullptr);  // the clients still here leave the other nodes' rooms
+    transport->wait(50);            // and that is written to Redis before the connection goes
+  }
   cluster.reset();  // before the poller it uses
   transport->close();
   return 0;

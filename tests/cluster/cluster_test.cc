@@ -176,6 +176,20 @@ TEST(Cluster, AServerHearsOfMembersElsewhereAndCanSendToThem) {
   EXPECT_EQ(net.node(0).server.get_peer_room(20), "");
 }
 
+TEST(Cluster, AServerThatLetsGoOfItsBusTakesItsClientsOutOfTheOtherNodesRooms) {
+  Cluster net(2);
+  net.settle();
+  net.add_client(0, 10, "red");
+  net.add_client(1, 20, "red");
+  net.add_client(1, 21, "red");
+  net.settle();
+  net.node(1).server.set_room_bus(nullptr);  // as a server does when it stops
+  net.settle();
+  std::vector<int> left = net.seen(10).disconnected;
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<int>{20, 21})) << "at once, not when node-1 times out";
+}
+
 TEST(Cluster, EveryKindOfTargetCrossesNodesInOrder) {
   Cluster net(3);
   net.settle();

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/cluster/cluster_processes.h"
@@ -145,6 +146,42 @@ TEST_F(RedisCluster, AKilledNodesPlayersLeaveEverywhereWithinTheTimeout) {
         return true;
       },
       10));
+}
+
+TEST_F(RedisCluster, ANodeStoppedCleanlyTakesItsPlayersOutAtOnce) {
+  Players players;
+  join(players, 9, 1, balancer_port_);
+  ASSERT_TRUE(poll_until(
+      players, [&] { return everyone_knows_their_room(players, anyone); }, 20));
+  const int slot = players[0]->slot();
+  const std::string owner = run({"redis-cli", "-p", std::to_string(redis_port_), "GET",
+                                 "wspeer:slot:" + std::to_string(slot)});
+  int index = -1;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (run({"redis-cli", "-p", std::to_string(redis_port_), "GET",
+             "wspeer:node:n" + std::to_string(i)}) == owner) {
+      index = static_cast<int>(i);
+    }
+  }
+  ASSERT_GE(index, 0);
+  nodes_[index].process->kill_now(SIGTERM);
+  // The players still poll while their server closes them (1001), as real ones would.
+  std::thread waiter([&] { nodes_[index].process->wait(10); });
+  const auto gone = [&](const Player& player) { return player.slot() == slot; };
+  const auto alive = [&](const Player& player) { return !gone(player); };
+  ASSERT_TRUE(poll_until(
+      players, [&] { return everyone_knows_their_room(players, alive); }, 10));
+  waiter.join();
+  // Its players left Redis's record of the room when it stopped, not when its key expired.
+  const std::string members =
+      run({"redis-cli", "-p", std::to_string(redis_port_), "HKEYS", "wspeer:room:r0"});
+  std::set<std::string> stored;
+  std::istringstream lines(members);
+  for (std::string line; std::getline(lines, line);) stored.insert(line);
+  for (const auto& player : players) {
+    EXPECT_EQ(stored.count(std::to_string(player->id)) > 0, alive(*player))
+        << player->id << " in " << members;
+  }
 }
 
 TEST_F(RedisCluster, ARedisRestartMidTrafficIsRecoveredFrom) {
