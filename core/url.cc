@@ -19,6 +19,8 @@ bool is_host_char(char c) {
          c == '.' || c == '_' || c == '~';
 }
 
+}  // namespace
+
 bool percent_decode(std::string_view in, std::string* out) {
   out->clear();
   for (size_t i = 0; i < in.size(); ++i) {
@@ -33,6 +35,8 @@ bool percent_decode(std::string_view in, std::string* out) {
   }
   return true;
 }
+
+namespace {
 
 Error fail(std::string* error, std::string message) {
   if (error) *error = std::move(message);
@@ -53,45 +57,12 @@ std::string WsUrl::to_string() const {
   return std::string(secure ? "wss://" : "ws://") + host_header() + resource;
 }
 
-Error parse_ws_url(std::string_view text, WsUrl* url, std::string* error) {
-  const std::string quoted = "\"" + std::string(text) + "\"";
-  if (text.empty()) return fail(error, "Invalid URL: the URL is empty.");
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7F) {
-      return fail(error,
-                  "Invalid URL " + quoted + ": it contains whitespace or control characters.");
-    }
-  }
-
-  WsUrl result;
-  std::string_view rest = text;
-  const size_t scheme_end = rest.find("://");
-  if (scheme_end != std::string_view::npos) {
-    std::string scheme;
-    for (char c : rest.substr(0, scheme_end)) scheme += lower(c);
-    if (scheme == "wss") {
-      result.secure = true;
-    } else if (scheme != "ws") {
-      return fail(error, "Invalid protocol: \"" + std::string(rest.substr(0, scheme_end + 3)) +
-                             "\" (must be either \"ws://\" or \"wss://\").");
-    }
-    rest.remove_prefix(scheme_end + 3);
-  }
-
-  // The fragment is never sent (RFC 6455 §3).
-  if (const size_t hash = rest.find('#'); hash != std::string_view::npos)
-    rest = rest.substr(0, hash);
-
-  const size_t authority_end = rest.find_first_of("/?");
-  std::string_view authority = rest.substr(0, authority_end);
-  std::string_view resource =
-      authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
-
+Error parse_url_authority(std::string_view authority, const std::string& quoted,
+                          UrlAuthority* parsed, std::string* error) {
+  UrlAuthority result;
   if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    if (!percent_decode(authority.substr(0, at), &result.userinfo)) {
-      return fail(error, "Invalid URL " + quoted + ": malformed percent-encoding in credentials.");
-    }
+    result.userinfo = std::string(authority.substr(0, at));
+    result.has_userinfo = true;
     authority.remove_prefix(at + 1);
   }
 
@@ -142,7 +113,6 @@ Error parse_ws_url(std::string_view text, WsUrl* url, std::string* error) {
   }
   if (result.host.empty()) return fail(error, "Invalid URL " + quoted + ": the host is empty.");
 
-  result.port = result.default_port();
   if (has_port) {
     if (port_text.empty() || port_text.size() > 5) {
       return fail(error, "Invalid URL " + quoted + ": the port must be a number from 1 to 65535.");
@@ -160,6 +130,55 @@ Error parse_ws_url(std::string_view text, WsUrl* url, std::string* error) {
     }
     result.port = static_cast<uint16_t>(port);
   }
+  *parsed = std::move(result);
+  return OK;
+}
+
+Error parse_ws_url(std::string_view text, WsUrl* url, std::string* error) {
+  const std::string quoted = "\"" + std::string(text) + "\"";
+  if (text.empty()) return fail(error, "Invalid URL: the URL is empty.");
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F) {
+      return fail(error,
+                  "Invalid URL " + quoted + ": it contains whitespace or control characters.");
+    }
+  }
+
+  WsUrl result;
+  std::string_view rest = text;
+  const size_t scheme_end = rest.find("://");
+  if (scheme_end != std::string_view::npos) {
+    std::string scheme;
+    for (char c : rest.substr(0, scheme_end)) scheme += lower(c);
+    if (scheme == "wss") {
+      result.secure = true;
+    } else if (scheme != "ws") {
+      return fail(error, "Invalid protocol: \"" + std::string(rest.substr(0, scheme_end + 3)) +
+                             "\" (must be either \"ws://\" or \"wss://\").");
+    }
+    rest.remove_prefix(scheme_end + 3);
+  }
+
+  // The fragment is never sent (RFC 6455 §3).
+  if (const size_t hash = rest.find('#'); hash != std::string_view::npos)
+    rest = rest.substr(0, hash);
+
+  const size_t authority_end = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, authority_end);
+  std::string_view resource =
+      authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+
+  UrlAuthority parsed;
+  if (Error failed = parse_url_authority(authority, quoted, &parsed, error); failed != OK) {
+    return failed;
+  }
+  if (parsed.has_userinfo && !percent_decode(parsed.userinfo, &result.userinfo)) {
+    return fail(error, "Invalid URL " + quoted + ": malformed percent-encoding in credentials.");
+  }
+  result.host = std::move(parsed.host);
+  result.host_is_ipv6 = parsed.host_is_ipv6;
+  result.port = parsed.port != 0 ? parsed.port : result.default_port();
 
   if (resource.empty()) {
     result.resource = "/";

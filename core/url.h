@@ -26,6 +26,22 @@ struct WsUrl {
   std::string to_string() const;
 };
 
+/// The authority of a URL: [userinfo "@"] host [":" port] (RFC 3986 §3.2).
+struct UrlAuthority {
+  std::string host;  ///< lowercased; an IPv6 literal without its brackets
+  bool host_is_ipv6 = false;
+  uint16_t port = 0;     ///< 0 when the authority names none
+  std::string userinfo;  ///< as written (still percent-encoded), without the '@'
+  bool has_userinfo = false;
+};
+
+/// Parses an authority the way parse_ws_url() does; `quoted` is the whole URL in quotes, for the
+/// sentence in `*error`.
+Error parse_url_authority(std::string_view authority, const std::string& quoted,
+                          UrlAuthority* result, std::string* error);
+/// Decodes %XX escapes; false when one is malformed.
+bool percent_decode(std::string_view in, std::string* out);
+
 /// Parses a WebSocket URL. A missing scheme means ws:// (as in Godot); any scheme other than
 /// ws or wss, an empty or malformed host, a port outside 1-65535 or whitespace/control
 /// characters give ERR_INVALID_PARAMETER with a sentence in `*error`.

@@ -7,6 +7,7 @@
 #include "wspeer/core/handshake.h"
 #include "wspeer/core/heartbeat.h"
 #include "wspeer/core/log.h"
+#include "wspeer/core/proxy/proxy_url.h"
 #include "wspeer/core/utf8.h"
 
 namespace wsp {
@@ -213,6 +214,16 @@ Error WebSocketPeer::set_close_timeout(double seconds) {
     return fail_call(ERR_INVALID_PARAMETER, "close_timeout must be positive.");
   }
   close_timeout_ms_ = whole_milliseconds(seconds);
+  return OK;
+}
+
+Error WebSocketPeer::set_proxy(const std::string& url) {
+  if (!url.empty()) {
+    ProxyUrl parsed;
+    std::string error;
+    if (parse_proxy_url(url, &parsed, &error) != OK) return fail_call(ERR_INVALID_PARAMETER, error);
+  }
+  set_text(&Texts::proxy, url);
   return OK;
 }
 

@@ -232,6 +232,22 @@ class WebSocketPeer : public PacketPeer {
   double get_close_timeout() const { return close_timeout_ms_ / 1000.0; }
   Error set_close_timeout(double seconds);
 
+  /// The proxy connect_to_url() goes through: "http://[user:password@]host:port" (an HTTP proxy
+  /// asked for a tunnel with CONNECT, for ws:// and wss:// alike), "socks5://..." (SOCKS5, the
+  /// server's name resolved here) or "socks5h://..." (the proxy resolves it); the port defaults
+  /// to 1080. "" (the default) means none set: the environment decides, see
+  /// set_use_environment_proxy(). Read by connect_to_url(); TLS to the server runs inside the
+  /// tunnel and is verified exactly as without a proxy; handshake_timeout covers the proxy's part.
+  /// ERR_INVALID_PARAMETER for a URL that cannot be used (the reason in get_last_error()).
+  /// Web builds: the browser uses its own proxy settings; this is ignored there (and logged).
+  Error set_proxy(const std::string& url);
+  const std::string& get_proxy() const { return texts().proxy; }
+  /// Whether a client with no proxy set reads the environment the way curl does (default true):
+  /// wss_proxy / ws_proxy, then https_proxy / http_proxy, then all_proxy (each also in capitals,
+  /// except HTTP_PROXY), with exceptions in no_proxy (docs/client.md). False connects directly.
+  bool get_use_environment_proxy() const { return use_environment_proxy_; }
+  void set_use_environment_proxy(bool enabled) { use_environment_proxy_ = enabled; }
+
  protected:
   WebSocketPeer() = default;
 
@@ -278,6 +294,7 @@ class WebSocketPeer : public PacketPeer {
     std::string selected_extensions;
     std::string last_error;
     std::string requested_url;  ///< a client's; a server's is made on demand from the request
+    std::string proxy;          ///< see set_proxy()
   };
   const Texts& texts() const;
   /// Sets one of the texts; an empty value allocates nothing.
@@ -312,6 +329,7 @@ class WebSocketPeer : public PacketPeer {
   bool received_head_is_request_ : 1 = false;
   RequestScheme request_scheme_ : 2 = RequestScheme::kNone;
   bool keep_request_headers_ : 1 = true;
+  bool use_environment_proxy_ : 1 = true;
   bool packet_taken_ : 1 = false;  ///< get_packet() succeeded since the backend last looked
   int inbound_buffer_size_ = DEFAULT_BUFFER_SIZE;
   int outbound_buffer_size_ = DEFAULT_BUFFER_SIZE;

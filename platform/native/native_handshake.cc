@@ -24,12 +24,21 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
     if (!handshake_->resolve_job->done(&result)) return;
     handshake_->resolve_job.reset();
     if (!result.error.empty()) {
-      fail_handshake(result.error);
+      fail_handshake(handshake_->proxy && !handshake_->resolving_target
+                         ? "Cannot reach the proxy " + handshake_->proxy->to_string() + " (from " +
+                               handshake_->proxy_source + "): " + result.error
+                         : result.error);
       return;
     }
-    handshake_->addresses = std::move(result.addresses);
-    handshake_->next_address = 0;
-    try_next_address();
+    if (handshake_->resolving_target) {
+      handshake_->resolving_target = false;
+      handshake_->target_ip = parse_ip_literal(result.addresses.front().host());
+      resolve_or_connect();
+    } else {
+      handshake_->addresses = std::move(result.addresses);
+      handshake_->next_address = 0;
+      try_next_address();
+    }
   }
   if (phase_ == Phase::kConnecting) {
     handshake_->tcp->poll();
@@ -41,8 +50,13 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
       return;
     }
     handshake_->tcp->set_no_delay(no_delay_);
-    start_tls_or_request();
+    if (handshake_->proxy) {
+      start_tunnel();
+    } else {
+      start_tls_or_request();
+    }
   }
+  if (phase_ == Phase::kProxyTunnel && !step_tunnel()) return;
   if (phase_ == Phase::kTlsHandshake) {
     stream_->poll();
     if (stream_->take_undelivered_arrival()) handshake_->heard = true;
@@ -103,6 +117,10 @@ void NativeWebSocketPeer::try_next_address() {
       handshake_->last_connect_error.empty() ? "Cannot connect." : handshake_->last_connect_error;
   if (handshake_->addresses.size() > 1) {
     message += " (tried " + std::to_string(handshake_->addresses.size()) + " addresses)";
+  }
+  if (handshake_->proxy) {
+    message = "Cannot connect to the proxy " + handshake_->proxy->to_string() + " (from " +
+              handshake_->proxy_source + "): " + message;
   }
   fail_handshake(message);
 }

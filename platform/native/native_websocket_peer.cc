@@ -11,6 +11,7 @@
 #include "wspeer/core/close_code.h"
 #include "wspeer/core/frame.h"
 #include "wspeer/core/handshake.h"
+#include "wspeer/core/proxy/proxy_choice.h"
 #include "wspeer/platform/native/native_peer_parts.h"
 #include "wspeer/platform/native/net.h"
 #include "wspeer/platform/native/stream_peer_tls.h"
@@ -34,6 +35,12 @@ Error NativeWebSocketPeer::connect_to_url(const std::string& url,
   if (Error error = check_connect_arguments(url, tls_client_options.get(), &parsed); error != OK) {
     return error;
   }
+  ProxyChoice proxy;
+  std::string proxy_error;
+  if (choose_proxy(parsed, get_proxy(), get_use_environment_proxy(), process_environment(), &proxy,
+                   &proxy_error) != OK) {
+    return fail_call(ERR_INVALID_PARAMETER, "connect_to_url: " + proxy_error);
+  }
 
   release_transport();  // a peer in CLOSING is cut off
   reset_connection_state();
@@ -42,18 +49,13 @@ Error NativeWebSocketPeer::connect_to_url(const std::string& url,
   handshake_ = std::make_unique<HandshakeState>();
   handshake_->url = std::move(parsed);
   handshake_->tls_options = std::move(tls_client_options);
+  handshake_->proxy = std::move(proxy.proxy);
+  handshake_->proxy_source = std::move(proxy.source);
   set_text(&Texts::requested_url, url);
   state_ = STATE_CONNECTING;
   handshake_->deadline = after_ms(Clock::now(), handshake_timeout_ms_);
-
-  if (const auto literal = SocketAddress::from_ip(handshake_->url.host, handshake_->url.port)) {
-    handshake_->addresses = {*literal};
-    try_next_address();
-    if (state_ == STATE_CLOSED) return FAILED;  // every address failed at once
-  } else {
-    handshake_->resolve_job = native::ResolveJob::start(handshake_->url.host, handshake_->url.port);
-    phase_ = Phase::kResolving;
-  }
+  resolve_or_connect();
+  if (state_ == STATE_CLOSED) return FAILED;  // every address failed at once
   return OK;
 }
 
@@ -244,6 +246,7 @@ void NativeWebSocketPeer::release_transport() {
     if (handshake_->tcp) handshake_->tcp->disconnect();  // a client's socket still connecting
     handshake_->tcp.reset();
     handshake_->resolve_job.reset();
+    handshake_->tunnel.reset();
   }
 }
 
@@ -296,6 +299,10 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
       case Phase::kWriteResponse:
       case Phase::kWriteRefusal:
         interest.want_write = true;
+        break;
+      case Phase::kProxyTunnel:
+        interest.want_read = true;
+        interest.want_write = handshake_->written < handshake_->out.size();
         break;
       case Phase::kTlsHandshake:
         interest.want_read = true;

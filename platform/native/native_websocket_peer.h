@@ -13,6 +13,8 @@
 #include "wspeer/core/heartbeat.h"
 #include "wspeer/core/http.h"
 #include "wspeer/core/protocol.h"
+#include "wspeer/core/proxy/proxy_handshake.h"
+#include "wspeer/core/proxy/proxy_url.h"
 #include "wspeer/core/url.h"
 #include "wspeer/core/websocket_peer.h"
 #include "wspeer/platform/native/resolver.h"
@@ -113,6 +115,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
     kIdle,
     kResolving,      ///< client: waiting for DNS
     kConnecting,     ///< client: TCP connect in progress
+    kProxyTunnel,    ///< client: asking the proxy for a tunnel to the server
     kTlsHandshake,   ///< client or server: TLS handshake in progress
     kSendRequest,    ///< client: writing the HTTP request
     kReadResponse,   ///< client: reading the HTTP response head
@@ -124,7 +127,12 @@ class NativeWebSocketPeer : public WebSocketPeer {
   };
 
   void step_handshake(Clock::time_point now);
+  void resolve_or_connect();
   void try_next_address();
+  void start_tunnel();
+  /// Talks to the proxy until the tunnel is open (then starts TLS or the request); false while
+  /// waiting for the proxy or after a failure.
+  bool step_tunnel();
   void start_tls_or_request();
   bool write_handshake_bytes();
   bool read_handshake_head();
@@ -164,6 +172,11 @@ class NativeWebSocketPeer : public WebSocketPeer {
     std::vector<SocketAddress> addresses;
     size_t next_address = 0;
     std::string last_connect_error;
+    std::optional<ProxyUrl> proxy;  ///< the proxy connected through (set_proxy() or environment)
+    std::string proxy_source;       ///< "set_proxy()" or the environment variable's name
+    std::unique_ptr<ProxyHandshake> tunnel;
+    bool resolving_target = false;       ///< socks5://: the server's name first, then the proxy's
+    std::optional<IpLiteral> target_ip;  ///< socks5://: what the server's name resolved to
     std::string key;
     std::string out;  ///< request or response bytes to write
     size_t written = 0;

@@ -3,6 +3,7 @@
 #include <emscripten/emscripten.h>
 
 #include "wspeer/core/close_code.h"
+#include "wspeer/core/log.h"
 #include "wspeer/core/url.h"
 
 extern "C" {
@@ -58,6 +59,11 @@ Error WebWebSocketPeer::connect_to_url(const std::string& url,
   limit_failure_ = false;
   limit_reason_.clear();
   set_text(&Texts::requested_url, url);
+  if (!get_proxy().empty()) {
+    log_message(
+        "set_proxy() is ignored in the browser: it connects through its own proxy "
+        "settings.");
+  }
 
   std::string protocols;
   for (const std::string& protocol : lists().protocols) {
@@ -66,8 +72,8 @@ Error WebWebSocketPeer::connect_to_url(const std::string& url,
   // The browser gets the normalised URL: brackets of IPv6 literals kept, fragment and
   // credentials dropped (browsers do not send them in a WebSocket handshake).
   char failure[512] = {0};
-  socket_ = wsp_js_create(this, parsed.to_string().c_str(), protocols.c_str(), get_handshake_timeout(),
-                          failure, sizeof(failure));
+  socket_ = wsp_js_create(this, parsed.to_string().c_str(), protocols.c_str(),
+                          get_handshake_timeout(), failure, sizeof(failure));
   if (socket_ == 0) {
     set_closed(kCloseUnclean, "");
     return fail_call(ERR_CANT_CONNECT,
