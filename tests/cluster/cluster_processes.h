@@ -3,10 +3,7 @@
 // and MultiplayerSession that record what they see.
 #pragma once
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -21,6 +18,7 @@
 #include <vector>
 
 #include "tests/native/child_process.h"
+#include "tests/native/local_ports.h"
 #include "wspeer/cluster/cluster_node.h"
 #include "wspeer/multiplayer/multiplayer_session.h"
 #include "wspeer/multiplayer/websocket_multiplayer_peer.h"
@@ -28,47 +26,14 @@
 namespace wsp::cluster_test {
 
 using Clock = std::chrono::steady_clock;
+using test::accepts;
 using test::ChildProcess;
+using test::free_port;
+using test::temp_dir;
+using test::wait_for_port;
 
 inline constexpr const char* kProxyAddress = "127.0.0.5";  // HAProxy's source towards the nodes
 inline constexpr double kNodeTimeout = 2.0;
-
-inline std::string temp_dir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir ? dir : "/tmp";
-}
-
-inline int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t size = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-inline bool accepts(int port, const char* host = "127.0.0.1") {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, host, &address.sin_addr);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  close(fd);
-  return ok;
-}
-
-inline bool wait_for_port(int port, const char* host = "127.0.0.1", double seconds = 10) {
-  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
-  while (Clock::now() < until) {
-    if (accepts(port, host)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
 
 inline std::unique_ptr<ChildProcess> start_redis(int port,
                                                  const std::vector<std::string>& extra = {}) {
