@@ -223,7 +223,8 @@ Error WebSocketPeer::set_proxy(const std::string& url) {
     std::string error;
     if (parse_proxy_url(url, &parsed, &error) != OK) return fail_call(ERR_INVALID_PARAMETER, error);
   }
-  set_text(&Texts::proxy, url);
+  if (!url.empty() && !lists_) lists_ = std::make_unique<Lists>();
+  if (lists_) lists_->proxy = url;
   return OK;
 }
 

@@ -241,7 +241,7 @@ class WebSocketPeer : public PacketPeer {
   /// ERR_INVALID_PARAMETER for a URL that cannot be used (the reason in get_last_error()).
   /// Web builds: the browser uses its own proxy settings; this is ignored there (and logged).
   Error set_proxy(const std::string& url);
-  const std::string& get_proxy() const { return texts().proxy; }
+  const std::string& get_proxy() const { return lists().proxy; }
   /// Whether a client with no proxy set reads the environment the way curl does (default true):
   /// wss_proxy / ws_proxy, then https_proxy / http_proxy, then all_proxy (each also in capitals,
   /// except HTTP_PROXY), with exceptions in no_proxy (docs/client.md). False connects directly.
@@ -294,15 +294,16 @@ class WebSocketPeer : public PacketPeer {
     std::string selected_extensions;
     std::string last_error;
     std::string requested_url;  ///< a client's; a server's is made on demand from the request
-    std::string proxy;          ///< see set_proxy()
   };
   const Texts& texts() const;
   /// Sets one of the texts; an empty value allocates nothing.
   void set_text(std::string Texts::*field, std::string value);
-  /// The handshake's extra headers and sub-protocols, allocated when either is set.
+  /// Settings that outlive a connection: the handshake's extra headers and sub-protocols and a
+  /// client's proxy, allocated when one is set.
   struct Lists {
     std::vector<std::string> headers;
     std::vector<std::string> protocols;
+    std::string proxy;  ///< see set_proxy()
   };
   const Lists& lists() const;
 

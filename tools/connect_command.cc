@@ -14,6 +14,7 @@
 #include "tools/stdin_lines.h"
 #include "tools/tls_flags.h"
 #include "wspeer/core/close_code.h"
+#include "wspeer/core/proxy/proxy_choice.h"
 #include "wspeer/core/websocket_peer.h"
 #include "wspeer/platform/native/native_websocket_peer.h"
 #include "wspeer/platform/native/net.h"
@@ -43,14 +44,20 @@ constexpr const char* kHelp =
     "  --max-message N     largest message accepted, in bytes (default 67108864)\n"
     "  --linger SECONDS    after the end of stdin, wait this long for replies (default 0.5)\n"
     "  --heartbeat SECONDS ping every SECONDS; a peer silent for a whole interval while a\n"
-    "                      ping is unanswered is dropped (close code -1). Default: off\n";
+    "                      ping is unanswered is dropped (close code -1). Default: off\n"
+    "  --proxy URL         connect through a proxy: http://[user:pass@]host:port (CONNECT),\n"
+    "                      socks5://... (names resolved here) or socks5h://... (by the proxy)\n"
+    "  --no-proxy          ignore the proxy environment variables and connect directly\n"
+    "Without --proxy or --no-proxy the environment is read as curl does: wss_proxy / ws_proxy,\n"
+    "https_proxy / http_proxy, all_proxy (also in capitals, except HTTP_PROXY) and no_proxy.\n";
 // After the deflate flags (deflate_flags.h) in the usage text.
 constexpr const char* kHelpExamples =
     "\n"
     "Examples:\n"
     "  wsp connect ws://127.0.0.1:9000/\n"
     "  echo hello | wsp connect wss://localhost:9443/chat --ca ca.pem --protocol chat\n"
-    "  wsp connect ws://[::1]:9000/ -H 'Authorization: Bearer TOKEN'\n";
+    "  wsp connect ws://[::1]:9000/ -H 'Authorization: Bearer TOKEN'\n"
+    "  wsp connect wss://example.com/ --proxy http://user:secret@proxy.corp:3128\n";
 
 volatile std::sig_atomic_t g_interrupts = 0;
 void on_interrupt(int) { g_interrupts = g_interrupts + 1; }
@@ -70,6 +77,19 @@ void print_message(const uint8_t* data, int size, bool is_text) {
   std::fflush(stdout);
 }
 
+// " through the proxy http://host:port (from https_proxy)" when one is used.
+std::string proxy_note(const WebSocketPeer& peer) {
+  WsUrl url;
+  ProxyChoice choice;
+  if (parse_ws_url(peer.get_requested_url(), &url, nullptr) != OK ||
+      choose_proxy(url, peer.get_proxy(), peer.get_use_environment_proxy(), process_environment(),
+                   &choice, nullptr) != OK ||
+      !choice.proxy) {
+    return "";
+  }
+  return " through the proxy " + choice.proxy->to_string() + " (from " + choice.source + ")";
+}
+
 }  // namespace
 
 int run_connect(int argc, char** argv) {
@@ -77,9 +97,11 @@ int run_connect(int argc, char** argv) {
   std::string error;
   if (!args.parse(
           argc, argv, 2,
-          with_flags({"--protocol", "--header", "--ca", "--max-message", "--linger", "--heartbeat"},
+          with_flags({"--protocol", "--header", "--ca", "--max-message", "--linger", "--heartbeat",
+                      "--proxy"},
                      kDeflateValueFlags),
-          with_flags({"--insecure", "--binary", "--help"}, kDeflateSwitchFlags), &error)) {
+          with_flags({"--insecure", "--binary", "--no-proxy", "--help"}, kDeflateSwitchFlags),
+          &error)) {
     usage_error("connect", error);
     return 2;
   }
@@ -91,6 +113,10 @@ int run_connect(int argc, char** argv) {
   }
   if (args.positional().size() != 1) {
     usage_error("connect", "expected exactly one URL.");
+    return 2;
+  }
+  if (args.has("--proxy") && args.has("--no-proxy")) {
+    usage_error("connect", "--proxy and --no-proxy exclude each other.");
     return 2;
   }
   long long max_message = 64 << 20;
@@ -124,6 +150,11 @@ int run_connect(int argc, char** argv) {
   peer->set_outbound_buffer_size(0);
   peer->set_deflate_options(deflate);
   peer->set_heartbeat_interval(heartbeat);
+  peer->set_use_environment_proxy(!args.has("--no-proxy"));
+  if (peer->set_proxy(args.value("--proxy").value_or("")) != OK) {
+    std::fprintf(stderr, "wsp connect: --proxy: %s\n", peer->get_last_error().c_str());
+    return 2;
+  }
   if (const Error error = peer->connect_to_url(args.positional()[0], tls); error != OK) {
     std::fprintf(stderr, "wsp connect: %s\n", peer->get_last_error().c_str());
     return error == ERR_INVALID_PARAMETER ? 2 : 1;  // a URL that cannot be used is a usage error
@@ -160,9 +191,9 @@ int run_connect(int argc, char** argv) {
     const WebSocketPeer::State state = peer->get_ready_state();
     if (state == WebSocketPeer::STATE_OPEN && !announced_open) {
       announced_open = true;
-      std::fprintf(stderr, "connected to %s%s%s\n", peer->get_requested_url().c_str(),
+      std::fprintf(stderr, "connected to %s%s%s%s\n", peer->get_requested_url().c_str(),
                    peer->get_selected_protocol().empty() ? "" : " with sub-protocol ",
-                   peer->get_selected_protocol().c_str());
+                   peer->get_selected_protocol().c_str(), proxy_note(*peer).c_str());
     }
     while (peer->get_available_packet_count() > 0) {
       const uint8_t* data;

@@ -117,14 +117,19 @@ KeyAndCert* Proxy::leaf_ = nullptr;
 
 TEST_F(Proxy, TinyproxyCarriesWsAndWssThroughConnect) {
   const Service tinyproxy = proxy_test::start_tinyproxy();
+  // One peer for both: the proxy is a setting, kept from one connection to the next.
+  auto client = WebSocketPeer::create();
+  ASSERT_EQ(client->set_proxy(tinyproxy.url("http")), OK);
   for (const char* scheme : {"ws", "wss"}) {
-    auto client = WebSocketPeer::create();
-    ASSERT_EQ(client->set_proxy(tinyproxy.url("http")), OK);
     auto server = connect(*client, scheme, "localhost");
     ASSERT_TRUE(server) << scheme << ": " << client->get_last_error();
     expect_echo(*client, *server);
     // The TCP connection is the proxy's.
     EXPECT_EQ(client->get_connected_port(), tinyproxy.port);
+    client->close();
+    poll_until({client.get(), server.get()},
+                [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; });
+    EXPECT_EQ(client->get_proxy(), tinyproxy.url("http"));
   }
 }
 

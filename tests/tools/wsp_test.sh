@@ -385,6 +385,42 @@ PY
   [ "$status" = "403 101" ] || { echo "statuses: $status"; return 1; }
 }
 
+# tinyproxy (from ./run setup) on a free port, with Basic auth; sets PROXY_PORT.
+start_tinyproxy() {
+  PROXY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf 'Port %s\nListen 127.0.0.1\nAllow 127.0.0.1\nLogLevel Warning\nBasicAuth tool s3cret\n' \
+    "$PROXY_PORT" >"$WORK/tinyproxy.conf"
+  tinyproxy -d -c "$WORK/tinyproxy.conf" >"$WORK/tinyproxy.log" 2>&1 &
+  echo $! >>"$SERVER_PIDS"
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$PROXY_PORT") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "tinyproxy did not start: $(cat "$WORK/tinyproxy.log")"
+  return 1
+}
+
+proxy_flag_and_environment() {
+  start_tinyproxy || return 1
+  local out
+  out=$(printf 'via proxy\n' | timeout 10 "$WSP" connect --proxy "http://tool:s3cret@127.0.0.1:$PROXY_PORT" \
+    "ws://127.0.0.1:$PLAIN_PORT/" 2>err.txt)
+  [ "$out" = "via proxy" ] || { echo "stdout: $out"; cat err.txt; return 1; }
+  grep -q "through the proxy http://127.0.0.1:$PROXY_PORT (from set_proxy())" err.txt || { cat err.txt; return 1; }
+  # The environment, as curl reads it; a refusal names the status; --no-proxy ignores it.
+  out=$(printf 'env\n' | ws_proxy="http://tool:s3cret@127.0.0.1:$PROXY_PORT" timeout 10 "$WSP" connect \
+    "ws://127.0.0.1:$PLAIN_PORT/" 2>err.txt)
+  [ "$out" = "env" ] && grep -q "(from ws_proxy)" err.txt || { echo "stdout: $out"; cat err.txt; return 1; }
+  printf 'x\n' | ws_proxy="http://127.0.0.1:$PROXY_PORT" timeout 10 "$WSP" connect \
+    "ws://127.0.0.1:$PLAIN_PORT/" >/dev/null 2>err.txt && { echo "connected without credentials"; return 1; }
+  grep -q "HTTP 407" err.txt || { cat err.txt; return 1; }
+  out=$(printf 'direct\n' | ws_proxy="http://127.0.0.1:$PROXY_PORT" timeout 10 "$WSP" connect --no-proxy \
+    "ws://127.0.0.1:$PLAIN_PORT/" 2>err.txt)
+  [ "$out" = "direct" ] && ! grep -q "through the proxy" err.txt || { cat err.txt; return 1; }
+  timeout 10 "$WSP" connect --proxy "ftp://x" "ws://127.0.0.1:$PLAIN_PORT/" </dev/null 2>err.txt
+  [ $? = 2 ] && grep -q "scheme must be" err.txt || { cat err.txt; return 1; }
+}
+
 start_server --host '*' --protocol chat --max-message 12 || exit 1
 PLAIN_PORT=$PORT
 check "--version prints the version of core/version.h" version
@@ -396,6 +432,7 @@ check "sub-protocol negotiation" subprotocol
 check "custom header and IPv6 URL" header_and_ipv6_url
 check "--max-message closes with 1009" message_limit
 check "connection refused exits non-zero with a reason" refused_exits_nonzero
+check "--proxy, the proxy environment and --no-proxy (tinyproxy with Basic auth)" proxy_flag_and_environment
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=wsp test CA" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
