@@ -150,11 +150,14 @@ int run_connect(int argc, char** argv) {
   peer->set_outbound_buffer_size(0);
   peer->set_deflate_options(deflate);
   peer->set_heartbeat_interval(heartbeat);
-  peer->set_use_environment_proxy(!args.has("--no-proxy"));
+  // ---- excerpt: proxy ----
+  peer->set_use_environment_proxy(!args.has("--no-proxy"));  // default: read it as curl does
+  // "" (no --proxy) leaves the choice to the environment.
   if (peer->set_proxy(args.value("--proxy").value_or("")) != OK) {
     std::fprintf(stderr, "wsp connect: --proxy: %s\n", peer->get_last_error().c_str());
     return 2;
   }
+  // ---- end ----
   if (const Error error = peer->connect_to_url(args.positional()[0], tls); error != OK) {
     std::fprintf(stderr, "wsp connect: %s\n", peer->get_last_error().c_str());
     return error == ERR_INVALID_PARAMETER ? 2 : 1;  // a URL that cannot be used is a usage error
