@@ -23,39 +23,9 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
     native::ResolveResult result;
     if (!handshake_->resolve_job->done(&result)) return;
     handshake_->resolve_job.reset();
-    if (!result.error.empty()) {
-      fail_handshake(handshake_->proxy && !handshake_->resolving_target
-                         ? "Cannot reach the proxy " + handshake_->proxy->to_string() + " (from " +
-                               handshake_->proxy_source + "): " + result.error
-                         : result.error);
-      return;
-    }
-    if (handshake_->resolving_target) {
-      handshake_->resolving_target = false;
-      handshake_->target_ip = parse_ip_literal(result.addresses.front().host());
-      resolve_or_connect();
-    } else {
-      handshake_->addresses = std::move(result.addresses);
-      handshake_->next_address = 0;
-      try_next_address();
-    }
+    on_resolved(std::move(result), now);
   }
-  if (phase_ == Phase::kConnecting) {
-    handshake_->tcp->poll();
-    if (handshake_->tcp->get_status() == StreamPeer::STATUS_CONNECTING) return;
-    if (handshake_->tcp->get_status() != StreamPeer::STATUS_CONNECTED) {
-      handshake_->last_connect_error = handshake_->tcp->get_last_error();
-      ++handshake_->next_address;
-      try_next_address();
-      return;
-    }
-    handshake_->tcp->set_no_delay(no_delay_);
-    if (handshake_->proxy) {
-      start_tunnel();
-    } else {
-      start_tls_or_request();
-    }
-  }
+  if (phase_ == Phase::kConnecting) step_race(now);
   if (phase_ == Phase::kProxyTunnel && !step_tunnel()) return;
   if (phase_ == Phase::kTlsHandshake) {
     stream_->poll();
@@ -98,31 +68,6 @@ void NativeWebSocketPeer::step_handshake(Clock::time_point now) {
     const std::string reason = get_last_error();
     fail_handshake(reason);
   }
-}
-
-void NativeWebSocketPeer::try_next_address() {
-  while (handshake_->next_address < handshake_->addresses.size()) {
-    hangup_reported_ = false;  // a report about the previous socket
-    handshake_->tcp = std::make_shared<StreamPeerTCP>();
-    if (handshake_->tcp->connect_to_address(handshake_->addresses[handshake_->next_address]) ==
-        OK) {
-      stream_ = handshake_->tcp;
-      phase_ = Phase::kConnecting;
-      return;
-    }
-    handshake_->last_connect_error = handshake_->tcp->get_last_error();
-    ++handshake_->next_address;
-  }
-  std::string message =
-      handshake_->last_connect_error.empty() ? "Cannot connect." : handshake_->last_connect_error;
-  if (handshake_->addresses.size() > 1) {
-    message += " (tried " + std::to_string(handshake_->addresses.size()) + " addresses)";
-  }
-  if (handshake_->proxy) {
-    message = "Cannot connect to the proxy " + handshake_->proxy->to_string() + " (from " +
-              handshake_->proxy_source + "): " + message;
-  }
-  fail_handshake(message);
 }
 
 void NativeWebSocketPeer::start_tls_or_request() {

@@ -1,36 +1,12 @@
-// The native WebSocketPeer's way through a proxy: resolving the names a proxied connection needs
-// and asking the proxy for a tunnel (the rules of each proxy are in core/proxy/). Once the tunnel
-// is open, TLS and the HTTP upgrade run inside it as on a direct connection.
-#include "wspeer/core/proxy/ip_literal.h"
+// The native WebSocketPeer's way through a proxy: asking it for a tunnel (the rules of each proxy
+// are in core/proxy/). Once the tunnel is open, TLS and the HTTP upgrade run inside it as on a
+// direct connection.
 #include "wspeer/platform/native/native_peer_parts.h"
 #include "wspeer/platform/native/native_websocket_peer.h"
 
 namespace wsp {
 
 using namespace native_peer;  // NOLINT: the constants and helpers the parts share
-
-void NativeWebSocketPeer::resolve_or_connect() {
-  HandshakeState& handshake = *handshake_;
-  const ProxyTarget target{handshake.url.host, handshake.url.host_is_ipv6, handshake.url.port,
-                           handshake.target_ip};
-  if (handshake.proxy && needs_local_resolution(*handshake.proxy, target)) {
-    // socks5:// names the server by address: its name is resolved first, then the proxy's.
-    handshake.resolving_target = true;
-    handshake.resolve_job = native::ResolveJob::start(handshake.url.host, handshake.url.port);
-    phase_ = Phase::kResolving;
-    return;
-  }
-  const std::string& host = handshake.proxy ? handshake.proxy->host : handshake.url.host;
-  const int port = handshake.proxy ? handshake.proxy->port : handshake.url.port;
-  if (const auto literal = SocketAddress::from_ip(host, port)) {
-    handshake.addresses = {*literal};
-    handshake.next_address = 0;
-    try_next_address();
-  } else {
-    handshake.resolve_job = native::ResolveJob::start(host, port);
-    phase_ = Phase::kResolving;
-  }
-}
 
 void NativeWebSocketPeer::start_tunnel() {
   HandshakeState& handshake = *handshake_;

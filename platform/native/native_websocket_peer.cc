@@ -247,6 +247,10 @@ void NativeWebSocketPeer::release_transport() {
     handshake_->tcp.reset();
     handshake_->resolve_job.reset();
     handshake_->tunnel.reset();
+    for (auto& attempt : handshake_->attempts) {
+      if (attempt) attempt->disconnect();
+    }
+    handshake_->attempts.clear();
   }
 }
 
@@ -295,6 +299,9 @@ PollInterest NativeWebSocketPeer::get_poll_interest() const {
             std::min(handshake_->deadline, Clock::now() + std::chrono::milliseconds(5));
         break;
       case Phase::kConnecting:
+        interest.want_write = true;
+        interest.deadline = std::min(interest.deadline, race_deadline());
+        break;
       case Phase::kSendRequest:
       case Phase::kWriteResponse:
       case Phase::kWriteRefusal:

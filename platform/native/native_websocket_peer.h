@@ -10,6 +10,7 @@
 
 #include "wspeer/core/byte_buffer.h"
 #include "wspeer/core/handshake.h"
+#include "wspeer/core/happy_eyeballs.h"
 #include "wspeer/core/heartbeat.h"
 #include "wspeer/core/http.h"
 #include "wspeer/core/protocol.h"
@@ -127,8 +128,19 @@ class NativeWebSocketPeer : public WebSocketPeer {
   };
 
   void step_handshake(Clock::time_point now);
+  /// Resolves what the connection needs (the proxy's name, and for socks5:// the server's too) or
+  /// starts connecting to an IP literal.
   void resolve_or_connect();
-  void try_next_address();
+  void on_resolved(native::ResolveResult result, Clock::time_point now);
+  /// Happy Eyeballs over the addresses (see HappyEyeballs): attempts overlap, the first to
+  /// connect wins and the others are closed.
+  void start_race(Clock::time_point now);
+  void step_race(Clock::time_point now);
+  void launch_due_attempts(Clock::time_point now);
+  void fail_connect();
+  void connected();
+  /// When poll() must look at the race again (the next attempt, or attempts not watched).
+  Clock::time_point race_deadline() const;
   void start_tunnel();
   /// Talks to the proxy until the tunnel is open (then starts TLS or the request); false while
   /// waiting for the proxy or after a failure.
@@ -169,8 +181,9 @@ class NativeWebSocketPeer : public WebSocketPeer {
     std::shared_ptr<const TLSOptions> tls_options;
     std::shared_ptr<native::ResolveJob> resolve_job;
     std::shared_ptr<StreamPeerTCP> tcp;  ///< a client's socket (under TLS, the TLS stream owns it)
-    std::vector<SocketAddress> addresses;
-    size_t next_address = 0;
+    std::vector<SocketAddress> addresses;  ///< in the order to try them
+    std::optional<HappyEyeballs> race;
+    std::vector<std::shared_ptr<StreamPeerTCP>> attempts;  ///< per address; null once failed
     std::string last_connect_error;
     std::optional<ProxyUrl> proxy;  ///< the proxy connected through (set_proxy() or environment)
     std::string proxy_source;       ///< "set_proxy()" or the environment variable's name

@@ -13,6 +13,9 @@
 namespace wsp::native {
 namespace {
 
+std::mutex g_override_mutex;
+std::function<ResolveResult(const std::string&, int)> g_override;
+
 class ThreadResolveJob : public ResolveJob {
  public:
   bool done(ResolveResult* result) override {
@@ -24,6 +27,18 @@ class ThreadResolveJob : public ResolveJob {
 
   void run(const std::string& host, int port) {
     ResolveResult result;
+    std::function<ResolveResult(const std::string&, int)> resolve;
+    {
+      std::lock_guard<std::mutex> lock(g_override_mutex);
+      resolve = g_override;
+    }
+    if (resolve) {
+      result = resolve(host, port);
+      std::lock_guard<std::mutex> lock(mutex_);
+      result_ = std::move(result);
+      finished_ = true;
+      return;
+    }
     addrinfo hints;
     std::memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
@@ -60,6 +75,12 @@ class ThreadResolveJob : public ResolveJob {
 };
 
 }  // namespace
+
+void set_resolver_for_testing(
+    std::function<ResolveResult(const std::string& host, int port)> resolve) {
+  std::lock_guard<std::mutex> lock(g_override_mutex);
+  g_override = std::move(resolve);
+}
 
 std::shared_ptr<ResolveJob> ResolveJob::start(const std::string& host, int port) {
   auto job = std::make_shared<ThreadResolveJob>();

@@ -1,6 +1,7 @@
 // Host name resolution that never blocks the caller's poll loop.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,5 +24,11 @@ class ResolveJob {
   /// True once the result is ready; then `*result` is filled.
   virtual bool done(ResolveResult* result) = 0;
 };
+
+/// For tests: every lookup is answered by `resolve` (on the resolver's thread) instead of
+/// getaddrinfo, e.g. a name with an address that never answers before a good one. An empty
+/// function restores getaddrinfo.
+void set_resolver_for_testing(
+    std::function<ResolveResult(const std::string& host, int port)> resolve);
 
 }  // namespace wsp::native
