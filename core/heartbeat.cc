@@ -32,7 +32,21 @@ Heartbeat::Action Heartbeat::tick(uint32_t interval_ms, Clock::time_point now, b
   // (or anything else) may be waiting unread, so the peer is not blamed.
   if (awaiting_pong && !heard && !input_paused) return Action::kPeerDead;
   due_ |= kAwaitingPong;  // a ping goes out now, or the last one is still awaited (maybe unread)
-  return awaiting_pong ? Action::kNone : Action::kSendPing;
+  if (awaiting_pong) return Action::kNone;
+  due_ |= kPingFresh;
+  return Action::kSendPing;
+}
+
+std::optional<Clock::duration> Heartbeat::answered_after(uint32_t interval_ms,
+                                                         Clock::time_point now) const {
+  if (!enabled() || (due_ & (kAwaitingPong | kPingFresh)) != (kAwaitingPong | kPingFresh)) {
+    return std::nullopt;
+  }
+  const Clock::duration interval = std::chrono::milliseconds(interval_ms);
+  const Clock::time_point sent = next_due() - interval;
+  // Out of range only when the interval changed since the ping: no sound figure then.
+  if (now < sent || now - sent > interval) return std::nullopt;
+  return now - sent;
 }
 
 }  // namespace wsp

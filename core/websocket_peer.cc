@@ -1,5 +1,6 @@
 #include "wspeer/core/websocket_peer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -141,7 +142,9 @@ Error WebSocketPeer::set_heartbeat_interval(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) {
     return fail_call(ERR_INVALID_PARAMETER, "heartbeat_interval must be 0 (off) or positive.");
   }
-  heartbeat_interval_ms_ = whole_milliseconds(seconds);
+  const uint32_t interval = whole_milliseconds(seconds);
+  if (interval != heartbeat_interval_ms_) heartbeat_interval_changed();
+  heartbeat_interval_ms_ = interval;
   return OK;
 }
 
@@ -217,6 +220,15 @@ Error WebSocketPeer::set_close_timeout(double seconds) {
   return OK;
 }
 
+double WebSocketPeer::get_round_trip_time() const {
+  return round_trip_us_ == kRoundTripUnknown ? -1.0 : round_trip_us_ / 1e6;
+}
+
+void WebSocketPeer::set_round_trip(std::chrono::steady_clock::duration elapsed) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+  round_trip_us_ = static_cast<uint32_t>(std::clamp<int64_t>(us, 0, kRoundTripUnknown - 1));
+}
+
 Error WebSocketPeer::set_proxy(const std::string& url) {
   if (!url.empty()) {
     ProxyUrl parsed;
@@ -271,6 +283,7 @@ const WebSocketPeer::Lists& WebSocketPeer::lists() const {
 
 void WebSocketPeer::begin_session() {
   close_code_ = kCloseUnclean;
+  round_trip_us_ = kRoundTripUnknown;
   texts_.reset();
   request_scheme_ = RequestScheme::kNone;
   handshake_status_ = 0;

@@ -10,6 +10,7 @@
 // One peer is used from one thread at a time; different peers may live on different threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -248,10 +249,19 @@ class WebSocketPeer : public PacketPeer {
   bool get_use_environment_proxy() const { return use_environment_proxy_; }
   void set_use_environment_proxy(bool enabled) { use_environment_proxy_ = enabled; }
 
+  /// The time, in seconds, the peer took to answer the last ping the heartbeat sent (see
+  /// heartbeat_interval): updated at each pong, measured when poll() reads it, so it includes the
+  /// time the pong waited for that poll() (none with a readiness loop such as PeerPoller). -1
+  /// before a ping was answered in this connection, and always in Web builds: browsers give pages
+  /// no ping or pong, so measure there with a message the server echoes (docs/client.md).
+  double get_round_trip_time() const;
+
  protected:
   WebSocketPeer() = default;
 
   // ---- backend hooks ----
+  /// heartbeat_interval is about to change (a ping awaited can no longer be timed from it).
+  virtual void heartbeat_interval_changed() {}
   // Queue one validated message (state is OPEN, limits checked).
   virtual Error send_message(const uint8_t* data, size_t size, bool is_text) = 0;
   // Queue one validated prepared message; by default framed again like any other.
@@ -280,6 +290,9 @@ class WebSocketPeer : public PacketPeer {
   /// limits; called by connect_to_url() and accept_stream().
   void begin_session();
   void set_closed(int code, std::string reason);
+  /// A new round-trip time, from the backend's heartbeat.
+  void set_round_trip(std::chrono::steady_clock::duration elapsed);
+  static constexpr uint32_t kRoundTripUnknown = UINT32_MAX;
   /// "0.5 s", "10 s": durations in get_last_error() texts.
   static std::string describe_seconds(double seconds);
   /// The get_last_error() texts of the two timeouts, the same on every backend.
@@ -338,6 +351,7 @@ class WebSocketPeer : public PacketPeer {
   uint32_t heartbeat_interval_ms_ = 0;  ///< whole milliseconds, as Godot keeps it
   uint32_t handshake_timeout_ms_ = 10'000;
   uint32_t close_timeout_ms_ = 5'000;
+  uint32_t round_trip_us_ = kRoundTripUnknown;  ///< see get_round_trip_time()
   InboundQueue inbound_;
   std::unique_ptr<Texts> texts_;
   std::unique_ptr<Lists> lists_;

@@ -44,7 +44,8 @@ constexpr const char* kHelp =
     "  --max-message N     largest message accepted, in bytes (default 67108864)\n"
     "  --linger SECONDS    after the end of stdin, wait this long for replies (default 0.5)\n"
     "  --heartbeat SECONDS ping every SECONDS; a peer silent for a whole interval while a\n"
-    "                      ping is unanswered is dropped (close code -1). Default: off\n"
+    "                      ping is unanswered is dropped (close code -1); each pong's\n"
+    "                      round-trip time goes to stderr. Default: off\n"
     "  --proxy URL         connect through a proxy: http://[user:pass@]host:port (CONNECT),\n"
     "                      socks5://... (names resolved here) or socks5h://... (by the proxy)\n"
     "  --no-proxy          ignore the proxy environment variables and connect directly\n"
@@ -173,6 +174,7 @@ int run_connect(int argc, char** argv) {
   input.start();
   bool stdin_open = true;
   bool announced_open = false;
+  double round_trip = -1;
   Clock::time_point last_activity = Clock::now();
   const auto linger_time =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(linger));
@@ -197,6 +199,10 @@ int run_connect(int argc, char** argv) {
       std::fprintf(stderr, "connected to %s%s%s%s\n", peer->get_requested_url().c_str(),
                    peer->get_selected_protocol().empty() ? "" : " with sub-protocol ",
                    peer->get_selected_protocol().c_str(), proxy_note(*peer).c_str());
+    }
+    if (peer->get_round_trip_time() != round_trip) {
+      round_trip = peer->get_round_trip_time();
+      if (round_trip >= 0) std::fprintf(stderr, "round-trip time %.2f ms\n", round_trip * 1000);
     }
     while (peer->get_available_packet_count() > 0) {
       const uint8_t* data;

@@ -32,7 +32,12 @@ void NativeWebSocketPeer::service_open(Clock::time_point now) {
   if (!transport_closed_ && reading_paused()) watch_paused_transport(now);
 
   const ProtocolEvents events = protocol_.take_events();
-  if (events.pongs > 0) heartbeat_.pong_received();
+  if (events.pongs > 0) {
+    if (const auto elapsed = heartbeat_.answered_after(heartbeat_interval_ms_, now)) {
+      set_round_trip(*elapsed);
+    }
+    heartbeat_.pong_received();
+  }
   // The heartbeat runs after reading, so a pong that already arrived is counted.
   if (state_ == STATE_OPEN) {
     // An interval set while open starts the heartbeat here (tick() stops it at 0).

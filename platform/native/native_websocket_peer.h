@@ -110,6 +110,7 @@ class NativeWebSocketPeer : public WebSocketPeer {
   void abort_connection() override;
   size_t queued_outbound_messages() const override;
   void answer_request(std::string response, int status) override;
+  void heartbeat_interval_changed() override { heartbeat_.forget_ping_time(); }
 
  private:
   enum class Phase : uint8_t {

@@ -111,5 +111,46 @@ TEST(Heartbeat, ANewIntervalTakesEffectAtTheNextPingAndZeroStopsIt) {
   EXPECT_FALSE(heartbeat.enabled()) << "an interval of 0 leaves it off";
 }
 
+TEST(Heartbeat, APongRightAfterOurPingGivesTheRoundTrip) {
+  Heartbeat heartbeat;
+  const Clock::time_point start{};
+  heartbeat.start(100, start);
+  EXPECT_EQ(heartbeat.answered_after(100, start + milliseconds(50)), std::nullopt)
+      << "no ping sent yet: a pong now is unsolicited";
+  ASSERT_EQ(heartbeat.tick(100, start + milliseconds(100), false), Action::kSendPing);
+  EXPECT_EQ(heartbeat.answered_after(100, start + milliseconds(103)), milliseconds(3));
+  heartbeat.pong_received();
+  EXPECT_EQ(heartbeat.answered_after(100, start + milliseconds(104)), std::nullopt)
+      << "a second pong answers nothing";
+}
+
+TEST(Heartbeat, APongToAPingFromEarlierTicksGivesNoFigure) {
+  Heartbeat heartbeat;
+  const Clock::time_point start{};
+  heartbeat.start(100, start);
+  ASSERT_EQ(heartbeat.tick(100, start + milliseconds(100), false), Action::kSendPing);
+  heartbeat.input_arrived();  // busy: alive, the pong still awaited, no new ping
+  ASSERT_EQ(heartbeat.tick(100, start + milliseconds(200), false), Action::kNone);
+  EXPECT_EQ(heartbeat.answered_after(100, start + milliseconds(250)), std::nullopt)
+      << "the ping went out 150 ms ago, not 50";
+}
+
+TEST(Heartbeat, AnIntervalChangedSinceThePingGivesNoWrongFigure) {
+  Heartbeat heartbeat;
+  const Clock::time_point start{};
+  heartbeat.start(100, start);
+  ASSERT_EQ(heartbeat.tick(100, start + milliseconds(100), false), Action::kSendPing);
+  // The time worked out from a smaller interval would be after the pong or longer than it.
+  EXPECT_EQ(heartbeat.answered_after(10, start + milliseconds(130)), std::nullopt);
+  // A larger one cannot be told apart: the peer forgets the ping's time when it changes.
+  EXPECT_EQ(heartbeat.answered_after(1000, start + milliseconds(110)), milliseconds(910));
+  heartbeat.forget_ping_time();
+  EXPECT_EQ(heartbeat.answered_after(1000, start + milliseconds(110)), std::nullopt);
+  EXPECT_EQ(heartbeat.answered_after(100, start + milliseconds(110)), std::nullopt);
+  Heartbeat off;
+  off.forget_ping_time();
+  EXPECT_FALSE(off.enabled()) << "forgetting must leave a stopped heartbeat off";
+}
+
 }  // namespace
 }  // namespace wsp

@@ -215,5 +215,22 @@ TEST(HeartbeatServer, KeepsAClientWhoseUploadIsStillArrivingAndDropsItOnceSilent
   poller.remove(server.get());
 }
 
+TEST(RoundTripTime, MeasuredFromTheHeartbeatsPongsAndResetByANewConnection) {
+  test::Pair pair = test::open_pair(
+      [](WebSocketPeer& client) { ASSERT_EQ(client.set_heartbeat_interval(0.05), OK); });
+  ASSERT_EQ(pair.client->get_ready_state(), WebSocketPeer::STATE_OPEN);
+  EXPECT_EQ(pair.client->get_round_trip_time(), -1.0) << "no ping answered yet";
+  ASSERT_TRUE(test::poll_until({pair.client.get(), pair.server.get()},
+                               [&] { return pair.client->get_round_trip_time() >= 0; }));
+  // Over loopback with both peers polled in one loop: well under the interval.
+  EXPECT_LT(pair.client->get_round_trip_time(), 0.05);
+  EXPECT_EQ(pair.server->get_round_trip_time(), -1.0) << "the server sends no pings";
+  pair.client->close();
+  test::poll_until({pair.client.get(), pair.server.get()},
+                   [&] { return pair.client->get_ready_state() == WebSocketPeer::STATE_CLOSED; });
+  ASSERT_EQ(pair.client->connect_to_url(pair.listener->url()), OK);
+  EXPECT_EQ(pair.client->get_round_trip_time(), -1.0) << "a figure of the last connection";
+}
+
 }  // namespace
 }  // namespace wsp

@@ -265,6 +265,26 @@ asyncio.run(main())
 PY
 }
 
+heartbeat_shows_the_round_trip_time() {
+  # Python websockets answers pings; wsp connect prints each pong's round-trip time.
+  /usr/bin/python3 - "$WSP" <<'PY'
+import asyncio, re, sys, websockets
+async def handler(ws, path):
+    await asyncio.sleep(0.5)
+    await ws.close(1000, "done")
+async def main():
+    async with websockets.serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        proc = await asyncio.create_subprocess_exec(
+            sys.argv[1], "connect", "--heartbeat", "0.1", f"ws://127.0.0.1:{port}/",
+            stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        _, err = await asyncio.wait_for(proc.communicate(), 10)
+        times = [float(t) for t in re.findall(r"round-trip time ([0-9.]+) ms", err.decode())]
+        assert len(times) >= 2 and all(0 <= t < 100 for t in times), err.decode()
+asyncio.run(main())
+PY
+}
+
 heartbeat_server_drops_a_mute_client() {
   start_server --host 127.0.0.1 --heartbeat 0.2 || return 1
   mute_peer client "$PORT" &
@@ -452,6 +472,7 @@ check "--threads 3 echoes every client and Ctrl-C stops every thread" threads_se
 check "--help for every command" help_texts
 check "--heartbeat in connect and echo-client drops a server that went mute" heartbeat_drops_a_mute_server
 check "--heartbeat keeps a peer that answers pings" heartbeat_keeps_healthy_peers
+check "--heartbeat in connect prints each pong's round-trip time" heartbeat_shows_the_round_trip_time
 check "--heartbeat in echo-server drops a client that went mute" heartbeat_server_drops_a_mute_client
 check "a large message, a short one and a close in one write: both echoed, then the close" large_small_and_close_in_one_write
 check "relay-server: rooms from the path, broadcasts and one-peer packets, joins and leaves" relay_rooms_and_targets
