@@ -384,7 +384,8 @@ std::string WebSocketPeer::close_timeout_text() const {
 void WebSocketPeer::set_closed(int code, std::string reason) {
   state_ = STATE_CLOSED;
   request_pending_ = false;
-  close_code_ = code;
+  // -1, 1005/1006, or a code the protocol accepted (at most 4999): 16 bits hold them all.
+  close_code_ = static_cast<int16_t>(std::clamp(code, -1, 4999));
   set_text(&Texts::close_reason, std::move(reason));
 }
 

@@ -334,8 +334,8 @@ class WebSocketPeer : public PacketPeer {
   enum class RequestScheme : uint8_t { kNone, kWs, kWss };  ///< kNone on a client
 
   // Members ordered so that the small ones share words: every connection carries them.
-  State state_ = STATE_CLOSED;
-  int close_code_ = -1;
+  State state_ : 8 = STATE_CLOSED;
+  int16_t close_code_ = -1;       ///< -1 or a close code (at most 4999)
   int16_t handshake_status_ = 0;  ///< three digits at most: the HTTP status line's
   bool manual_accept_ : 1 = false;
   bool request_pending_ : 1 = false;  ///< a server request waits for accept_request/reject_request
