@@ -1,7 +1,9 @@
 // wsp connect: an interactive client. Each stdin line is sent as a message; every received
 // message is printed; the close code and reason are printed at the end.
 #include <algorithm>
+#include <climits>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -15,6 +17,7 @@
 #include "tools/tls_flags.h"
 #include "wspeer/core/close_code.h"
 #include "wspeer/core/proxy/proxy_choice.h"
+#include "wspeer/core/reconnect/reconnecting_peer.h"
 #include "wspeer/core/websocket_peer.h"
 #include "wspeer/platform/native/native_websocket_peer.h"
 #include "wspeer/platform/native/net.h"
@@ -50,7 +53,13 @@ constexpr const char* kHelp =
     "                      socks5://... (names resolved here) or socks5h://... (by the proxy)\n"
     "  --no-proxy          ignore the proxy environment variables and connect directly\n"
     "Without --proxy or --no-proxy the environment is read as curl does: wss_proxy / ws_proxy,\n"
-    "https_proxy / http_proxy, all_proxy (also in capitals, except HTTP_PROXY) and no_proxy.\n";
+    "https_proxy / http_proxy, all_proxy (also in capitals, except HTTP_PROXY) and no_proxy.\n"
+    "  --reconnect         when the connection fails or drops, try again with exponential\n"
+    "                      backoff and jitter (not after 4xx refusals or close codes\n"
+    "                      1008, 3500-3999, 4500-4999); lines typed meanwhile are sent after\n"
+    "  --reconnect-min S   shortest delay before an attempt (default 0.5)\n"
+    "  --reconnect-max S   longest delay (default 30)\n"
+    "  --reconnect-attempts N  attempts after a loss before giving up (default 0: forever)\n";
 // After the deflate flags (deflate_flags.h) in the usage text.
 constexpr const char* kHelpExamples =
     "\n"
@@ -78,6 +87,52 @@ void print_message(const uint8_t* data, int size, bool is_text) {
   std::fflush(stdout);
 }
 
+// --reconnect and its backoff flags; without --reconnect nothing is tried again.
+bool reconnect_policy_from_flags(const Args& args, ReconnectPolicy* policy, std::string* error) {
+  long long attempts = 0;
+  if (!args.seconds("--reconnect-min", &policy->min_delay, error) ||
+      !args.seconds("--reconnect-max", &policy->max_delay, error) ||
+      !args.integer("--reconnect-attempts", 0, INT32_MAX, &attempts, error)) {
+    return false;
+  }
+  const bool tuned = args.has("--reconnect-min") || args.has("--reconnect-max") ||
+                     args.has("--reconnect-attempts");
+  if (tuned && !args.has("--reconnect")) {
+    *error = "--reconnect-min, --reconnect-max and --reconnect-attempts need --reconnect.";
+    return false;
+  }
+  if (policy->max_delay < policy->min_delay) {
+    *error = "--reconnect-max must not be below --reconnect-min.";
+    return false;
+  }
+  policy->max_attempts = static_cast<int>(attempts);
+  if (!args.has("--reconnect")) policy->retry_if = [](const ConnectionEnd&) { return false; };
+  return true;
+}
+
+// What --reconnect does, on stderr (without it the only event is the final GAVE_UP, which the
+// close line says better).
+void report(const ReconnectingPeer::Event& event) {
+  using Event = ReconnectingPeer::Event;
+  switch (event.type) {
+    case Event::CONNECTED:
+      if (event.attempt > 0) std::fprintf(stderr, "reconnected (attempt %d)\n", event.attempt);
+      break;
+    case Event::DISCONNECTED:
+      std::fprintf(stderr, "connection lost (code %d)%s%s\n", event.close_code,
+                   event.reason.empty() ? "" : ": ", event.reason.c_str());
+      break;
+    case Event::RECONNECT_SCHEDULED:
+      std::fprintf(stderr, "reconnecting: attempt %d in %.2f s%s%s%s\n", event.attempt, event.delay,
+                   event.reason.empty() ? "" : " (", event.reason.c_str(),
+                   event.reason.empty() ? "" : ")");
+      break;
+    case Event::GAVE_UP:
+      std::fprintf(stderr, "stopped reconnecting: %s\n", event.reason.c_str());
+      break;
+  }
+}
+
 // " through the proxy http://host:port (from https_proxy)" when one is used.
 std::string proxy_note(const WebSocketPeer& peer) {
   WsUrl url;
@@ -99,9 +154,10 @@ int run_connect(int argc, char** argv) {
   if (!args.parse(
           argc, argv, 2,
           with_flags({"--protocol", "--header", "--ca", "--max-message", "--linger", "--heartbeat",
-                      "--proxy"},
+                      "--proxy", "--reconnect-min", "--reconnect-max", "--reconnect-attempts"},
                      kDeflateValueFlags),
-          with_flags({"--insecure", "--binary", "--no-proxy", "--help"}, kDeflateSwitchFlags),
+          with_flags({"--insecure", "--binary", "--no-proxy", "--reconnect", "--help"},
+                     kDeflateSwitchFlags),
           &error)) {
     usage_error("connect", error);
     return 2;
@@ -133,7 +189,9 @@ int run_connect(int argc, char** argv) {
   std::shared_ptr<const TLSOptions> tls;
   DeflateOptions deflate;
   double heartbeat = 0;
-  if (!args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
+  ReconnectPolicy policy;
+  if (!reconnect_policy_from_flags(args, &policy, &error) ||
+      !args.integer("--max-message", 1, 0x7FFFFFFF, &max_message, &error) ||
       !args.seconds("--heartbeat", &heartbeat, &error, /*zero_means_off=*/true) ||
       !client_tls_from_flags(args, &tls, &error) ||
       !deflate_from_flags(args, /*is_server=*/false, &deflate, &error)) {
@@ -141,7 +199,8 @@ int run_connect(int argc, char** argv) {
     return 2;
   }
 
-  std::unique_ptr<WebSocketPeer> peer = WebSocketPeer::create();
+  ReconnectingPeer connection(policy);
+  WebSocketPeer* peer = &connection.peer();
   if (peer->set_supported_protocols(args.values("--protocol")) != OK ||
       peer->set_handshake_headers(args.values("--header")) != OK) {
     std::fprintf(stderr, "wsp connect: %s\n", peer->get_last_error().c_str());
@@ -159,11 +218,11 @@ int run_connect(int argc, char** argv) {
     return 2;
   }
   // ---- end ----
-  if (const Error error = peer->connect_to_url(args.positional()[0], tls); error != OK) {
-    std::fprintf(stderr, "wsp connect: %s\n", peer->get_last_error().c_str());
+  if (const Error error = connection.connect_to_url(args.positional()[0], tls); error != OK) {
+    std::fprintf(stderr, "wsp connect: %s\n", connection.get_last_error().c_str());
     return error == ERR_INVALID_PARAMETER ? 2 : 1;  // a URL that cannot be used is a usage error
   }
-  auto* native = static_cast<NativeWebSocketPeer*>(peer.get());
+  auto* native = static_cast<NativeWebSocketPeer*>(peer);
   const bool binary = args.has("--binary");
 
   std::signal(SIGINT, on_interrupt);
@@ -174,6 +233,7 @@ int run_connect(int argc, char** argv) {
   input.start();
   bool stdin_open = true;
   bool announced_open = false;
+  bool closing = false;  // we closed: the connection's end is no loss
   double round_trip = -1;
   Clock::time_point last_activity = Clock::now();
   const auto linger_time =
@@ -184,15 +244,23 @@ int run_connect(int argc, char** argv) {
       // a second one, or one before the connection opened, ends at once.
       const bool first = interrupts_handled == 0;
       interrupts_handled = g_interrupts;
+      closing = true;
       if (first && peer->get_ready_state() == WebSocketPeer::STATE_OPEN) {
-        peer->close(kCloseNormal, "");
+        connection.close(kCloseNormal, "");
       } else {
-        peer->close(-1);
+        connection.close(-1);
       }
       stdin_open = false;
       lines.clear();
     }
-    peer->poll();
+    connection.poll();
+    ReconnectingPeer::Event event;
+    while (connection.take_event(&event)) {
+      // Our own close (end of stdin, Ctrl-C) is no loss to report.
+      const bool ours = event.type == ReconnectingPeer::Event::DISCONNECTED && closing;
+      if (args.has("--reconnect") && !ours) report(event);
+      if (event.type == ReconnectingPeer::Event::DISCONNECTED) announced_open = false;
+    }
     const WebSocketPeer::State state = peer->get_ready_state();
     if (state == WebSocketPeer::STATE_OPEN && !announced_open) {
       announced_open = true;
@@ -211,7 +279,7 @@ int run_connect(int argc, char** argv) {
       print_message(data, size, peer->was_string_packet());
       last_activity = Clock::now();
     }
-    if (state == WebSocketPeer::STATE_CLOSED) break;
+    if (!connection.is_active() && state == WebSocketPeer::STATE_CLOSED) break;
     if (state == WebSocketPeer::STATE_OPEN) {
       while (!lines.empty()) {
         const std::string& line = lines.front();
@@ -227,13 +295,17 @@ int run_connect(int argc, char** argv) {
       }
       if (!stdin_open && lines.empty() && peer->get_current_outbound_buffered_amount() == 0 &&
           Clock::now() - last_activity >= linger_time) {
-        peer->close(kCloseNormal, "");
+        closing = true;
+        connection.close(kCloseNormal, "");
       }
     }
 
     // Wait for the socket or the peer's next deadline; stdin lines are checked between waits.
     const PollInterest interest = native->get_poll_interest();
-    const int timeout = interest.timeout_ms(stdin_open ? 20 : 200);
+    int timeout = interest.timeout_ms(stdin_open ? 20 : 200);
+    if (connection.is_waiting()) {
+      timeout = std::min(timeout, static_cast<int>(connection.get_time_until_attempt() * 1000) + 1);
+    }
     if (interest.fd >= 0 && !interest.poll_now) {
       native::wait_for(interest.fd, interest.wait_interest(), timeout);
     } else if (!interest.poll_now) {

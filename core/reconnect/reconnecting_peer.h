@@ -70,6 +70,9 @@ class ReconnectingPeer {
   /// Closes the connection and stops reconnecting.
   void close(int code = 1000, std::string_view reason = "");
 
+  /// Connecting, open, or waiting to try again: false before connect_to_url(), after close() has
+  /// finished and after GAVE_UP.
+  bool is_active() const { return active_; }
   /// Waiting for an attempt (the peer is STATE_CLOSED meanwhile).
   bool is_waiting() const { return waiting_; }
   /// Seconds until the attempt waited for; 0 when none.

@@ -441,6 +441,56 @@ proxy_flag_and_environment() {
   [ $? = 2 ] && grep -q "scheme must be" err.txt || { cat err.txt; return 1; }
 }
 
+# Waits up to 10 s for a line matching PATTERN in FILE.
+wait_for_text() {
+  for _ in $(seq 200); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "no \"$2\" in $1: $(cat "$1")"
+  return 1
+}
+
+reconnect_after_a_server_restart() {
+  start_server --host 127.0.0.1 || return 1
+  local port=$PORT client
+  rm -f in.fifo && mkfifo in.fifo
+  timeout 20 "$WSP" connect --reconnect --reconnect-min 0.1 --reconnect-max 0.3 \
+    "ws://127.0.0.1:$port/" <in.fifo >out.txt 2>err.txt &
+  client=$!
+  exec 7>in.fifo
+  echo before >&7
+  wait_for_text out.txt '^before$' || return 1
+  kill -9 "$SERVER_PID"
+  wait_for_text err.txt 'connection lost (code -1)' || return 1
+  wait_for_text err.txt 'reconnecting: attempt 2 in 0\.[0-9]* s' || return 1
+  echo "while away" >&7  # waits for the connection
+  "$WSP" echo-server --host 127.0.0.1 --port "$port" >/dev/null 2>&1 7>&- &
+  echo $! >>"$SERVER_PIDS"
+  wait_for_text err.txt 'reconnected (attempt [0-9]*)' || return 1
+  wait_for_text out.txt '^while away$' || return 1
+  echo after >&7
+  wait_for_text out.txt '^after$' || return 1
+  exec 7>&-
+  wait "$client" || { echo "exit status $?: $(cat err.txt)"; return 1; }
+  grep -q "closed with code 1000" err.txt || { cat err.txt; return 1; }
+}
+
+reconnect_stops_at_a_refusal_and_without_the_flag() {
+  # Nothing listens: without --reconnect one failure ends it, as before.
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  timeout 10 "$WSP" connect "ws://127.0.0.1:$port/" </dev/null >/dev/null 2>err.txt && return 1
+  grep -q "reconnecting" err.txt && { cat err.txt; return 1; }
+  # With it and a limit: two attempts, then it stops and says why.
+  timeout 10 "$WSP" connect --reconnect --reconnect-min 0.05 --reconnect-max 0.1 \
+    --reconnect-attempts 2 "ws://127.0.0.1:$port/" </dev/null >/dev/null 2>err.txt && return 1
+  [ "$(grep -c 'reconnecting: attempt' err.txt)" = 2 ] &&
+    grep -q "stopped reconnecting: gave up after 2 attempts" err.txt || { cat err.txt; return 1; }
+  timeout 10 "$WSP" connect --reconnect-min 1 "ws://127.0.0.1:$port/" </dev/null 2>err.txt
+  [ $? = 2 ] && grep -q "need --reconnect" err.txt || { cat err.txt; return 1; }
+}
+
 start_server --host '*' --protocol chat --max-message 12 || exit 1
 PLAIN_PORT=$PORT
 check "--version prints the version of core/version.h" version
@@ -453,6 +503,8 @@ check "custom header and IPv6 URL" header_and_ipv6_url
 check "--max-message closes with 1009" message_limit
 check "connection refused exits non-zero with a reason" refused_exits_nonzero
 check "--proxy, the proxy environment and --no-proxy (tinyproxy with Basic auth)" proxy_flag_and_environment
+check "--reconnect comes back after the server restarts and sends what was typed meanwhile" reconnect_after_a_server_restart
+check "--reconnect-attempts ends it; without --reconnect one failure ends it" reconnect_stops_at_a_refusal_and_without_the_flag
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=wsp test CA" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
