@@ -18,6 +18,7 @@
 
 #include "tests/web/async_test.h"
 #include "tests/web/multiplayer_cases.h"
+#include "tests/web/reconnect_cases.h"
 #include "wspeer/core/websocket_peer.h"
 
 #ifdef __EMSCRIPTEN__
@@ -454,6 +455,7 @@ int main(int argc, char** argv) {
   if (!g_args["relay"].empty()) {
     add_multiplayer_cases(runner, g_args["relay"], g_args["relay-via"], g_args["cut"]);
   }
+  add_reconnect_cases(runner, g_args["relay-via"], g_args["cut"], g_args["closed-port"]);
 #ifdef __EMSCRIPTEN__
   emscripten_async_call(tick, nullptr, 0);
   return 0;
