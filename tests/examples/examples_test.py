@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import junit  # noqa: E402
 
 wsp, client, client_js, server_binary, tls_echo, multiplayer, multiplayer_js = sys.argv[1:8]
+reconnecting_client = sys.argv[8]
 EXPECTED = "text: hello\nbinary: 4 bytes 00 01 fe ff\nclosed: 1000\n"
 
 
@@ -63,6 +64,40 @@ def python_against_example_server():
     text, data = asyncio.run(talk())
     assert text == "hé" and isinstance(text, str), repr(text)
     assert data == b"\x00\xff" and isinstance(data, bytes), repr(data)
+
+
+@junit.case("the reconnecting client comes back after its server restarts on the same port")
+def reconnecting_client_comes_back():
+    server, port = start([wsp, "echo-server", "--host", "127.0.0.1", "--port", "0", "--quiet"])
+    client_process = subprocess.Popen([reconnecting_client, f"ws://127.0.0.1:{port}/"],
+                                      stdout=subprocess.PIPE, text=True)
+    lines = []
+
+    def read_until(prefix):
+        while True:
+            line = client_process.stdout.readline()
+            assert line, f"ended before '{prefix}': {lines}"
+            lines.append(line.strip())
+            if line.startswith(prefix):
+                return line.strip()
+
+    try:
+        assert read_until("connected") == "connected (attempt 0)"
+        assert read_until("echo") == "echo: hello"
+        server.kill()
+        server.wait()
+        assert read_until("lost") == "lost (code -1)", lines
+        read_until("reconnecting: attempt 2")  # refused while the server is down
+        server, _ = start([wsp, "echo-server", "--host", "127.0.0.1", "--port", str(port),
+                           "--quiet"])
+        back = read_until("connected")
+        assert back.startswith("connected (attempt ") and back != "connected (attempt 0)", back
+        assert read_until("echo") == "echo: hello"
+        assert read_until("closed") == "closed: 1000", lines
+        assert client_process.wait(timeout=10) == 0
+    finally:
+        client_process.kill()
+        server.kill()
 
 
 @junit.case("a client with no server to reach says why")
