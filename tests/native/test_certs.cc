@@ -97,4 +97,16 @@ KeyAndCert make_leaf(const KeyAndCert& ca, const std::string& common_name,
   return result;
 }
 
+std::shared_ptr<X509Certificate> certificate(const std::string& pem) {
+  auto cert = std::make_shared<X509Certificate>();
+  if (cert->load_from_string(pem) != OK) std::abort();
+  return cert;
+}
+
+std::shared_ptr<const TLSOptions> server_options(const KeyAndCert& leaf) {
+  auto key = std::make_shared<CryptoKey>();
+  if (key->load_from_string(leaf.key_pem) != OK) std::abort();
+  return TLSOptions::server(key, certificate(leaf.cert_pem));
+}
+
 }  // namespace wsp::test

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "wspeer/core/tls_options.h"
+
 namespace wsp::test {
 
 struct KeyAndCert {
@@ -19,5 +21,10 @@ KeyAndCert make_ca(const std::string& common_name);
 KeyAndCert make_leaf(const KeyAndCert& ca, const std::string& common_name,
                      const std::vector<std::string>& sans, int valid_from_days = -1,
                      int valid_to_days = 30);
+
+// `pem` loaded for TLSOptions (aborts the test program when it does not load).
+std::shared_ptr<X509Certificate> certificate(const std::string& pem);
+// TLS server options presenting `leaf` with its key.
+std::shared_ptr<const TLSOptions> server_options(const KeyAndCert& leaf);
 
 }  // namespace wsp::test

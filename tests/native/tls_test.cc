@@ -10,21 +10,11 @@
 namespace wsp {
 namespace {
 
+using test::certificate;
 using test::KeyAndCert;
 using test::LoopbackServer;
 using test::poll_until;
-
-std::shared_ptr<X509Certificate> certificate(const std::string& pem) {
-  auto cert = std::make_shared<X509Certificate>();
-  EXPECT_EQ(cert->load_from_string(pem), OK);
-  return cert;
-}
-
-std::shared_ptr<const TLSOptions> server_options(const KeyAndCert& leaf) {
-  auto key = std::make_shared<CryptoKey>();
-  EXPECT_EQ(key->load_from_string(leaf.key_pem), OK);
-  return TLSOptions::server(key, certificate(leaf.cert_pem));
-}
+using test::server_options;
 
 struct TlsRun {
   std::unique_ptr<WebSocketPeer> client;

@@ -15,15 +15,11 @@ namespace wsp {
 namespace {
 
 using proxy_test::Service;
+using test::certificate;
 using test::KeyAndCert;
 using test::LoopbackServer;
 using test::poll_until;
-
-std::shared_ptr<X509Certificate> certificate(const std::string& pem) {
-  auto cert = std::make_shared<X509Certificate>();
-  EXPECT_EQ(cert->load_from_string(pem), OK);
-  return cert;
-}
+using test::server_options;
 
 class Proxy : public ::testing::Test {
  protected:
@@ -60,13 +56,10 @@ class Proxy : public ::testing::Test {
     std::shared_ptr<StreamPeer> stream = listener_.take(&client);
     if (!stream) return nullptr;
     if (scheme == "wss") {
-      auto key = std::make_shared<CryptoKey>();
-      EXPECT_EQ(key->load_from_string((leaf ? leaf : leaf_)->key_pem), OK);
       auto tls = std::make_shared<StreamPeerTLS>();
-      EXPECT_EQ(
-          tls->accept_stream(std::static_pointer_cast<StreamPeerTCP>(stream),
-                             TLSOptions::server(key, certificate((leaf ? leaf : leaf_)->cert_pem))),
-          OK);
+      EXPECT_EQ(tls->accept_stream(std::static_pointer_cast<StreamPeerTCP>(stream),
+                                   server_options(leaf ? *leaf : *leaf_)),
+                OK);
       stream = tls;
     }
     auto server = WebSocketPeer::create();
@@ -128,7 +121,7 @@ TEST_F(Proxy, TinyproxyCarriesWsAndWssThroughConnect) {
     EXPECT_EQ(client->get_connected_port(), tinyproxy.port);
     client->close();
     poll_until({client.get(), server.get()},
-                [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; });
+               [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; });
     EXPECT_EQ(client->get_proxy(), tinyproxy.url("http"));
   }
 }
