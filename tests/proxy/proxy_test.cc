@@ -199,6 +199,34 @@ TEST_F(Proxy, TlsInsideTheTunnelIsVerifiedAsWithout) {
       << client->get_last_error();
 }
 
+// openssl s_server answers only a client whose SNI names `expected` (others get a fatal
+// "unrecognized name" alert), and answers a GET with a page: HTTP 200 shows TLS went through.
+int handshake_status_through(const Service& proxy, const KeyAndCert& leaf,
+                             const std::shared_ptr<const TLSOptions>& client_tls,
+                             const std::string& expected) {
+  const int port = test::free_port();
+  const std::string cert = proxy_test::write_file("sni-cert.pem", leaf.cert_pem);
+  const std::string key = proxy_test::write_file("sni-key.pem", leaf.key_pem);
+  test::ChildProcess server({"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port),
+                             "-cert", cert, "-key", key, "-cert2", cert, "-key2", key,
+                             "-servername", expected, "-servername_fatal", "-www", "-quiet"});
+  EXPECT_TRUE(test::wait_for_port(port)) << "openssl s_server did not start";
+  auto client = WebSocketPeer::create();
+  EXPECT_EQ(client->set_proxy(proxy.url("http")), OK);
+  EXPECT_EQ(client->connect_to_url("wss://localhost:" + std::to_string(port) + "/", client_tls),
+            OK);
+  poll_until({client.get()},
+             [&] { return client->get_ready_state() == WebSocketPeer::STATE_CLOSED; });
+  return client->get_handshake_status();
+}
+
+TEST_F(Proxy, TheServerNameGoesThroughTheTunnel) {
+  const Service tinyproxy = proxy_test::start_tinyproxy();
+  EXPECT_EQ(handshake_status_through(tinyproxy, *leaf_, client_tls(), "localhost"), 200);
+  EXPECT_EQ(handshake_status_through(tinyproxy, *leaf_, client_tls(), "other.example"), 0)
+      << "a server expecting another name must refuse: the SNI sent was not the URL's host";
+}
+
 TEST_F(Proxy, TheEnvironmentIsReadLikeCurlUnlessTurnedOff) {
   const Service tinyproxy = proxy_test::start_tinyproxy();
   const Service dante = proxy_test::start_dante();
