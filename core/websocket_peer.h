@@ -240,7 +240,8 @@ class WebSocketPeer : public PacketPeer {
   /// set_use_environment_proxy(). Read by connect_to_url(); TLS to the server runs inside the
   /// tunnel and is verified exactly as without a proxy; handshake_timeout covers the proxy's part.
   /// ERR_INVALID_PARAMETER for a URL that cannot be used (the reason in get_last_error()).
-  /// Web builds: the browser uses its own proxy settings; this is ignored there (and logged).
+  /// Web builds: the browser uses its own proxy settings; this is ignored there (get_last_error()
+  /// says so after connect_to_url()).
   Error set_proxy(const std::string& url);
   const std::string& get_proxy() const { return lists().proxy; }
   /// Whether a client with no proxy set reads the environment the way curl does (default true):

@@ -3,7 +3,6 @@
 #include <emscripten/emscripten.h>
 
 #include "wspeer/core/close_code.h"
-#include "wspeer/core/log.h"
 #include "wspeer/core/url.h"
 
 extern "C" {
@@ -59,11 +58,6 @@ Error WebWebSocketPeer::connect_to_url(const std::string& url,
   limit_failure_ = false;
   limit_reason_.clear();
   set_text(&Texts::requested_url, url);
-  if (!get_proxy().empty()) {
-    log_message(
-        "set_proxy() is ignored in the browser: it connects through its own proxy "
-        "settings.");
-  }
 
   std::string protocols;
   for (const std::string& protocol : lists().protocols) {
@@ -91,6 +85,8 @@ Error WebWebSocketPeer::connect_to_url(const std::string& url,
         "messages wait to be sent (get_current_outbound_buffered_amount() gives their bytes).";
   }
   if (tls_client_options) notes += " TLS options are ignored: the browser verifies certificates.";
+  if (!get_proxy().empty())
+    notes += " set_proxy() is ignored: the browser uses its own proxy settings.";
   if (!parsed.userinfo.empty()) notes += " Credentials in the URL are not sent by browsers.";
   if (!notes.empty()) set_last_error("Connecting in a browser:" + notes);
   return OK;

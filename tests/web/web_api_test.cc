@@ -336,8 +336,10 @@ Task unsupported_features_say_so(Context& ctx) {
   ASYNC_CHECK(ctx, ws->get_last_error().find("server") != std::string::npos);
   ws->set_handshake_headers({"X-Ignored: 1"});
   ws->set_heartbeat_interval(0.1);
+  ASYNC_REQUIRE(ctx, ws->set_proxy("http://127.0.0.1:1") == OK);  // nothing there: not used
   CONNECT(ctx, ws, g_args["echo"] + "/");
   ASYNC_CHECK(ctx, ws->get_last_error().find("handshake_headers are ignored") != std::string::npos);
+  ASYNC_CHECK(ctx, ws->get_last_error().find("set_proxy() is ignored") != std::string::npos);
   ASYNC_CHECK_EQ(ctx, ws->get_connected_host(), std::string(""));
   ASYNC_CHECK(ctx, ws->get_last_error().find("remote address") != std::string::npos);
   ASYNC_CHECK_EQ(ctx, ws->get_connected_port(), 0);
@@ -346,6 +348,7 @@ Task unsupported_features_say_so(Context& ctx) {
   co_await ctx.sleep(0.3);  // heartbeat has no effect: still open
   ASYNC_CHECK_EQ(ctx, static_cast<int>(ws->get_ready_state()),
                  static_cast<int>(WebSocketPeer::STATE_OPEN));
+  ASYNC_CHECK_EQ(ctx, ws->get_round_trip_time(), -1.0);  // pages see no pongs
 }
 #endif
 
