@@ -62,12 +62,17 @@ void ClusterNode::publish(const std::string& channel, const BusMessage& message)
   ++counters_.published;
 }
 
-void ClusterNode::announce(const std::string& room, const Room& state) {
+BusMessage ClusterNode::from_here(BusMessage::Kind kind, std::string_view room) const {
   BusMessage message;
-  message.kind = BusMessage::Kind::kJoin;
+  message.kind = kind;
   message.node_uid = uid_;
   message.node = options_.name;
   message.room = room;
+  return message;
+}
+
+void ClusterNode::announce(const std::string& room, const Room& state) {
+  BusMessage message = from_here(BusMessage::Kind::kJoin, room);
   for (int id : state.local) {
     message.ids.push_back(id);
     if (message.ids.size() == kIdsPerMessage) {
@@ -87,11 +92,7 @@ void ClusterNode::join(const std::string& room, int id) {
   if (first) link_->subscribe(room_channel(room));
   if (!state.hearing) return;  // announced with the others once subscribed
   link_->store_member(room, id);
-  BusMessage message;
-  message.kind = BusMessage::Kind::kJoin;
-  message.node_uid = uid_;
-  message.node = options_.name;
-  message.room = room;
+  BusMessage message = from_here(BusMessage::Kind::kJoin, room);
   message.ids = {id};
   publish(room_channel(room), message);
 }
@@ -101,11 +102,7 @@ void ClusterNode::leave(const std::string& room, int id) {
   if (found == rooms_.end() || found->second.local.erase(id) == 0) return;
   if (link_ && link_up_) {
     link_->drop_member(room, id);
-    BusMessage message;
-    message.kind = BusMessage::Kind::kLeave;
-    message.node_uid = uid_;
-    message.node = options_.name;
-    message.room = room;
+    BusMessage message = from_here(BusMessage::Kind::kLeave, room);
     message.ids = {id};
     publish(room_channel(room), message);
   }
@@ -125,11 +122,7 @@ void ClusterNode::send(const std::string& room, int from, int target,
                        std::span<const uint8_t> payload) {
   const auto found = rooms_.find(room);
   if (found == rooms_.end() || found->second.remote.empty() || payload.empty()) return;
-  BusMessage message;
-  message.kind = BusMessage::Kind::kPacket;
-  message.node_uid = uid_;
-  message.node = options_.name;
-  message.room = room;
+  BusMessage message = from_here(BusMessage::Kind::kPacket, room);
   message.from = from;
   message.target = target;
   message.payload = payload;
@@ -189,10 +182,7 @@ void ClusterNode::poll() {
   if (link_ && link_up_ && now >= next_heartbeat_) {
     next_heartbeat_ = now + heartbeat_interval();
     link_->refresh_node();
-    BusMessage message;
-    message.node_uid = uid_;
-    message.node = options_.name;
-    publish(nodes_channel(), message);
+    publish(nodes_channel(), from_here(BusMessage::Kind::kHeartbeat));
   }
 }
 

@@ -138,6 +138,8 @@ class ClusterNode : public RoomBus {
   };
 
   void publish(const std::string& channel, const BusMessage& message);
+  /// A message from this node (its uid and name) of `kind` about `room` ("" for heartbeats).
+  BusMessage from_here(BusMessage::Kind kind, std::string_view room = {}) const;
   void announce(const std::string& room, const Room& state);
   RemoteNode& heard(uint64_t uid, std::string_view name);
   void add_remote(const std::string& room, Room& state, int id, uint64_t uid);
