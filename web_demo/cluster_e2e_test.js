@@ -5,49 +5,17 @@
 // participant away from the others' pages within the node timeout.
 //   node cluster_e2e_test.js SERVER_BINARY
 'use strict';
-const { execFileSync, spawn } = require('child_process');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const { launchChromium } = require(path.join(__dirname, '..', 'tests', 'js', 'browsers.js'));
+const { createHarness } = require(path.join(__dirname, 'e2e_harness.js'));
 
 const [serverBinary] = process.argv.slice(2);
 const work = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || '/tmp', 'demo-cluster-'));
-const cases = [];
-const children = [];
-process.on('exit', () => children.forEach((c) => { try { c.kill('SIGKILL'); } catch (e) {} }));
-setTimeout(() => { record('harness', false, 'timed out'); finish(); }, 120000).unref();
-
-function record(name, ok, message = '') {
-  cases.push({ name, ok, message });
-  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${message ? `: ${message}` : ''}`);
-}
-const escape = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
-function finish() {
-  const failed = cases.filter((c) => !c.ok).length;
-  if (process.env.XML_OUTPUT_FILE) {
-    const body = cases.map((c) => c.ok ? `<testcase name="demo cluster: ${escape(c.name)}"/>`
-      : `<testcase name="demo cluster: ${escape(c.name)}"><failure message="${escape(c.message)}"/></testcase>`).join('');
-    fs.writeFileSync(process.env.XML_OUTPUT_FILE, `<?xml version="1.0"?>\n<testsuites><testsuite name="web_demo_cluster_e2e" tests="${cases.length}" failures="${failed}">${body}</testsuite></testsuites>\n`);
-  }
-  console.log(`web_demo_cluster_e2e: ${cases.length - failed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-async function step(name, body) {
-  try { await body(); record(name, true); } catch (error) { record(name, false, error.message); }
-}
-function assert(condition, message) { if (!condition) throw new Error(message); }
-
-async function waitFor(page, predicate, what, timeout = 15000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await page.evaluate(() => window.demoSnapshot && window.demoSnapshot());
-    if (last && predicate(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; last snapshot: ${JSON.stringify(last).slice(0, 400)}`);
-}
+const { record, finish, step, assert, waitFor, start } =
+  createHarness({ suite: 'web_demo_cluster_e2e', prefix: 'demo cluster', timeoutMs: 120000 });
 
 function freePort() {
   return new Promise((resolve) => {
@@ -71,21 +39,6 @@ async function waitForPort(port, what) {
   }
   throw new Error(`${what} did not listen on ${port}`);
 }
-function start(binary, args, ready) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(child);
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = ready && output.match(ready);
-      if (match) resolve({ child, match });
-    });
-    child.on('exit', (code) => reject(new Error(`${binary} exited (${code}) before it was ready`)));
-    if (!ready) resolve({ child });
-  });
-}
-
 async function main() {
   const redisPort = await freePort();
   await start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '',

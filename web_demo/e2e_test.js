@@ -3,72 +3,18 @@
 // desktop-sized and a phone-sized page are saved as test artifacts.
 //   node e2e_test.js SERVER_BINARY BOT_BINARY
 'use strict';
-const { execFileSync, spawn } = require('child_process');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const { launchChromium, launchFirefox } = require(path.join(__dirname, '..', 'tests', 'js', 'browsers.js'));
+const { createHarness } = require(path.join(__dirname, 'e2e_harness.js'));
 
 const [serverBinary, botBinary] = process.argv.slice(2);
 const artifacts = process.env.TEST_UNDECLARED_OUTPUTS_DIR || fs.mkdtempSync('/tmp/demo-e2e-');
 const work = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || '/tmp', 'demo-e2e-work-'));
-const cases = [];
-const children = [];
-process.on('exit', () => children.forEach((c) => { try { c.kill('SIGKILL'); } catch (e) {} }));
-setTimeout(() => { record('harness', false, 'timed out'); finish(); }, 150000).unref();
-
-function record(name, ok, message = '') {
-  cases.push({ name, ok, message });
-  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${message ? `: ${message}` : ''}`);
-}
-
-const escape = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
-function finish() {
-  const failed = cases.filter((c) => !c.ok).length;
-  if (process.env.XML_OUTPUT_FILE) {
-    const body = cases.map((c) => c.ok ? `<testcase name="demo: ${escape(c.name)}"/>`
-      : `<testcase name="demo: ${escape(c.name)}"><failure message="${escape(c.message)}"/></testcase>`).join('');
-    fs.writeFileSync(process.env.XML_OUTPUT_FILE, `<?xml version="1.0"?>\n<testsuites><testsuite name="web_demo_e2e" tests="${cases.length}" failures="${failed}">${body}</testsuite></testsuites>\n`);
-  }
-  console.log(`web_demo_e2e: ${cases.length - failed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-async function step(name, body) {
-  try {
-    await body();
-    record(name, true);
-  } catch (error) {
-    record(name, false, error.message);
-  }
-}
-
-function assert(condition, message) { if (!condition) throw new Error(message); }
-
-async function waitFor(page, predicate, what, timeout = 15000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await page.evaluate(() => window.demoSnapshot && window.demoSnapshot());
-    if (last && predicate(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; last snapshot: ${JSON.stringify(last).slice(0, 400)}`);
-}
-
-function start(binary, args, ready) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(child);
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = output.match(ready);
-      if (match) resolve({ child, match });
-    });
-    child.on('exit', (code) => reject(new Error(`${binary} exited (${code}) before it was ready`)));
-  });
-}
+const { record, finish, step, assert, waitFor, start } =
+  createHarness({ suite: 'web_demo_e2e', prefix: 'demo', timeoutMs: 150000 });
 
 async function main() {
   // With --deflate the room runs compressed, as it would for a bandwidth-conscious deployment.
