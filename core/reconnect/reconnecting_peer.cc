@@ -76,7 +76,27 @@ void ReconnectingPeer::poll() {
 void ReconnectingPeer::start_attempt() {
   if (before_attempt_) before_attempt_(&url_, *peer_);
   open_ = false;
-  if (peer_->connect_to_url(url_, tls_) != OK) connection_ended(Clock::now());
+  const Error error = peer_->connect_to_url(url_, tls_);
+  if (error == ERR_INVALID_PARAMETER) {
+    // What before_attempt set cannot be used: no attempt would ever go differently.
+    give_up("the next attempt cannot start: " + peer_->get_last_error(), 0, 0);
+  } else if (error != OK) {
+    connection_ended(Clock::now());
+  }
+}
+
+void ReconnectingPeer::give_up(std::string reason, int close_code, int http_status) {
+  active_ = false;
+  Event event;
+  event.type = Event::GAVE_UP;
+  event.close_code = close_code;
+  event.http_status = http_status;
+  event.reason = std::move(reason);
+  event.dropped = queue_.size();
+  last_error_ = "Stopped reconnecting: " + event.reason + ".";
+  queue_.clear();
+  queue_bytes_ = 0;
+  push(std::move(event));
 }
 
 void ReconnectingPeer::connection_ended(Clock::time_point now) {
@@ -107,17 +127,8 @@ void ReconnectingPeer::connection_ended(Clock::time_point now) {
   const ReconnectSchedule::Decision decision =
       schedule_.ended(end, static_cast<int64_t>(std::time(nullptr)));
   if (!decision.retry) {
-    active_ = false;
-    Event event;
-    event.type = Event::GAVE_UP;
-    event.close_code = end.close_code;
-    event.http_status = end.http_status;
-    event.reason = decision.reason + (end.reason.empty() ? "" : " (" + end.reason + ")");
-    event.dropped = queue_.size();
-    last_error_ = "Stopped reconnecting: " + event.reason + ".";
-    queue_.clear();
-    queue_bytes_ = 0;
-    push(std::move(event));
+    give_up(decision.reason + (end.reason.empty() ? "" : " (" + end.reason + ")"), end.close_code,
+            end.http_status);
     return;
   }
   waiting_ = true;

@@ -90,6 +90,7 @@ class ReconnectingPeer {
 
   void connection_ended(Clock::time_point now);
   void start_attempt();
+  void give_up(std::string reason, int close_code, int http_status);
   void flush_queue();
   void push(Event event) { events_.push_back(std::move(event)); }
 

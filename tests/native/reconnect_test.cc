@@ -287,6 +287,19 @@ TEST(Reconnect, AFullQueueRefusesAndGivingUpSaysWhatWasDropped) {
   EXPECT_EQ(client.get_queued_messages(), 0u);
 }
 
+TEST(Reconnect, AnUnusableUrlFromBeforeAttemptEndsIt) {
+  Server server;
+  ReconnectingPeer client(fast_policy());
+  client.set_before_attempt([](std::string* url, WebSocketPeer&) { *url = "http://not-ws/"; });
+  std::vector<Event> events;
+  ASSERT_EQ(client.connect_to_url(server.url()), OK);
+  ASSERT_TRUE(run(client, server, events, [&] { return count(events, Event::CONNECTED) == 1; }));
+  server.stop();
+  ASSERT_TRUE(run(client, server, events, [&] { return count(events, Event::GAVE_UP) == 1; }));
+  EXPECT_NE(events.back().reason.find("cannot start"), std::string::npos) << events.back().reason;
+  EXPECT_FALSE(client.is_active());
+}
+
 TEST(Reconnect, CloseStopsReconnecting) {
   Server server;
   ReconnectingPeer client(fast_policy());
