@@ -150,15 +150,23 @@ release_builds() {
 }
 
 # The README's first command, as a user runs it (kept to loopback; --host picks the address).
-readme_demo_command() {
-  (cd "$ROOT" && exec ./run demo --host 127.0.0.1 --port 0 >"$WORK/demo.log" 2>&1) &
-  local runner=$! url=""
+# Prints the first capture of the sed expression EXPR in LOG once there is one (up to 5 min, or
+# until PID exits); nothing when it never came.
+wait_for_url() {
+  local log=$1 expr=$2 pid=$3 url=""
   for _ in $(seq 1 600); do
-    url=$(sed -n 's/.*Live demo running: open \(http:[^ ]*\) .*/\1/p' "$WORK/demo.log")
+    url=$(sed -n "$expr" "$log")
     [ -n "$url" ] && break
-    kill -0 "$runner" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
+  printf '%s' "$url"
+}
+
+readme_demo_command() {
+  (cd "$ROOT" && exec ./run demo --host 127.0.0.1 --port 0 >"$WORK/demo.log" 2>&1) &
+  local runner=$! url
+  url=$(wait_for_url "$WORK/demo.log" 's/.*Live demo running: open \(http:[^ ]*\) .*/\1/p' "$runner")
   local status=0
   [ -n "$url" ] || { tail -n 20 "$WORK/demo.log"; status=1; }
   if [ "$status" = 0 ]; then
@@ -173,13 +181,9 @@ readme_demo_command() {
 # ./run demo --nodes 3: Redis, three servers and HAProxy, one URL; Ctrl-C stops them all.
 demo_nodes_command() {
   (cd "$ROOT" && exec ./run demo --nodes 3 --port 0 >"$WORK/demo-nodes.log" 2>&1) &
-  local runner=$! url=""
-  for _ in $(seq 1 600); do
-    url=$(sed -n 's/.*through Redis, behind HAProxy: open \(http:[^ ]*\).*/\1/p' "$WORK/demo-nodes.log")
-    [ -n "$url" ] && break
-    kill -0 "$runner" 2>/dev/null || break
-    sleep 0.5
-  done
+  local runner=$! url
+  url=$(wait_for_url "$WORK/demo-nodes.log" \
+    's/.*through Redis, behind HAProxy: open \(http:[^ ]*\).*/\1/p' "$runner")
   local status=0 work
   [ -n "$url" ] || { tail -n 20 "$WORK/demo-nodes.log"; status=1; }
   # Six pages: HAProxy hands them to the three servers in turn; each serves the same page.
