@@ -19,16 +19,17 @@ constexpr auto kOtherAttemptsCheck = std::chrono::milliseconds(10);
 void NativeWebSocketPeer::resolve_or_connect() {
   HandshakeState& handshake = *handshake_;
   const ProxyTarget target{handshake.url.host, handshake.url.host_is_ipv6, handshake.url.port,
-                           handshake.target_ip};
-  if (handshake.proxy && needs_local_resolution(*handshake.proxy, target)) {
+                           handshake.route->target_ip};
+  if (handshake.route->proxy && needs_local_resolution(*handshake.route->proxy, target)) {
     // socks5:// names the server by address: its name is resolved first, then the proxy's.
-    handshake.resolving_target = true;
+    handshake.route->resolving_target = true;
     handshake.resolve_job = native::ResolveJob::start(handshake.url.host, handshake.url.port);
     phase_ = Phase::kResolving;
     return;
   }
-  const std::string& host = handshake.proxy ? handshake.proxy->host : handshake.url.host;
-  const int port = handshake.proxy ? handshake.proxy->port : handshake.url.port;
+  const std::string& host =
+      handshake.route->proxy ? handshake.route->proxy->host : handshake.url.host;
+  const int port = handshake.route->proxy ? handshake.route->proxy->port : handshake.url.port;
   if (const auto literal = SocketAddress::from_ip(host, port)) {
     handshake.addresses = {*literal};
     start_race(Clock::now());
@@ -41,15 +42,15 @@ void NativeWebSocketPeer::resolve_or_connect() {
 void NativeWebSocketPeer::on_resolved(native::ResolveResult result, Clock::time_point now) {
   HandshakeState& handshake = *handshake_;
   if (!result.error.empty()) {
-    fail_handshake(handshake.proxy && !handshake.resolving_target
-                       ? "Cannot reach the proxy " + handshake.proxy->to_string() + " (from " +
-                             handshake.proxy_source + "): " + result.error
+    fail_handshake(handshake.route->proxy && !handshake.route->resolving_target
+                       ? "Cannot reach the proxy " + handshake.route->proxy->to_string() +
+                             " (from " + handshake.route->proxy_source + "): " + result.error
                        : result.error);
     return;
   }
-  if (handshake.resolving_target) {
-    handshake.resolving_target = false;
-    handshake.target_ip = parse_ip_literal(result.addresses.front().host());
+  if (handshake.route->resolving_target) {
+    handshake.route->resolving_target = false;
+    handshake.route->target_ip = parse_ip_literal(result.addresses.front().host());
     resolve_or_connect();
     return;
   }
@@ -64,8 +65,8 @@ void NativeWebSocketPeer::on_resolved(native::ResolveResult result, Clock::time_
 }
 
 void NativeWebSocketPeer::start_race(Clock::time_point now) {
-  handshake_->race.emplace(handshake_->addresses.size(), now);
-  handshake_->attempts.assign(handshake_->addresses.size(), nullptr);
+  handshake_->route->race.emplace(handshake_->addresses.size(), now);
+  handshake_->route->attempts.assign(handshake_->addresses.size(), nullptr);
   phase_ = Phase::kConnecting;
   // Only started here: the outcome is seen by poll(), as for every connection (connect_to_url()
   // reports OK for a connection that will be refused, as Godot does).
@@ -74,7 +75,7 @@ void NativeWebSocketPeer::start_race(Clock::time_point now) {
 
 void NativeWebSocketPeer::step_race(Clock::time_point now) {
   HandshakeState& handshake = *handshake_;
-  for (std::shared_ptr<StreamPeerTCP>& attempt : handshake.attempts) {
+  for (std::shared_ptr<StreamPeerTCP>& attempt : handshake.route->attempts) {
     if (!attempt) continue;
     attempt->poll();
     const StreamPeer::Status status = attempt->get_status();
@@ -86,18 +87,18 @@ void NativeWebSocketPeer::step_race(Clock::time_point now) {
     }
     handshake.last_connect_error = attempt->get_last_error();
     attempt.reset();
-    handshake.race->failed(now);
+    handshake.route->race->failed(now);
   }
   launch_due_attempts(now);
 }
 
 void NativeWebSocketPeer::launch_due_attempts(Clock::time_point now) {
   HandshakeState& handshake = *handshake_;
-  HappyEyeballs& race = *handshake.race;
+  HappyEyeballs& race = *handshake.route->race;
   while (const std::optional<size_t> next = race.start_due(now)) {
     auto attempt = std::make_shared<StreamPeerTCP>();
     if (attempt->connect_to_address(handshake.addresses[*next]) == OK) {
-      handshake.attempts[*next] = std::move(attempt);
+      handshake.route->attempts[*next] = std::move(attempt);
       break;  // the next one waits for the attempt delay (or this one's failure)
     }
     handshake.last_connect_error = attempt->get_last_error();
@@ -108,7 +109,7 @@ void NativeWebSocketPeer::launch_due_attempts(Clock::time_point now) {
     return;
   }
   // The poll loop watches one socket: the newest attempt in flight.
-  for (auto it = handshake.attempts.rbegin(); it != handshake.attempts.rend(); ++it) {
+  for (auto it = handshake.route->attempts.rbegin(); it != handshake.route->attempts.rend(); ++it) {
     if (*it) {
       if (stream_ != *it) hangup_reported_ = false;  // a report about another socket
       stream_ = *it;
@@ -124,24 +125,24 @@ void NativeWebSocketPeer::fail_connect() {
   if (handshake.addresses.size() > 1) {
     message += " (tried " + std::to_string(handshake.addresses.size()) + " addresses)";
   }
-  if (handshake.proxy) {
-    message = "Cannot connect to the proxy " + handshake.proxy->to_string() + " (from " +
-              handshake.proxy_source + "): " + message;
+  if (handshake.route->proxy) {
+    message = "Cannot connect to the proxy " + handshake.route->proxy->to_string() + " (from " +
+              handshake.route->proxy_source + "): " + message;
   }
   fail_handshake(message);
 }
 
 void NativeWebSocketPeer::connected() {
   HandshakeState& handshake = *handshake_;
-  for (std::shared_ptr<StreamPeerTCP>& attempt : handshake.attempts) {
+  for (std::shared_ptr<StreamPeerTCP>& attempt : handshake.route->attempts) {
     if (attempt && attempt != handshake.tcp) attempt->disconnect();  // the race is over
   }
-  handshake.attempts.clear();
-  handshake.race.reset();
+  handshake.route->attempts.clear();
+  handshake.route->race.reset();
   if (stream_ != handshake.tcp) hangup_reported_ = false;
   stream_ = handshake.tcp;
   handshake.tcp->set_no_delay(no_delay_);
-  if (handshake.proxy) {
+  if (handshake.route->proxy) {
     start_tunnel();
   } else {
     start_tls_or_request();
@@ -149,7 +150,7 @@ void NativeWebSocketPeer::connected() {
 }
 
 Clock::time_point NativeWebSocketPeer::race_deadline() const {
-  const HappyEyeballs& race = *handshake_->race;
+  const HappyEyeballs& race = *handshake_->route->race;
   Clock::time_point deadline = race.next_start();
   if (race.in_flight() > 1) deadline = std::min(deadline, Clock::now() + kOtherAttemptsCheck);
   return deadline;

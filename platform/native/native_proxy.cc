@@ -11,22 +11,22 @@ using namespace native_peer;  // NOLINT: the constants and helpers the parts sha
 void NativeWebSocketPeer::start_tunnel() {
   HandshakeState& handshake = *handshake_;
   stream_ = handshake.tcp;
-  handshake.tunnel = start_proxy_handshake(
-      *handshake.proxy, ProxyTarget{handshake.url.host, handshake.url.host_is_ipv6,
-                                    handshake.url.port, handshake.target_ip});
-  if (handshake.tunnel->status() == ProxyHandshake::Status::kFailed) {
-    fail_handshake(handshake.tunnel->error());
+  handshake.route->tunnel = start_proxy_handshake(
+      *handshake.route->proxy, ProxyTarget{handshake.url.host, handshake.url.host_is_ipv6,
+                                           handshake.url.port, handshake.route->target_ip});
+  if (handshake.route->tunnel->status() == ProxyHandshake::Status::kFailed) {
+    fail_handshake(handshake.route->tunnel->error());
     return;
   }
-  handshake.out = std::move(handshake.tunnel->output());
-  handshake.tunnel->output().clear();
+  handshake.out = std::move(handshake.route->tunnel->output());
+  handshake.route->tunnel->output().clear();
   handshake.written = 0;
   phase_ = Phase::kProxyTunnel;
 }
 
 bool NativeWebSocketPeer::step_tunnel() {
   HandshakeState& handshake = *handshake_;
-  ProxyHandshake& tunnel = *handshake.tunnel;
+  ProxyHandshake& tunnel = *handshake.route->tunnel;
   uint8_t* buffer = read_buffer();
   while (true) {
     if (!write_handshake_bytes()) return false;
@@ -34,7 +34,7 @@ bool NativeWebSocketPeer::step_tunnel() {
     const Error error = stream_->get_partial_data(buffer, static_cast<int>(kMinRead), &received);
     if (error != OK) {
       const std::string& detail = stream_->get_last_error();
-      fail_handshake("The proxy " + handshake.proxy->to_string() +
+      fail_handshake("The proxy " + handshake.route->proxy->to_string() +
                      " closed the connection before the tunnel was open" +
                      (detail.empty() ? "." : ": " + detail));
       return false;
@@ -49,12 +49,12 @@ bool NativeWebSocketPeer::step_tunnel() {
       // Nothing may follow the proxy's reply yet: the server speaks only when spoken to (over
       // TLS, after our hello), so these bytes came from the proxy, not from the server.
       if (used < static_cast<size_t>(received)) {
-        fail_handshake("The proxy " + handshake.proxy->to_string() + " sent " +
+        fail_handshake("The proxy " + handshake.route->proxy->to_string() + " sent " +
                        std::to_string(static_cast<size_t>(received) - used) +
                        " unexpected bytes after opening the tunnel (a body with its answer?).");
         return false;
       }
-      handshake.tunnel.reset();
+      handshake.route->tunnel.reset();
       start_tls_or_request();
       return state_ != STATE_CLOSED;
     }

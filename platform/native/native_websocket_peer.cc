@@ -49,8 +49,9 @@ Error NativeWebSocketPeer::connect_to_url(const std::string& url,
   handshake_ = std::make_unique<HandshakeState>();
   handshake_->url = std::move(parsed);
   handshake_->tls_options = std::move(tls_client_options);
-  handshake_->proxy = std::move(proxy.proxy);
-  handshake_->proxy_source = std::move(proxy.source);
+  handshake_->route = std::make_unique<ClientRoute>();
+  handshake_->route->proxy = std::move(proxy.proxy);
+  handshake_->route->proxy_source = std::move(proxy.source);
   set_text(&Texts::requested_url, url);
   state_ = STATE_CONNECTING;
   handshake_->deadline = after_ms(Clock::now(), handshake_timeout_ms_);
@@ -246,11 +247,13 @@ void NativeWebSocketPeer::release_transport() {
     if (handshake_->tcp) handshake_->tcp->disconnect();  // a client's socket still connecting
     handshake_->tcp.reset();
     handshake_->resolve_job.reset();
-    handshake_->tunnel.reset();
-    for (auto& attempt : handshake_->attempts) {
-      if (attempt) attempt->disconnect();
+    if (handshake_->route) {
+      handshake_->route->tunnel.reset();
+      for (auto& attempt : handshake_->route->attempts) {
+        if (attempt) attempt->disconnect();
+      }
+      handshake_->route->attempts.clear();
     }
-    handshake_->attempts.clear();
   }
 }
 
